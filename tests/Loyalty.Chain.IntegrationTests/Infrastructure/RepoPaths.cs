@@ -1,0 +1,27 @@
+namespace Loyalty.Chain.IntegrationTests.Infrastructure;
+
+/// <summary>Locates the repository root and the project-local Node 22 that scripts/test.sh installs.</summary>
+public static class RepoPaths
+{
+    public static string Root { get; } = FindRoot();
+
+    public static string NodeExecutable
+    {
+        get
+        {
+            var local = Path.Combine(Root, ".tools", "node22", "node_modules", "node", "bin", "node");
+            return File.Exists(local) ? local : "node";
+        }
+    }
+
+    public static string HardhatCli => Path.Combine(Root, "node_modules", "hardhat", "dist", "src", "cli.js");
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Loyalty.Chain.sln"))) return dir.FullName;
+        }
+        throw new InvalidOperationException("Loyalty.Chain.sln not found above " + AppContext.BaseDirectory);
+    }
+}
