@@ -20,7 +20,16 @@ const TARGETS = {
   collectible_mint_batch_distinct: 50_000,
 };
 
-const provider = new ethers.JsonRpcProvider(RPC_URL, undefined, { pollingInterval: 50 });
+let provider; // set in main() once the node has answered
+
+/** Asks the node for its chain id directly: ethers would retry a dead URL forever. */
+async function rpcChainId(url) {
+  const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] });
+  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body });
+  const json = await res.json();
+  if (!json.result) throw new Error(`eth_chainId failed at ${url}: ${JSON.stringify(json.error)}`);
+  return BigInt(json.result);
+}
 
 async function loadArtifact(name) {
   const file = path.join(ROOT, "artifacts", "contracts", `${name}.sol`, `${name}.json`);
@@ -79,8 +88,10 @@ async function maxBatch(label, signer, g100, g200, makeTx) {
       try {
         await provider.call({ ...tx, from: await signer.getAddress(), gasLimit: TX_GAS_CAP });
       } catch (callError) {
-        const msg = `${callError.shortMessage ?? callError.message} ${callError.info?.error?.message ?? ""}`;
-        if (/gas/i.test(msg)) return { gas: null, tx, reason: msg.trim() };
+        const msg = callError.info?.error?.message ?? callError.shortMessage ?? callError.message;
+        if (/out of gas|exceeds|gas required|allowance/i.test(msg)) {
+          return { gas: null, tx, reason: `eth_call with gas = cap: ${msg}` };
+        }
         throw new Error(`${label}: batch of ${n} failed for another reason than gas: ${msg}`);
       }
       throw new Error(`${label}: estimateGas failed for ${n} but a call with the cap succeeded: ${estimateError.message}`);
@@ -112,7 +123,11 @@ async function maxBatch(label, signer, g100, g200, makeTx) {
 
 async function main() {
   const started = Date.now();
-  const { chainId } = await provider.getNetwork();
+  const chainId = await rpcChainId(RPC_URL);
+  provider = new ethers.JsonRpcProvider(RPC_URL, ethers.Network.from(chainId), {
+    staticNetwork: true,
+    pollingInterval: 50,
+  });
   const signer = await provider.getSigner(0);
   const admin = await signer.getAddress();
 
@@ -256,5 +271,5 @@ try {
   console.error(`gas-report: ${err.stack ?? err}`);
   process.exitCode = 1;
 } finally {
-  provider.destroy();
+  provider?.destroy();
 }

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs what the project needs (Node 22, npm packages, NuGet packages) and runs every test:
+# Hardhat contract tests, then the .NET unit and integration tests (real Hardhat nodes, real SQLite).
+# Exits non-zero on any failure; safe to run twice (the second run skips installed parts).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/node22.sh"
+cd "$ROOT"
+source scripts/lib/deps.sh
+
+echo "==> checking generated C# bindings are up to date"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+node scripts/gen-bindings.js "$tmp/Generated" >/dev/null
+if ! diff -r -q "$tmp/Generated" src/Loyalty.Chain.Contracts/Generated >/dev/null; then
+  diff -r -q "$tmp/Generated" src/Loyalty.Chain.Contracts/Generated || true
+  echo "ERROR: src/Loyalty.Chain.Contracts/Generated is stale: run 'node scripts/gen-bindings.js' and commit" >&2
+  exit 1
+fi
+
+echo "==> dotnet restore + build"
+dotnet build Loyalty.Chain.sln -c Release --nologo -v q -clp:ErrorsOnly
+
+passed=0; failed=0
+echo "==> contract tests (Hardhat)"
+set +e
+npx --no-install hardhat test mocha 2>&1 | tee "$tmp/mocha.log"
+mocha_rc=${PIPESTATUS[0]}
+set -e
+p=$(grep -Eo '^ *[0-9]+ passing' "$tmp/mocha.log" | grep -Eo '[0-9]+' | tail -1 || true)
+f=$(grep -Eo '^ *[0-9]+ failing' "$tmp/mocha.log" | grep -Eo '[0-9]+' | tail -1 || true)
+passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+
+dotnet_rc=0
+for project in tests/*/*.csproj; do
+  echo "==> dotnet test $project"
+  set +e
+  dotnet test "$project" -c Release --no-build --nologo --logger "console;verbosity=normal" 2>&1 | tee "$tmp/dotnet.log"
+  rc=${PIPESTATUS[0]}
+  set -e
+  [[ $rc -ne 0 ]] && dotnet_rc=$rc
+  p=$(grep -Eo 'Passed: +[0-9]+' "$tmp/dotnet.log" | grep -Eo '[0-9]+' | tail -1 || true)
+  f=$(grep -Eo 'Failed: +[0-9]+' "$tmp/dotnet.log" | grep -Eo '[0-9]+' | tail -1 || true)
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+done
+
+echo
+echo "$passed passed, $failed failed"
+if [[ $mocha_rc -ne 0 || $dotnet_rc -ne 0 || $failed -ne 0 || $passed -eq 0 ]]; then
+  exit 1
+fi
