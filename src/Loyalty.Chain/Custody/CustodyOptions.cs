@@ -1,0 +1,33 @@
+namespace Loyalty.Chain.Custody;
+
+/// <summary>Settings of the "Custody" configuration section.</summary>
+public sealed class CustodyOptions
+{
+    public const string SectionName = "Custody";
+
+    /// <summary>
+    /// Base64 of a 32-byte key-encryption key. When set it wins over <see cref="KeyFile"/>; meant for hosts
+    /// that inject secrets through the environment rather than a file.
+    /// </summary>
+    public string? KeyEncryptionKey { get; set; }
+
+    /// <summary>Key file holding the base64 key-encryption key; defaults to <c>{DataDirectory}/custody.kek</c>.</summary>
+    public string? KeyFile { get; set; }
+
+    /// <summary>The service's data folder, shared with the SQLite database by default.</summary>
+    public string DataDirectory { get; set; } = Path.Combine(
+        Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "Loyalty.Chain");
+
+    /// <summary>
+    /// Scrypt cost of exported keystores. The default is geth's "standard" cost (about 256 MiB, 1 s) because an
+    /// export leaves our protection for good; tests lower it.
+    /// </summary>
+    public int KeystoreScryptN { get; set; } = 262_144;
+
+    /// <summary>How long a Sign-In-With-Ethereum nonce stays usable after it is issued.</summary>
+    public TimeSpan SiweNonceLifetime { get; set; } = TimeSpan.FromMinutes(10);
+
+    public string ResolveKeyFile() => string.IsNullOrWhiteSpace(KeyFile)
+        ? Path.Combine(DataDirectory, "custody.kek")
+        : KeyFile;
+}

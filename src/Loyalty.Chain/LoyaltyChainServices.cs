@@ -1,0 +1,69 @@
+using Loyalty.Chain.Chain;
+using Loyalty.Chain.Ledger;
+using Loyalty.Chain.Transactions;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Loyalty.Chain;
+
+/// <summary>Database settings (section "Database").</summary>
+public sealed class DatabaseOptions
+{
+    public const string Section = "Database";
+    /// <summary>"Sqlite" (default) or "PostgreSql".</summary>
+    public string Provider { get; set; } = "Sqlite";
+    /// <summary>Falls back to a SQLite file under <see cref="DataDirectory"/>.</summary>
+    public string? ConnectionString { get; set; }
+    public string DataDirectory { get; set; } = "data";
+
+    public string ResolveConnectionString() =>
+        ConnectionString ?? $"Data Source={Path.Combine(Path.GetFullPath(DataDirectory), "loyalty.db")};Default Timeout=30";
+}
+
+public static class LoyaltyChainServices
+{
+    /// <summary>Registers the library: options, database, chain access and the transaction pipeline.</summary>
+    public static IServiceCollection AddLoyaltyChainCore(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<ChainOptions>().Bind(configuration.GetSection(ChainOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<DatabaseOptions>().Bind(configuration.GetSection(DatabaseOptions.Section));
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IPipelineFaults, NoFaults>();
+
+        services.AddDbContext<LoyaltyDbContext>((sp, options) =>
+        {
+            var db = sp.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+            if (db.Provider.Equals("PostgreSql", StringComparison.OrdinalIgnoreCase))
+            {
+                options.UseNpgsql(db.ResolveConnectionString());
+            }
+            else
+            {
+                if (db.ConnectionString is null) Directory.CreateDirectory(Path.GetFullPath(db.DataDirectory));
+                options.UseSqlite(db.ResolveConnectionString());
+            }
+        });
+
+        services.AddSingleton<Web3Factory>();
+        services.AddSingleton(sp => new FeeEstimator(sp.GetRequiredService<IOptions<ChainOptions>>().Value));
+        services.AddScoped<ChainTxQueue>();
+        services.AddScoped<SenderHealth>();
+        services.AddScoped<TransactionSubmitter>();
+        services.AddScoped<TransactionConfirmer>();
+        services.AddSingleton<PipelineRunner>();
+        services.AddTransient<ChainTxJobs>();
+        return services;
+    }
+
+    /// <summary>Creates the schema if missing; on SQLite also switches to WAL so readers never block the writer.</summary>
+    public static async Task InitializeDatabaseAsync(this IServiceProvider services, CancellationToken ct = default)
+    {
+        using var scope = services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<LoyaltyDbContext>();
+        await db.Database.EnsureCreatedAsync(ct);
+        if (db.IsSqlite) await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
+    }
+}
