@@ -1,0 +1,87 @@
+using Hangfire;
+using Hangfire.Dashboard;
+using Hangfire.PostgreSql;
+using Hangfire.Storage.SQLite;
+using Loyalty.Chain.Transactions;
+using Microsoft.Extensions.Options;
+
+namespace Loyalty.Chain.Api.Infrastructure;
+
+/// <summary>Hangfire settings (section "Jobs").</summary>
+public sealed class JobOptions
+{
+    public const string Section = "Jobs";
+    /// <summary>Run the Hangfire server (workers) in this process.</summary>
+    public bool RunServer { get; set; } = true;
+    public int WorkerCount { get; set; } = 4;
+    /// <summary>Six-field cron (with seconds) of the recurring submit and confirm passes.</summary>
+    public string PipelineCron { get; set; } = "*/2 * * * * *";
+}
+
+public static class HangfireSetup
+{
+    public static IServiceCollection AddLoyaltyJobs(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<JobOptions>().Bind(configuration.GetSection(JobOptions.Section));
+        var database = configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
+        services.AddHangfire(config =>
+        {
+            config.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+                .UseSimpleAssemblyNameTypeSerializer()
+                .UseRecommendedSerializerSettings();
+            if (database.Provider.Equals("PostgreSql", StringComparison.OrdinalIgnoreCase))
+            {
+                config.UsePostgreSqlStorage(o => o.UseNpgsqlConnection(database.ResolveConnectionString()),
+                    new PostgreSqlStorageOptions { QueuePollInterval = TimeSpan.FromMilliseconds(200), PrepareSchemaIfNecessary = true });
+            }
+            else
+            {
+                // Hangfire keeps its own SQLite file next to the ledger: its polling must not contend with ledger writes.
+                var dir = Path.GetFullPath(database.DataDirectory);
+                Directory.CreateDirectory(dir);
+                config.UseSQLiteStorage(Path.Combine(dir, "hangfire.db"),
+                    new SQLiteStorageOptions { QueuePollInterval = TimeSpan.FromMilliseconds(50) });
+            }
+        });
+        var jobs = configuration.GetSection(JobOptions.Section).Get<JobOptions>() ?? new JobOptions();
+        if (jobs.RunServer)
+        {
+            services.AddHangfireServer(o =>
+            {
+                o.WorkerCount = jobs.WorkerCount;
+                o.SchedulePollingInterval = TimeSpan.FromSeconds(1);
+            });
+        }
+        return services;
+    }
+
+    /// <summary>Registers the recurring pipeline passes (idempotent: AddOrUpdate by id).</summary>
+    public static void ScheduleRecurringJobs(this IServiceProvider services)
+    {
+        var jobs = services.GetRequiredService<IOptions<JobOptions>>().Value;
+        var recurring = services.GetRequiredService<IRecurringJobManager>();
+        recurring.AddOrUpdate<ChainTxJobs>(ChainTxJobs.SubmitRecurringId, j => j.SubmitDueAsync(CancellationToken.None), jobs.PipelineCron);
+        recurring.AddOrUpdate<ChainTxJobs>(ChainTxJobs.ConfirmRecurringId, j => j.ConfirmInFlightAsync(CancellationToken.None), jobs.PipelineCron);
+    }
+
+    /// <summary>The dashboard shows keys' addresses and job arguments: admins only (HTTP Basic, password = admin API key).</summary>
+    public static IApplicationBuilder UseAdminOnlyDashboard(this IApplicationBuilder app, string path = "/hangfire") =>
+        app.UseHangfireDashboard(path, new DashboardOptions
+        {
+            Authorization = [new AdminDashboardAuthorization()],
+            DisplayStorageConnectionString = false,
+            DashboardTitle = "Loyalty.Chain jobs",
+        });
+
+    private sealed class AdminDashboardAuthorization : IDashboardAuthorizationFilter
+    {
+        public bool Authorize(DashboardContext context)
+        {
+            var http = context.GetHttpContext();
+            var admin = http.RequestServices.GetRequiredService<AdminKeyVerifier>();
+            if (admin.IsAdminRequest(http)) return true;
+            http.Response.Headers.WWWAuthenticate = "Basic realm=\"Loyalty.Chain admin\"";
+            return false;
+        }
+    }
+}

@@ -1,0 +1,41 @@
+using Loyalty.Chain.Custody;
+using Microsoft.AspNetCore.Diagnostics;
+
+namespace Loyalty.Chain.Api.Infrastructure;
+
+/// <summary>An error the API reports with a stable machine-readable code (RFC 9457 problem details).</summary>
+public sealed class ApiProblem(int status, string code, string detail) : Exception(detail)
+{
+    public int Status { get; } = status;
+    public string Code { get; } = code;
+}
+
+/// <summary>The one exception handler: known errors become problem details with a stable `code`; the rest a bare 500.</summary>
+public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
+    {
+        var (status, code, detail) = exception switch
+        {
+            ApiProblem p => (p.Status, p.Code, p.Message),
+            CustodyException c => (StatusCodes.Status400BadRequest, c.Code, c.Message),
+            BadHttpRequestException b => (b.StatusCode, b.StatusCode == 413 ? "BODY_TOO_LARGE" : "BAD_REQUEST", "The request could not be read."),
+            _ => (StatusCodes.Status500InternalServerError, "INTERNAL_ERROR", "An unexpected error occurred."),
+        };
+        if (status >= 500) logger.LogError(exception, "Unhandled error on {Path}", http.Request.Path);
+        http.Response.StatusCode = status;
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = http,
+            Exception = exception,
+            ProblemDetails =
+            {
+                Status = status,
+                Title = code,
+                Detail = detail,
+                Type = $"https://loyalty.chain/problems/{code.ToLowerInvariant().Replace('_', '-')}",
+                Extensions = { ["code"] = code },
+            },
+        });
+    }
+}

@@ -1,0 +1,43 @@
+using Loyalty.Chain;
+using Loyalty.Chain.Api.Features;
+using Loyalty.Chain.Api.Infrastructure;
+using Loyalty.Chain.Custody;
+using Loyalty.Chain.Transactions;
+using Scalar.AspNetCore;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.Services.AddLoyaltyChainCore(builder.Configuration);
+builder.Services.AddCustody();
+builder.Services.AddScoped<ISenderKeys, CustodySenderKeys>();
+builder.Services.AddLoyaltyJobs(builder.Configuration);
+builder.Services.AddOptions<AdminOptions>().Bind(builder.Configuration.GetSection(AdminOptions.Section));
+builder.Services.AddSingleton<AdminKeyVerifier>();
+builder.Services.AddProblemDetails();
+builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
+builder.Services.AddOpenApi();
+builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024 * 1024);
+
+var app = builder.Build();
+
+await app.Services.InitializeDatabaseAsync();
+using (var scope = app.Services.CreateScope())
+{
+    // The relayer key is generated once and kept encrypted; only its address is ever shown.
+    var operatorAddress = await scope.ServiceProvider.GetRequiredService<CustodyService>().GetOrCreateServiceKeyAsync("operator", null);
+    app.Logger.LogInformation("Operator (gas payer) address: {Address}", operatorAddress);
+}
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.MapOpenApi();
+app.MapScalarApiReference("/docs");
+app.UseAdminOnlyDashboard("/hangfire");
+app.MapGet("/health", () => TypedResults.Ok(new { status = "ok" })).WithTags("Health");
+app.MapOperations();
+app.Services.ScheduleRecurringJobs();
+
+app.Run();
+
+/// <summary>Entry point, visible to WebApplicationFactory in the integration tests.</summary>
+public partial class Program;
