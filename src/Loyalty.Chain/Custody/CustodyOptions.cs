@@ -14,9 +14,12 @@ public sealed class CustodyOptions
     /// <summary>Key file holding the base64 key-encryption key; defaults to <c>{DataDirectory}/custody.kek</c>.</summary>
     public string? KeyFile { get; set; }
 
-    /// <summary>The service's data folder, shared with the SQLite database by default.</summary>
-    public string DataDirectory { get; set; } = Path.Combine(
-        Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "Loyalty.Chain");
+    /// <summary>
+    /// Folder of the default key file. Unset, it is the database's data folder ("Database:DataDirectory", else
+    /// "data"), so a self-hosted install keeps one folder; production should rather point the key elsewhere
+    /// than the database backups, or supply <see cref="KeyEncryptionKey"/>.
+    /// </summary>
+    public string? DataDirectory { get; set; }
 
     /// <summary>
     /// Scrypt cost of exported keystores. The default is geth's "standard" cost (about 256 MiB, 1 s) because an
@@ -28,6 +31,6 @@ public sealed class CustodyOptions
     public TimeSpan SiweNonceLifetime { get; set; } = TimeSpan.FromMinutes(10);
 
     public string ResolveKeyFile() => string.IsNullOrWhiteSpace(KeyFile)
-        ? Path.Combine(DataDirectory, "custody.kek")
+        ? Path.Combine(Path.GetFullPath(string.IsNullOrWhiteSpace(DataDirectory) ? "data" : DataDirectory), "custody.kek")
         : KeyFile;
 }

@@ -1,0 +1,31 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Loyalty.Chain.Custody;
+
+/// <summary>A single-use server nonce for a Sign-In-With-Ethereum message.</summary>
+public sealed class SiweNonce
+{
+    public required string Nonce { get; set; }
+    public long ProgramId { get; set; }
+    public DateTime IssuedAt { get; set; }
+    public DateTime ExpiresAt { get; set; }
+
+    /// <summary>Set once, by a conditional update, when a signed message carrying this nonce is accepted.</summary>
+    public DateTime? UsedAt { get; set; }
+
+    /// <summary>The address that signed with the nonce (lower-case 0x hex), kept for audit.</summary>
+    public string? UsedBy { get; set; }
+}
+
+internal sealed class SiweNonceConfiguration : IEntityTypeConfiguration<SiweNonce>
+{
+    public void Configure(EntityTypeBuilder<SiweNonce> builder)
+    {
+        builder.ToTable("SiweNonces");
+        builder.HasKey(n => n.Nonce);
+        builder.Property(n => n.Nonce).HasMaxLength(64);
+        builder.Property(n => n.UsedBy).HasMaxLength(42);
+        builder.HasIndex(n => n.ExpiresAt);
+    }
+}
