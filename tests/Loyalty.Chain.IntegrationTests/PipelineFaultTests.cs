@@ -118,7 +118,7 @@ public sealed class PipelineFaultTests(PipelineFixture f) : IClassFixture<Pipeli
         var db = f.NewDatabase();
         var member = PipelineFixture.NewAddress();
         await using var pipeline = await PipelineHarness.StartAsync(f.Chain.Node.RpcUrl, db, f.Keys);
-        await f.RpcAsync("evm_setAutomine", "[false]");
+        await f.StopBlockProductionAsync(automine: false);
         try
         {
             var id = await pipeline.EnqueueAsync(f.Mint(member, 12));
@@ -139,7 +139,7 @@ public sealed class PipelineFaultTests(PipelineFixture f) : IClassFixture<Pipeli
         }
         finally
         {
-            await f.RpcAsync("evm_setAutomine", "[true]");
+            await f.RestoreBlockProductionAsync();
         }
         Assert.True(await pipeline.Runner.DrainAsync(Drain, CancellationToken.None));
         Assert.Equal(new BigInteger(12), await f.BalanceAsync(member));
@@ -149,9 +149,22 @@ public sealed class PipelineFaultTests(PipelineFixture f) : IClassFixture<Pipeli
     public async Task Reorg_MinedGoesBackIsSentAgainAndReachesFinalExactlyOnce()
     {
         var db = f.NewDatabase();
-        var member = PipelineFixture.NewAddress();
         await using var pipeline = await PipelineHarness.StartAsync(f.Chain.Node.RpcUrl, db, f.Keys,
             settings: new Dictionary<string, string?> { ["Chain:ConfirmationDepth"] = "3" });
+        await f.StopBlockProductionAsync();
+        try
+        {
+            await ReorgAsync(pipeline);
+        }
+        finally
+        {
+            await f.RestoreBlockProductionAsync();
+        }
+    }
+
+    private async Task ReorgAsync(PipelineHarness pipeline)
+    {
+        var member = PipelineFixture.NewAddress();
         var snapshot = System.Text.Json.JsonDocument.Parse(await f.RpcAsync("evm_snapshot")).RootElement.GetProperty("result").GetString();
 
         var id = await pipeline.EnqueueAsync(f.Mint(member, 25));
@@ -165,20 +178,16 @@ public sealed class PipelineFaultTests(PipelineFixture f) : IClassFixture<Pipeli
         Assert.Equal(BigInteger.Zero, await f.BalanceAsync(member));
 
         Assert.Equal(ChainTxStatus.Sent, await pipeline.Runner.ConfirmOneAsync(id, CancellationToken.None));
-        Assert.True(await pipeline.Runner.DrainAsync(Drain, CancellationToken.None)
-                    || await MineAndDrainAsync(pipeline));
+        await pipeline.Runner.ConfirmOneAsync(id, CancellationToken.None); // not found: broadcast again (automine)
+        Assert.Equal(ChainTxStatus.Mined, await pipeline.Runner.ConfirmOneAsync(id, CancellationToken.None));
+        for (var i = 0; i < 3; i++) await f.RpcAsync("evm_mine");
+        Assert.Equal(ChainTxStatus.Final, await pipeline.Runner.ConfirmOneAsync(id, CancellationToken.None));
 
         var final = await pipeline.GetAsync(id);
         Assert.Equal(ChainTxStatus.Final, final.Status);
         Assert.NotEqual(mined.BlockHash, final.BlockHash);
         Assert.Equal(mined.Nonce, final.Nonce);
         Assert.Equal(new BigInteger(25), await f.BalanceAsync(member));
-    }
-
-    private async Task<bool> MineAndDrainAsync(PipelineHarness pipeline)
-    {
-        for (var i = 0; i < 3; i++) await f.RpcAsync("evm_mine");
-        return await pipeline.Runner.DrainAsync(Drain, CancellationToken.None);
     }
 
     [Fact]

@@ -35,7 +35,7 @@ public sealed class TransactionConfirmer(
             if (tx.Status == ChainTxStatus.Sent) await FollowSentAsync(web3, tx, ct);
             else if (tx.Status == ChainTxStatus.Mined) await FollowMinedAsync(web3, tx, ct);
         }
-        catch (Exception ex) when (RpcErrors.Classify(ex).Kind is RpcErrorKind.Transport or RpcErrorKind.Unknown && ex is not DbUpdateException)
+        catch (Exception ex) when (RpcErrors.Classify(ex).Kind == RpcErrorKind.Transport || ex is Nethereum.JsonRpc.Client.RpcResponseException)
         {
             // Node unreachable: nothing is decided without it; the next pass tries again.
             logger.LogWarning("Confirming ChainTx {Id} postponed: {Message}", id, RpcErrors.Classify(ex).Message);

@@ -26,6 +26,27 @@ public sealed class PipelineFixture : IAsyncLifetime
         Proxy = new TcpProxy(Chain.Node.Port);
         Operator = Keys.Add(HardhatNode.DevKeys[3]);
         await Chain.Points.GrantRoleRequestAndWaitForReceiptAsync(await Chain.Points.MinterRoleQueryAsync(), Operator);
+        await StartBlockProductionAsync();
+    }
+
+    /// <summary>
+    /// A real chain keeps producing blocks; an idle automining node does not, and nothing would ever
+    /// reach confirmation depth. Interval mining gives the node a block every 200 ms.
+    /// </summary>
+    public Task StartBlockProductionAsync() => RpcAsync("evm_setIntervalMining", "[200]");
+
+    /// <summary>Stops interval mining (and automine when asked) for tests that control every block.</summary>
+    public async Task StopBlockProductionAsync(bool automine = true)
+    {
+        await RpcAsync("evm_setIntervalMining", "[0]");
+        await RpcAsync("evm_setAutomine", automine ? "[true]" : "[false]");
+    }
+
+    /// <summary>Back to automine plus interval mining.</summary>
+    public async Task RestoreBlockProductionAsync()
+    {
+        await RpcAsync("evm_setAutomine", "[true]");
+        await StartBlockProductionAsync();
     }
 
     /// <summary>A new, empty SQLite file for one test.</summary>
