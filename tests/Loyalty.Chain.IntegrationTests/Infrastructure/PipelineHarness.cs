@@ -80,3 +80,15 @@ public sealed class PipelineHarness : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await _services.DisposeAsync();
 }
+
+public sealed class TestScope(IServiceScope scope) : IDisposable
+{
+    public ChainTxQueue Queue => scope.ServiceProvider.GetRequiredService<ChainTxQueue>();
+    public LoyaltyDbContext Db => scope.ServiceProvider.GetRequiredService<LoyaltyDbContext>();
+    public void Dispose() => scope.Dispose();
+}
+
+public static class TestScopeExtensions
+{
+    public static TestScope CreateScopeForTest(this IServiceProvider services) => new(services.CreateScope());
+}
