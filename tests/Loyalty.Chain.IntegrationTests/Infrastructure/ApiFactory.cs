@@ -1,0 +1,59 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using Loyalty.Chain.Api.Infrastructure;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Logging;
+
+namespace Loyalty.Chain.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// The real API host (Hangfire server included) against a real node, with its data folder (SQLite
+/// ledger, Hangfire storage, key file) in a temp directory. Every log line is captured so tests can
+/// check that no secret is ever written.
+/// </summary>
+public sealed class ApiFactory(string rpcUrl) : WebApplicationFactory<Program>
+{
+    public string AdminKey { get; } = "admin-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
+    public string DataDirectory { get; } = Directory.CreateTempSubdirectory("lc-api-").FullName;
+    public ConcurrentQueue<string> Logs { get; } = new();
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Development");
+        builder.UseSetting("Chain:RpcUrl", rpcUrl);
+        builder.UseSetting("Chain:ChainId", HardhatNode.ChainId.ToString());
+        builder.UseSetting("Chain:ConfirmationDepth", "2");
+        builder.UseSetting("Database:DataDirectory", DataDirectory);
+        builder.UseSetting("Custody:DataDirectory", DataDirectory);
+        builder.UseSetting("Custody:KeystoreScryptN", "4096");
+        builder.UseSetting("Jobs:PipelineCron", "* * * * * *");
+        builder.UseSetting("Admin:ApiKeySha256", AdminKeyVerifier.Hash(AdminKey));
+        builder.ConfigureLogging(logging =>
+        {
+            logging.SetMinimumLevel(LogLevel.Trace);
+            logging.AddProvider(new QueueLoggerProvider(Logs));
+        });
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { }
+    }
+
+    private sealed class QueueLoggerProvider(ConcurrentQueue<string> sink) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) => new QueueLogger(sink, categoryName);
+        public void Dispose() { }
+    }
+
+    private sealed class QueueLogger(ConcurrentQueue<string> sink, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            sink.Enqueue($"{logLevel} {category}: {formatter(state, exception)} {exception}");
+    }
+}
