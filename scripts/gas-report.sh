@@ -8,6 +8,8 @@ set -euo pipefail
 # shellcheck source=lib/node22.sh
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/node22.sh"
 cd "$ROOT"
+# npm ci from the lock file when needed, and compile (output to stderr: stdout ends with the JSON line).
+source scripts/lib/deps.sh >&2
 
 HARDHAT="$ROOT/node_modules/.bin/hardhat"
 if [[ ! -x "$HARDHAT" ]]; then
