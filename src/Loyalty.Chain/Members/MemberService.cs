@@ -1,0 +1,87 @@
+using System.Text.RegularExpressions;
+using Loyalty.Chain.Custody;
+using Loyalty.Chain.Ledger;
+using Loyalty.Chain.Programs;
+using Microsoft.EntityFrameworkCore;
+
+namespace Loyalty.Chain.Members;
+
+public sealed record EnrolRequest(string ExternalId, string? Email, string? Phone, DateOnly? Birthday, string? Tier,
+    Dictionary<string, string>? Attributes);
+
+/// <summary>Enrols members (each gets a custodial wallet) and keeps their profile apart from the ledger.</summary>
+public sealed partial class MemberService(LoyaltyDbContext db, CustodyService custody, TimeProvider time)
+{
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")]
+    private static partial Regex ExternalIdPattern();
+
+    public static void ValidateExternalId(string? externalId, string field = "memberId")
+    {
+        if (externalId is null || !ExternalIdPattern().IsMatch(externalId))
+            throw new LoyaltyException("INVALID_ID", $"{field} must be 1-128 characters of letters, digits and . _ : @ -");
+    }
+
+    /// <summary>Enrols a member, or returns the existing one (Created = false) for a known external id.</summary>
+    public async Task<(Member Member, bool Created)> EnrolAsync(LoyaltyProgram program, EnrolRequest request, CancellationToken ct)
+    {
+        ValidateExternalId(request.ExternalId);
+        if (request.Email is { Length: > 254 } || request.Phone is { Length: > 32 } || request.Tier is { Length: > 64 }
+            || request.Attributes is { Count: > 50 } || request.Attributes?.Any(a => a.Key.Length > 64 || a.Value.Length > 256) == true)
+            throw new LoyaltyException("INVALID_PROFILE", "profile fields are too long or too many attributes (max 50)");
+        if (await FindAsync(program.Id, request.ExternalId, ct) is { } existing) return (existing, false);
+
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var wallet = await custody.CreateWalletAsync(program.Id, ct);
+        var now = time.GetUtcNow().UtcDateTime;
+        var member = new Member
+        {
+            ProgramId = program.Id,
+            ExternalId = request.ExternalId,
+            WalletAddress = wallet.Address,
+            WalletKind = WalletKind.Custodial,
+            CustodialIndex = wallet.Index,
+            CustodialAddress = wallet.Address,
+            Tier = request.Tier,
+            CreatedAt = now,
+        };
+        db.Set<Member>().Add(member);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException)
+        {
+            // Most likely enrolled concurrently by another request (unique external id): return that one.
+            await tx.RollbackAsync(ct);
+            db.ChangeTracker.Clear();
+            return (await FindAsync(program.Id, request.ExternalId, ct) ?? throw new LoyaltyException("ENROL_CONFLICT",
+                "the member could not be enrolled; retry", 409), false);
+        }
+        db.Set<MemberProfile>().Add(new MemberProfile
+        {
+            MemberId = member.Id, ProgramId = program.Id, Email = request.Email, Phone = request.Phone,
+            Birthday = request.Birthday, Attributes = request.Attributes ?? new(), UpdatedAt = now,
+        });
+        db.Set<MemberBalance>().Add(new MemberBalance { MemberId = member.Id, ProgramId = program.Id });
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return (member, true);
+    }
+
+    public Task<Member?> FindAsync(long programId, string externalId, CancellationToken ct) =>
+        db.Set<Member>().AsNoTracking().SingleOrDefaultAsync(m => m.ProgramId == programId && m.ExternalId == externalId, ct);
+
+    public async Task<Member> GetAsync(long programId, string externalId, CancellationToken ct)
+    {
+        ValidateExternalId(externalId);
+        return await FindAsync(programId, externalId, ct)
+               ?? throw new LoyaltyException("UNKNOWN_MEMBER", $"no member '{externalId}' in this program", 404);
+    }
+
+    /// <summary>Erases personal data (right to be forgotten); the ledger keeps only the member id.</summary>
+    public async Task EraseProfileAsync(Member member, CancellationToken ct) =>
+        await db.Set<MemberProfile>().Where(p => p.MemberId == member.Id)
+            .ExecuteUpdateAsync(u => u.SetProperty(p => p.Email, (string?)null).SetProperty(p => p.Phone, (string?)null)
+                .SetProperty(p => p.Birthday, (DateOnly?)null).SetProperty(p => p.Attributes, new Dictionary<string, string>())
+                .SetProperty(p => p.UpdatedAt, time.GetUtcNow().UtcDateTime), ct);
+}

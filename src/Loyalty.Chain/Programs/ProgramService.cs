@@ -1,0 +1,81 @@
+using Loyalty.Chain.Access;
+using Loyalty.Chain.Contracts.LoyaltyCollectible.ContractDefinition;
+using Loyalty.Chain.Contracts.LoyaltyPoints.ContractDefinition;
+using Loyalty.Chain.Custody;
+using Loyalty.Chain.Ledger;
+using Loyalty.Chain.Transactions;
+using Microsoft.EntityFrameworkCore;
+using Nethereum.ABI.FunctionEncoding;
+using Nethereum.Hex.HexConvertors.Extensions;
+
+namespace Loyalty.Chain.Programs;
+
+public sealed record CreateProgramRequest(string Name, string PointName, string PointSymbol, int Decimals, string Currency,
+    long PendingPeriodSeconds, string? TimeZone);
+
+public sealed record CreatedProgram(LoyaltyProgram Program, string AdminKey);
+
+/// <summary>
+/// Creates programs. A program's two contracts are deployed through the transaction pipeline: the
+/// program row, its admin key and both deployment transactions commit together (outbox), and
+/// <see cref="ProgramActivation"/> takes it from there to Active.
+/// </summary>
+public sealed class ProgramService(LoyaltyDbContext db, CustodyService custody, ChainTxQueue queue, ApiKeyService keys, TimeProvider time)
+{
+    public const string OperatorPurpose = "operator";
+
+    public async Task<CreatedProgram> CreateAsync(CreateProgramRequest request, CancellationToken ct)
+    {
+        Validate(request);
+        var operatorAddress = await custody.GetOrCreateServiceKeyAsync(OperatorPurpose, null, ct);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var program = new LoyaltyProgram
+        {
+            Name = request.Name.Trim(),
+            PointName = request.PointName.Trim(),
+            PointSymbol = request.PointSymbol.Trim(),
+            Decimals = request.Decimals,
+            Currency = request.Currency.ToUpperInvariant(),
+            PendingPeriodSeconds = request.PendingPeriodSeconds,
+            TimeZone = request.TimeZone ?? "UTC",
+            Status = ProgramStatus.Deploying,
+            OperatorAddress = operatorAddress,
+            CreatedAt = time.GetUtcNow().UtcDateTime,
+        };
+        db.Set<LoyaltyProgram>().Add(program);
+        await db.SaveChangesAsync(ct);
+
+        var encoder = new ConstructorCallEncoder();
+        var pointsData = encoder.EncodeRequest(new LoyaltyPointsDeployment
+        {
+            Name = program.PointName, Symbol = program.PointSymbol, Decimals = (byte)program.Decimals, Admin = operatorAddress,
+        }, LoyaltyPointsDeploymentBase.BYTECODE);
+        var collectibleData = encoder.EncodeRequest(new LoyaltyCollectibleDeployment
+        {
+            Name = program.Name + " Collectibles", Symbol = program.PointSymbol + "C", Admin = operatorAddress,
+        }, LoyaltyCollectibleDeploymentBase.BYTECODE);
+        var points = queue.Add(new ChainTxRequest(operatorAddress, null, pointsData, "program.deploy.points", program.Id.ToString()));
+        var collectible = queue.Add(new ChainTxRequest(operatorAddress, null, collectibleData, "program.deploy.collectible", program.Id.ToString()));
+        var (_, adminKey) = keys.Create(program.Id, ApiRole.Admin, "initial admin key");
+        await db.SaveChangesAsync(ct);
+        program.PointsDeployTxId = points.Id;
+        program.CollectibleDeployTxId = collectible.Id;
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return new CreatedProgram(program, adminKey);
+    }
+
+    private static void Validate(CreateProgramRequest r)
+    {
+        if (string.IsNullOrWhiteSpace(r.Name) || r.Name.Length > 200) throw new LoyaltyException("INVALID_NAME", "name is required (at most 200 characters)");
+        if (string.IsNullOrWhiteSpace(r.PointName) || r.PointName.Length > 64) throw new LoyaltyException("INVALID_POINT_NAME", "pointName is required (at most 64 characters)");
+        if (string.IsNullOrWhiteSpace(r.PointSymbol) || r.PointSymbol.Length > 11 || !r.PointSymbol.All(char.IsAsciiLetterOrDigit))
+            throw new LoyaltyException("INVALID_POINT_SYMBOL", "pointSymbol is 1-11 ASCII letters or digits");
+        if (r.Decimals is < 0 or > 6) throw new LoyaltyException("INVALID_DECIMALS", "decimals must be between 0 and 6");
+        if (!Currencies.IsKnown(r.Currency)) throw new LoyaltyException("UNKNOWN_CURRENCY", $"unknown currency '{r.Currency}'");
+        if (r.PendingPeriodSeconds is < 0 or > 366L * 24 * 3600)
+            throw new LoyaltyException("INVALID_PENDING_PERIOD", "pendingPeriodSeconds must be between 0 and one year");
+        if (r.TimeZone is not null && !TimeZoneInfo.TryFindSystemTimeZoneById(r.TimeZone, out _))
+            throw new LoyaltyException("INVALID_TIME_ZONE", $"unknown time zone '{r.TimeZone}'");
+    }
+}

@@ -1,0 +1,51 @@
+using Loyalty.Chain.Ledger;
+using Loyalty.Chain.Members;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Loyalty.Chain.Settlement;
+
+/// <summary>
+/// Pending points whose return window has closed become available and are queued for minting. The move
+/// (ledger posting) and the mint intent commit together, so a point is never available but unminted forever.
+/// </summary>
+public sealed class MaturationService(LoyaltyDbContext db, LedgerWriter ledger, TimeProvider time, IOptions<SettlementOptions> options)
+{
+    public async Task<int> RunAsync(CancellationToken ct)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var due = await db.Set<Accrual>()
+            .Where(a => a.Status == AccrualStatus.Pending && a.MaturesAt <= now)
+            .OrderBy(a => a.Id).Take(options.Value.MaturationBatch).ToListAsync(ct);
+        if (due.Count == 0) return 0;
+        var memberIds = due.Select(a => a.MemberId).Distinct().ToList();
+        var addresses = await db.Set<Member>().AsNoTracking().Where(m => memberIds.Contains(m.Id))
+            .ToDictionaryAsync(m => m.Id, m => m.WalletAddress, ct);
+
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        foreach (var accrual in due)
+        {
+            accrual.Status = AccrualStatus.Matured;
+            if (accrual.Remaining <= 0) continue;
+            var intent = Queue(accrual.ProgramId, accrual.MemberId, addresses[accrual.MemberId], accrual.Remaining, now);
+            await db.SaveChangesAsync(ct);
+            accrual.MintIntentId = intent.Id;
+            await ledger.PostAsync(accrual.ProgramId, accrual.MemberId, EntryKind.Mature, LedgerAccount.Pending, LedgerAccount.Available,
+                accrual.Remaining, new LedgerWriter.Refs(accrual.EventId, accrual.Id, intent.Id), ct);
+        }
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return due.Count;
+    }
+
+    internal MintIntent Queue(long programId, long memberId, string address, long amount, DateTime now)
+    {
+        var intent = new MintIntent
+        {
+            ProgramId = programId, MemberId = memberId, Address = address, Amount = amount,
+            Status = IntentStatus.Queued, CreatedAt = now,
+        };
+        db.Set<MintIntent>().Add(intent);
+        return intent;
+    }
+}
