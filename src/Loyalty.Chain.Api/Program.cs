@@ -8,7 +8,6 @@ using Scalar.AspNetCore;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.Services.AddLoyaltyChainCore(builder.Configuration);
-builder.Services.AddCustody();
 builder.Services.AddScoped<ISenderKeys, CustodySenderKeys>();
 builder.Services.AddLoyaltyJobs(builder.Configuration);
 builder.Services.AddOptions<AdminOptions>().Bind(builder.Configuration.GetSection(AdminOptions.Section));
@@ -16,6 +15,9 @@ builder.Services.AddSingleton<AdminKeyVerifier>();
 builder.Services.AddProblemDetails();
 builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
 builder.Services.AddOpenApi();
+builder.Services.AddSingleton<Loyalty.Chain.Api.Chain.ChainOptionsAccessor>();
+builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
 builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024 * 1024);
 
 var app = builder.Build();
@@ -35,6 +37,11 @@ app.MapScalarApiReference("/docs");
 app.UseAdminOnlyDashboard("/hangfire");
 app.MapGet("/health", () => TypedResults.Ok(new { status = "ok" })).WithTags("Health");
 app.MapOperations();
+app.MapPrograms();
+app.MapMembers();
+app.MapEvents();
+app.MapRules();
+app.MapSettlement();
 app.Services.ScheduleRecurringJobs();
 
 app.Run();

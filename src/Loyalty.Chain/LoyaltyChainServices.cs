@@ -1,5 +1,12 @@
+using Loyalty.Chain.Access;
 using Loyalty.Chain.Chain;
+using Loyalty.Chain.Custody;
+using Loyalty.Chain.Earning;
+using Loyalty.Chain.Intake;
 using Loyalty.Chain.Ledger;
+using Loyalty.Chain.Members;
+using Loyalty.Chain.Programs;
+using Loyalty.Chain.Settlement;
 using Loyalty.Chain.Transactions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
@@ -55,6 +62,21 @@ public static class LoyaltyChainServices
         services.AddScoped<TransactionConfirmer>();
         services.AddSingleton<PipelineRunner>();
         services.AddTransient<ChainTxJobs>();
+
+        services.AddCustody();
+        services.TryAddScoped<ISenderKeys, CustodySenderKeys>();
+        services.AddOptions<SettlementOptions>().Bind(configuration.GetSection(SettlementOptions.Section)).ValidateDataAnnotations();
+        services.AddScoped<LedgerWriter>();
+        services.AddScoped<RuleUsageQuery>();
+        services.AddScoped<ApiKeyService>();
+        services.AddScoped<ProgramService>();
+        services.AddScoped<ProgramActivation>();
+        services.AddScoped<MemberService>();
+        services.AddScoped<EventIntakeService>();
+        services.AddScoped<MaturationService>();
+        services.AddScoped<SettlementService>();
+        services.AddScoped<Reconciler>();
+        services.AddTransient<LoyaltyJobs>();
         return services;
     }
 

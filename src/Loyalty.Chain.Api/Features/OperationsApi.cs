@@ -15,6 +15,7 @@ public static class OperationsApi
         group.MapGet("/chain-txs", ListAsync);
         group.MapGet("/chain-txs/{id:long}", GetAsync);
         group.MapGet("/alerts", AlertsAsync);
+        group.MapGet("/operator", OperatorAsync);
         return group;
     }
 
@@ -45,6 +46,17 @@ public static class OperationsApi
         var query = db.Set<Alert>().AsNoTracking();
         if (open == true) query = query.Where(a => a.ResolvedAt == null);
         return TypedResults.Ok(await query.OrderByDescending(a => a.Id).Take(200).ToListAsync(ct));
+    }
+
+    public sealed record OperatorView(string Address, string BalanceWei, long ChainId);
+
+    /// <summary>The relayer that pays gas for every program: fund this address.</summary>
+    private static async Task<Ok<OperatorView>> OperatorAsync(Loyalty.Chain.Custody.CustodyService custody, Loyalty.Chain.Chain.Web3Factory web3,
+        CancellationToken ct)
+    {
+        var address = await custody.GetOrCreateServiceKeyAsync(Loyalty.Chain.Programs.ProgramService.OperatorPurpose, null, ct);
+        var balance = await web3.Get().Eth.GetBalance.SendRequestAsync(address);
+        return TypedResults.Ok(new OperatorView(address, balance.Value.ToString(), web3.Options.ChainId));
     }
 
     private static ChainTxView View(ChainTx t) => new(t.Id, t.Purpose, t.Reference, t.Status.ToString(), t.Outcome?.ToString(),

@@ -16,6 +16,8 @@ public sealed class JobOptions
     public int WorkerCount { get; set; } = 4;
     /// <summary>Six-field cron (with seconds) of the recurring submit and confirm passes.</summary>
     public string PipelineCron { get; set; } = "*/2 * * * * *";
+    /// <summary>Program activation, maturation and settlement rounds.</summary>
+    public string SettlementCron { get; set; } = "*/5 * * * * *";
 }
 
 public static class HangfireSetup
@@ -62,6 +64,7 @@ public static class HangfireSetup
         var recurring = services.GetRequiredService<IRecurringJobManager>();
         recurring.AddOrUpdate<ChainTxJobs>(ChainTxJobs.SubmitRecurringId, j => j.SubmitDueAsync(CancellationToken.None), jobs.PipelineCron);
         recurring.AddOrUpdate<ChainTxJobs>(ChainTxJobs.ConfirmRecurringId, j => j.ConfirmInFlightAsync(CancellationToken.None), jobs.PipelineCron);
+        recurring.AddOrUpdate<LoyaltyJobs>(LoyaltyJobs.SettlementRecurringId, j => j.SettleAsync(CancellationToken.None), jobs.SettlementCron);
     }
 
     /// <summary>The dashboard shows keys' addresses and job arguments: admins only (HTTP Basic, password = admin API key).</summary>

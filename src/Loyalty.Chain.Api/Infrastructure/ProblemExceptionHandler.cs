@@ -18,7 +18,12 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         var (status, code, detail) = exception switch
         {
             ApiProblem p => (p.Status, p.Code, p.Message),
-            CustodyException c => (StatusCodes.Status400BadRequest, c.Code, c.Message),
+            LoyaltyException l => (l.Status, l.Code, l.Message),
+            System.Text.Json.JsonException or Microsoft.AspNetCore.Http.BadHttpRequestException { StatusCode: 400 }
+                => (StatusCodes.Status400BadRequest, "MALFORMED_JSON", "The request body is not valid JSON for this endpoint."),
+            CustodyException c => (c.Code.EndsWith("NOT_FOUND") ? 404 : c.Code is "SIWE_NONCE_REUSED" or "CUSTODY_SERVICE_KEY_CONFLICT" ? 409
+                : c.Code.StartsWith("SIWE_") ? 401 : c.Code is "CUSTODY_KEK_MISMATCH" or "CUSTODY_DECRYPTION_FAILED" or "CUSTODY_KEY_FILE_INSECURE" ? 500 : 400,
+                c.Code, c.Code.StartsWith("CUSTODY_") && !c.Code.EndsWith("NOT_FOUND") ? "A custody error occurred." : c.Message),
             BadHttpRequestException b => (b.StatusCode, b.StatusCode == 413 ? "BODY_TOO_LARGE" : "BAD_REQUEST", "The request could not be read."),
             _ => (StatusCodes.Status500InternalServerError, "INTERNAL_ERROR", "An unexpected error occurred."),
         };

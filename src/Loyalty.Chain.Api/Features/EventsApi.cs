@@ -1,0 +1,53 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Loyalty.Chain.Access;
+using Loyalty.Chain.Api.Infrastructure;
+using Loyalty.Chain.Intake;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Loyalty.Chain.Api.Features;
+
+/// <summary>Shop events: purchases, returns and brand-defined actions.</summary>
+public static class EventsApi
+{
+    public static RouteGroupBuilder MapEvents(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/v1/programs/{programId:long}/events").WithTags("Events");
+        group.MapPost("/", AcceptAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop);
+        return group;
+    }
+
+    /// <summary>
+    /// Accepts one event. With an Idempotency-Key the first result is stored and replayed (200) for the same
+    /// body, and a different body under the same key is a 422. Without one, the (type, eventId) pair still
+    /// makes the event count once.
+    /// </summary>
+    private static async Task<Results<Created<IntakeResponse>, Ok<IntakeResponse>>> AcceptAsync(HttpContext http,
+        EventIntakeService intake, CancellationToken ct)
+    {
+        // The body is read raw so the idempotency hash is over exactly what was sent.
+        using var buffer = new MemoryStream();
+        await http.Request.Body.CopyToAsync(buffer, ct);
+        var bytes = buffer.ToArray();
+        EventRequest request;
+        try
+        {
+            request = JsonSerializer.Deserialize<EventRequest>(bytes, IntakeResponse.Json)
+                      ?? throw new LoyaltyException("MALFORMED_JSON", "the body must be a JSON object");
+        }
+        catch (JsonException)
+        {
+            throw new LoyaltyException("MALFORMED_JSON", "the body is not valid JSON for an event");
+        }
+        var key = http.Request.Headers["Idempotency-Key"].FirstOrDefault();
+        var hash = Convert.ToHexString(SHA256.HashData(bytes));
+        var program = http.Program();
+        var response = await intake.AcceptAsync(program, request, key, hash, ct);
+        if (response.Replayed)
+        {
+            http.Response.Headers["Idempotent-Replayed"] = "true";
+            return TypedResults.Ok(response);
+        }
+        return TypedResults.Created($"/v1/programs/{program.Id}/events/{response.Id}", response);
+    }
+}

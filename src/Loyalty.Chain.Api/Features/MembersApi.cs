@@ -1,0 +1,80 @@
+using Loyalty.Chain.Access;
+using Loyalty.Chain.Api.Infrastructure;
+using Loyalty.Chain.Ledger;
+using Loyalty.Chain.Members;
+using Loyalty.Chain.Settlement;
+using Loyalty.Chain.Transactions;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Loyalty.Chain.Api.Features;
+
+/// <summary>Members, their balances and their history. Points are decimal strings (smallest token unit).</summary>
+public static class MembersApi
+{
+    public sealed record BalanceView(string Pending, string Available, string Reserved, string OnChain, string LifetimeEarned);
+    public sealed record MemberView(string MemberId, string WalletAddress, string WalletKind, string? Tier, DateTime CreatedAt, BalanceView Balance);
+    public sealed record HistoryItem(long Id, DateTime At, string Kind, string Account, string Amount, string? EventType,
+        string? EventId, string? Note, string? MintStatus, string? TxHash);
+    public sealed record HistoryPage(IReadOnlyList<HistoryItem> Items, long? NextBefore);
+
+    public static RouteGroupBuilder MapMembers(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/v1/programs/{programId:long}/members").WithTags("Members");
+        group.MapPost("/", EnrolAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop);
+        group.MapGet("/{memberId}", GetAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop);
+        group.MapGet("/{memberId}/history", HistoryAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop);
+        group.MapDelete("/{memberId}/profile", EraseAsync).RequireProgramRole(ApiRole.Admin);
+        return group;
+    }
+
+    private static async Task<Results<Created<MemberView>, Ok<MemberView>>> EnrolAsync(HttpContext http, EnrolRequest request,
+        MemberService members, LoyaltyDbContext db, CancellationToken ct)
+    {
+        var (member, created) = await members.EnrolAsync(http.Program(), request, ct);
+        var view = await ViewAsync(db, member, ct);
+        return created ? TypedResults.Created($"/v1/programs/{member.ProgramId}/members/{member.ExternalId}", view) : TypedResults.Ok(view);
+    }
+
+    private static async Task<Ok<MemberView>> GetAsync(HttpContext http, string memberId, MemberService members, LoyaltyDbContext db,
+        CancellationToken ct) =>
+        TypedResults.Ok(await ViewAsync(db, await members.GetAsync(http.Program().Id, memberId, ct), ct));
+
+    private static async Task<NoContent> EraseAsync(HttpContext http, string memberId, MemberService members, CancellationToken ct)
+    {
+        await members.EraseProfileAsync(await members.GetAsync(http.Program().Id, memberId, ct), ct);
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>Every movement, newest first, with the mint transaction that carried it on chain.</summary>
+    private static async Task<Ok<HistoryPage>> HistoryAsync(HttpContext http, string memberId, long? before, int? limit,
+        MemberService members, LoyaltyDbContext db, CancellationToken ct)
+    {
+        var member = await members.GetAsync(http.Program().Id, memberId, ct);
+        var take = Math.Clamp(limit ?? 50, 1, 200);
+        var query = db.Set<LedgerEntry>().AsNoTracking().Where(e => e.ProgramId == member.ProgramId && e.MemberId == member.Id);
+        if (before is not null) query = query.Where(e => e.Id < before);
+        var rows = await (from e in query
+                          join ev in db.Set<LoyaltyEvent>() on e.EventId equals ev.Id into evs
+                          from ev in evs.DefaultIfEmpty()
+                          join i in db.Set<MintIntent>() on e.MintIntentId equals i.Id into ins
+                          from i in ins.DefaultIfEmpty()
+                          join b in db.Set<SettlementBatch>() on i.BatchId equals b.Id into bs
+                          from b in bs.DefaultIfEmpty()
+                          join t in db.Set<ChainTx>() on b.ChainTxId equals t.Id into ts
+                          from t in ts.DefaultIfEmpty()
+                          orderby e.Id descending
+                          select new { e, EventType = ev.Type, EventId = ev.ExternalId, MintStatus = (IntentStatus?)i.Status, t.MinedHash })
+            .Take(take + 1).ToListAsync(ct);
+        var items = rows.Take(take).Select(r => new HistoryItem(r.e.Id, r.e.CreatedAt, r.e.Kind.ToString(), r.e.Account.ToString(),
+            r.e.Amount.ToString(), r.EventType, r.EventId, r.e.Note, r.MintStatus?.ToString(), r.MinedHash)).ToList();
+        return TypedResults.Ok(new HistoryPage(items, rows.Count > take ? items[^1].Id : null));
+    }
+
+    internal static async Task<MemberView> ViewAsync(LoyaltyDbContext db, Member m, CancellationToken ct)
+    {
+        var b = await db.Set<MemberBalance>().AsNoTracking().SingleAsync(x => x.MemberId == m.Id, ct);
+        return new MemberView(m.ExternalId, m.WalletAddress, m.WalletKind.ToString(), m.Tier, m.CreatedAt,
+            new BalanceView(b.Pending.ToString(), b.Available.ToString(), b.Reserved.ToString(), b.OnChain.ToString(), b.LifetimeEarned.ToString()));
+    }
+}

@@ -1,0 +1,73 @@
+using Loyalty.Chain.Access;
+using Loyalty.Chain.Api.Infrastructure;
+using Loyalty.Chain.Ledger;
+using Loyalty.Chain.Programs;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Loyalty.Chain.Api.Features;
+
+/// <summary>Programs (brands) and their API keys.</summary>
+public static class ProgramsApi
+{
+    public sealed record ProgramView(long Id, string Name, string PointName, string PointSymbol, int Decimals, string Currency,
+        long PendingPeriodSeconds, string TimeZone, string Status, string? StatusDetail, long ChainId, string? PointsContract,
+        string? CollectibleContract, string OperatorAddress, DateTime CreatedAt);
+
+    public sealed record CreatedProgramView(ProgramView Program, string AdminKey);
+    public sealed record CreateKeyRequest(string? Role, string? Name);
+    public sealed record KeyView(long Id, string Role, string Name, string Prefix, DateTime CreatedAt, DateTime? RevokedAt, string? Key);
+
+    public static RouteGroupBuilder MapPrograms(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/v1/programs").WithTags("Programs");
+        group.MapPost("/", CreateAsync).RequireRoot();
+        group.MapGet("/{programId:long}", (HttpContext http, Chain.ChainOptionsAccessor chain) =>
+            TypedResults.Ok(View(http.Program(), chain.ChainId))).RequireProgramRole(ApiRole.Admin, ApiRole.Shop, ApiRole.Partner);
+        group.MapPost("/{programId:long}/api-keys", CreateKeyAsync).RequireProgramRole(ApiRole.Admin);
+        group.MapGet("/{programId:long}/api-keys", ListKeysAsync).RequireProgramRole(ApiRole.Admin);
+        group.MapDelete("/{programId:long}/api-keys/{keyId:long}", RevokeKeyAsync).RequireProgramRole(ApiRole.Admin);
+        return group;
+    }
+
+    private static async Task<Created<CreatedProgramView>> CreateAsync(CreateProgramRequest request, ProgramService programs,
+        Chain.ChainOptionsAccessor chain, CancellationToken ct)
+    {
+        var created = await programs.CreateAsync(request, ct);
+        return TypedResults.Created($"/v1/programs/{created.Program.Id}", new CreatedProgramView(View(created.Program, chain.ChainId), created.AdminKey));
+    }
+
+    private static async Task<Created<KeyView>> CreateKeyAsync(HttpContext http, CreateKeyRequest request, ApiKeyService keys,
+        LoyaltyDbContext db, CancellationToken ct)
+    {
+        if (!Enum.TryParse<ApiRole>(request.Role, ignoreCase: true, out var role) || !Enum.IsDefined(role))
+            throw new LoyaltyException("INVALID_ROLE", "role must be admin, shop or partner");
+        var (key, plaintext) = keys.Create(http.Program().Id, role, request.Name?.Trim() is { Length: > 0 and <= 100 } n ? n : role.ToString());
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Created($"/v1/programs/{key.ProgramId}/api-keys/{key.Id}", KeyOf(key, plaintext));
+    }
+
+    private static async Task<Ok<List<KeyView>>> ListKeysAsync(HttpContext http, LoyaltyDbContext db, CancellationToken ct)
+    {
+        var programId = http.Program().Id;
+        var keys = await db.Set<ApiKey>().AsNoTracking().Where(k => k.ProgramId == programId).OrderBy(k => k.Id).ToListAsync(ct);
+        return TypedResults.Ok(keys.Select(k => KeyOf(k, null)).ToList());
+    }
+
+    private static async Task<Results<NoContent, NotFound>> RevokeKeyAsync(HttpContext http, long keyId, LoyaltyDbContext db,
+        TimeProvider time, CancellationToken ct)
+    {
+        var programId = http.Program().Id;
+        var now = time.GetUtcNow().UtcDateTime;
+        var changed = await db.Set<ApiKey>().Where(k => k.Id == keyId && k.ProgramId == programId && k.RevokedAt == null)
+            .ExecuteUpdateAsync(u => u.SetProperty(k => k.RevokedAt, now), ct);
+        return changed == 1 ? TypedResults.NoContent() : TypedResults.NotFound();
+    }
+
+    private static KeyView KeyOf(ApiKey k, string? plaintext) =>
+        new(k.Id, k.Role.ToString().ToLowerInvariant(), k.Name, k.Prefix, k.CreatedAt, k.RevokedAt, plaintext);
+
+    internal static ProgramView View(LoyaltyProgram p, long chainId) => new(p.Id, p.Name, p.PointName, p.PointSymbol, p.Decimals,
+        p.Currency, p.PendingPeriodSeconds, p.TimeZone, p.Status.ToString(), p.StatusDetail, chainId, p.PointsContract,
+        p.CollectibleContract, p.OperatorAddress, p.CreatedAt);
+}

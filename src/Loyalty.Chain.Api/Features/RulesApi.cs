@@ -1,0 +1,85 @@
+using Loyalty.Chain.Access;
+using Loyalty.Chain.Api.Infrastructure;
+using Loyalty.Chain.Earning;
+using Loyalty.Chain.Ledger;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Loyalty.Chain.Api.Features;
+
+/// <summary>Earning rules and campaigns (a campaign is a rule with a time window).</summary>
+public static class RulesApi
+{
+    public sealed record RuleRequest(string? Name, string? Trigger, RuleConditions? Conditions, RuleEffect? Effect, RuleLimits? Limits,
+        int? Priority, RuleStacking? Stacking, DateTime? StartsAt, DateTime? EndsAt, bool? Active);
+
+    public sealed record RuleView(long Id, string Name, string Trigger, RuleConditions Conditions, RuleEffect Effect, RuleLimits Limits,
+        int Priority, RuleStacking Stacking, DateTime? StartsAt, DateTime? EndsAt, bool Active, bool IsCampaign, DateTime CreatedAt);
+
+    public static RouteGroupBuilder MapRules(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/v1/programs/{programId:long}/rules").WithTags("Rules");
+        group.MapGet("/", ListAsync).RequireProgramRole(ApiRole.Admin);
+        group.MapPost("/", CreateAsync).RequireProgramRole(ApiRole.Admin);
+        group.MapPut("/{ruleId:long}", UpdateAsync).RequireProgramRole(ApiRole.Admin);
+        group.MapDelete("/{ruleId:long}", DeactivateAsync).RequireProgramRole(ApiRole.Admin);
+        return group;
+    }
+
+    private static async Task<Ok<List<RuleView>>> ListAsync(HttpContext http, LoyaltyDbContext db, CancellationToken ct)
+    {
+        var programId = http.Program().Id;
+        var rules = await db.Set<EarningRule>().AsNoTracking().Where(r => r.ProgramId == programId).OrderBy(r => r.Priority).ThenBy(r => r.Id).ToListAsync(ct);
+        return TypedResults.Ok(rules.Select(View).ToList());
+    }
+
+    private static async Task<Created<RuleView>> CreateAsync(HttpContext http, RuleRequest request, LoyaltyDbContext db, TimeProvider time,
+        CancellationToken ct)
+    {
+        var rule = new EarningRule { ProgramId = http.Program().Id, CreatedAt = time.GetUtcNow().UtcDateTime };
+        Apply(rule, request);
+        db.Set<EarningRule>().Add(rule);
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Created($"/v1/programs/{rule.ProgramId}/rules/{rule.Id}", View(rule));
+    }
+
+    private static async Task<Results<Ok<RuleView>, NotFound>> UpdateAsync(HttpContext http, long ruleId, RuleRequest request,
+        LoyaltyDbContext db, CancellationToken ct)
+    {
+        var programId = http.Program().Id;
+        var rule = await db.Set<EarningRule>().SingleOrDefaultAsync(r => r.Id == ruleId && r.ProgramId == programId, ct);
+        if (rule is null) return TypedResults.NotFound();
+        Apply(rule, request);
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Ok(View(rule));
+    }
+
+    /// <summary>Rules are deactivated, not deleted: past awards keep pointing at them.</summary>
+    private static async Task<Results<NoContent, NotFound>> DeactivateAsync(HttpContext http, long ruleId, LoyaltyDbContext db, CancellationToken ct)
+    {
+        var programId = http.Program().Id;
+        var changed = await db.Set<EarningRule>().Where(r => r.Id == ruleId && r.ProgramId == programId)
+            .ExecuteUpdateAsync(u => u.SetProperty(r => r.Active, false), ct);
+        return changed == 1 ? TypedResults.NoContent() : TypedResults.NotFound();
+    }
+
+    private static void Apply(EarningRule rule, RuleRequest r)
+    {
+        rule.Name = r.Name?.Trim() ?? "";
+        rule.Trigger = r.Trigger?.Trim().ToLowerInvariant() ?? "";
+        rule.Conditions = r.Conditions ?? new RuleConditions();
+        rule.Effect = r.Effect ?? new RuleEffect();
+        rule.Limits = r.Limits ?? new RuleLimits();
+        rule.Priority = r.Priority ?? 100;
+        rule.Stacking = r.Stacking ?? RuleStacking.Stack;
+        rule.StartsAt = r.StartsAt?.ToUniversalTime();
+        rule.EndsAt = r.EndsAt?.ToUniversalTime();
+        rule.Active = r.Active ?? true;
+        var errors = rule.Validate();
+        if (rule.Name.Length > 200) errors = [.. errors, "Name is at most 200 characters."];
+        if (errors.Count > 0) throw new LoyaltyException("INVALID_RULE", string.Join(" ", errors));
+    }
+
+    private static RuleView View(EarningRule r) => new(r.Id, r.Name, r.Trigger, r.Conditions, r.Effect, r.Limits, r.Priority, r.Stacking,
+        r.StartsAt, r.EndsAt, r.Active, r.IsCampaign, r.CreatedAt);
+}

@@ -1,0 +1,56 @@
+using Loyalty.Chain.Access;
+using Loyalty.Chain.Ledger;
+using Loyalty.Chain.Programs;
+using Microsoft.EntityFrameworkCore;
+
+namespace Loyalty.Chain.Api.Infrastructure;
+
+/// <summary>
+/// API-key authorisation for program routes. The key comes in the X-Api-Key header; the bootstrap admin key
+/// (configuration, hashed) may do everything, a program key only what its role allows in its own program.
+/// No key or an unknown key: 401. A key of another program, or a role that may not: 403. Never data.
+/// </summary>
+public static class ApiAuth
+{
+    private const string ProgramItem = "lc.program";
+
+    public static async Task<ApiPrincipal?> AuthenticateAsync(HttpContext http)
+    {
+        var presented = http.Request.Headers["X-Api-Key"].FirstOrDefault();
+        if (string.IsNullOrEmpty(presented) || presented.Length > 200) return null;
+        if (http.RequestServices.GetRequiredService<AdminKeyVerifier>().IsAdminKey(presented)) return new ApiPrincipal(null, ApiRole.Admin, null);
+        return await http.RequestServices.GetRequiredService<ApiKeyService>().AuthenticateAsync(presented, http.RequestAborted);
+    }
+
+    /// <summary>Only the deployment's bootstrap admin (creating programs).</summary>
+    public static TBuilder RequireRoot<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.AddEndpointFilter(async (context, next) =>
+        {
+            var principal = await AuthenticateAsync(context.HttpContext) ?? throw Unauthorized();
+            if (!principal.IsRoot) throw new ApiProblem(StatusCodes.Status403Forbidden, "FORBIDDEN", "only the deployment admin may do this");
+            return await next(context);
+        });
+
+    /// <summary>A key of the route's program with one of <paramref name="roles"/>; loads the program for the handler.</summary>
+    public static TBuilder RequireProgramRole<TBuilder>(this TBuilder builder, params ApiRole[] roles) where TBuilder : IEndpointConventionBuilder =>
+        builder.AddEndpointFilter(async (context, next) =>
+        {
+            var http = context.HttpContext;
+            var principal = await AuthenticateAsync(http) ?? throw Unauthorized();
+            if (!long.TryParse(http.Request.RouteValues["programId"]?.ToString(), out var programId))
+                throw new ApiProblem(StatusCodes.Status404NotFound, "UNKNOWN_PROGRAM", "no such program");
+            if (!principal.IsRoot && (principal.ProgramId != programId || !roles.Contains(principal.Role)))
+                throw new ApiProblem(StatusCodes.Status403Forbidden, "FORBIDDEN", "this key may not do this in this program");
+            var program = await http.RequestServices.GetRequiredService<LoyaltyDbContext>().Set<LoyaltyProgram>().AsNoTracking()
+                              .SingleOrDefaultAsync(p => p.Id == programId, http.RequestAborted)
+                          ?? throw new ApiProblem(StatusCodes.Status404NotFound, "UNKNOWN_PROGRAM", "no such program");
+            http.Items[ProgramItem] = program;
+            return await next(context);
+        });
+
+    public static LoyaltyProgram Program(this HttpContext http) =>
+        http.Items[ProgramItem] as LoyaltyProgram ?? throw new InvalidOperationException("RequireProgramRole missing on this endpoint");
+
+    private static ApiProblem Unauthorized() =>
+        new(StatusCodes.Status401Unauthorized, "UNAUTHORIZED", "a valid API key is required in the X-Api-Key header");
+}
