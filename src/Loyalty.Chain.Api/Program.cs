@@ -31,6 +31,13 @@ using (var scope = app.Services.CreateScope())
 }
 
 app.UseExceptionHandler();
+// Kestrel enforces the limit on the wire; this also answers clients that announce an oversize body, with a code.
+app.Use(async (http, next) =>
+{
+    if (http.Request.ContentLength > 1024 * 1024)
+        throw new ApiProblem(StatusCodes.Status413PayloadTooLarge, "BODY_TOO_LARGE", "request bodies are at most 1 MiB");
+    await next(http);
+});
 app.UseStatusCodePages();
 app.MapOpenApi();
 app.MapScalarApiReference("/docs");

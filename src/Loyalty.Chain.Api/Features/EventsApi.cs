@@ -10,6 +10,9 @@ namespace Loyalty.Chain.Api.Features;
 /// <summary>Shop events: purchases, returns and brand-defined actions.</summary>
 public static class EventsApi
 {
+    /// <summary>500 line items fit comfortably; anything bigger is not an event.</summary>
+    public const int MaxEventBytes = 256 * 1024;
+
     public static RouteGroupBuilder MapEvents(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1/programs/{programId:long}/events").WithTags("Events");
@@ -27,7 +30,14 @@ public static class EventsApi
     {
         // The body is read raw so the idempotency hash is over exactly what was sent.
         using var buffer = new MemoryStream();
-        await http.Request.Body.CopyToAsync(buffer, ct);
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await http.Request.Body.ReadAsync(chunk, ct)) > 0)
+        {
+            if (buffer.Length + read > MaxEventBytes)
+                throw new LoyaltyException("BODY_TOO_LARGE", $"an event body is at most {MaxEventBytes / 1024} KiB", StatusCodes.Status413PayloadTooLarge);
+            buffer.Write(chunk, 0, read);
+        }
         var bytes = buffer.ToArray();
         EventRequest request;
         try

@@ -21,6 +21,7 @@ public sealed partial class EventIntakeService(
     public const string Purchase = "purchase";
     public const string Return = "return";
     private static readonly TimeSpan MaxClockSkew = TimeSpan.FromMinutes(5);
+    private static readonly TimeSpan MaxEventAge = TimeSpan.FromDays(366);
 
     [GeneratedRegex("^[a-z][a-z0-9_-]{0,63}$")]
     private static partial Regex TypePattern();
@@ -101,7 +102,7 @@ public sealed partial class EventIntakeService(
         row.Points = evaluation.TotalPoints;
         row.Evaluation = JsonSerializer.Serialize(evaluation.Outcomes.Select(RuleView.From), IntakeResponse.Json);
         await db.SaveChangesAsync(ct);
-        foreach (var award in evaluation.ToAwards(program.Id, member.Id, row.Id, now)) db.Set<RuleAward>().Add(award);
+        foreach (var award in evaluation.ToAwards(program.Id, member.Id, row.Id, e.OccurredAt)) db.Set<RuleAward>().Add(award);
 
         string status = "none";
         DateTime? availableAt = null;
@@ -223,6 +224,8 @@ public sealed partial class EventIntakeService(
         var now = time.GetUtcNow().UtcDateTime;
         var occurredAt = r.OccurredAt?.ToUniversalTime() ?? now;
         if (occurredAt > now + MaxClockSkew) throw new LoyaltyException("INVALID_OCCURRED_AT", "occurredAt is in the future");
+        // Awards count against the day the event happened; a bounded past keeps limits meaningful.
+        if (occurredAt < now - MaxEventAge) throw new LoyaltyException("INVALID_OCCURRED_AT", "occurredAt is more than a year in the past");
         return new ParsedEvent(type, r.MemberId!, r.EventId!, amount, currency, occurredAt, lines, r.OrderId);
     }
 

@@ -28,6 +28,7 @@ public sealed class ApiFactory(string rpcUrl) : WebApplicationFactory<Program>
         builder.UseSetting("Custody:DataDirectory", DataDirectory);
         builder.UseSetting("Custody:KeystoreScryptN", "4096");
         builder.UseSetting("Jobs:PipelineCron", "* * * * * *");
+        builder.UseSetting("Jobs:SettlementCron", "* * * * * *");
         builder.UseSetting("Admin:ApiKeySha256", AdminKeyVerifier.Hash(AdminKey));
         builder.ConfigureLogging(logging =>
         {

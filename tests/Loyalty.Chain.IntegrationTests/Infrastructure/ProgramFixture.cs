@@ -1,0 +1,58 @@
+using System.Net;
+using System.Text.Json.Nodes;
+
+namespace Loyalty.Chain.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// A real node (interval mining), the real API with its Hangfire server on a temp SQLite data folder, and one
+/// program created through the API, deployed through the pipeline and Active.
+/// </summary>
+public class ProgramFixture : IAsyncLifetime
+{
+    public PipelineFixture Chain { get; } = new();
+    public ApiFactory Factory { get; private set; } = null!;
+    public LoyaltyApi Api { get; private set; } = null!;
+    public long ProgramId { get; private set; }
+    public string AdminKey { get; private set; } = "";
+    public JsonNode Program { get; private set; } = null!;
+    protected virtual long PendingPeriodSeconds => 0;
+
+    public async Task InitializeAsync()
+    {
+        await Chain.InitializeAsync();
+        Factory = new ApiFactory(Chain.Chain.Node.RpcUrl);
+        Api = new LoyaltyApi(Factory.CreateClient());
+        var op = await Api.GetAsync("/v1/admin/operator", Factory.AdminKey);
+        var operatorAddress = op.Body!["address"]!.GetValue<string>();
+        await Chain.RpcAsync("hardhat_setBalance", $"[\"{operatorAddress}\", \"0x56bc75e2d63100000\"]");
+
+        var created = await Api.PostAsync("/v1/programs", Factory.AdminKey, new
+        {
+            name = "Fixture Coffee", pointName = "Beans", pointSymbol = "BEAN", decimals = 0, currency = "EUR",
+            pendingPeriodSeconds = PendingPeriodSeconds, timeZone = "UTC",
+        });
+        if (created.Status != HttpStatusCode.Created) throw new InvalidOperationException($"program not created: {created.Status} {created.Body}");
+        ProgramId = created.Body!["program"]!["id"]!.GetValue<long>();
+        AdminKey = created.Body["adminKey"]!.GetValue<string>();
+        var active = await LoyaltyApi.EventuallyAsync(async () =>
+        {
+            var p = await Api.GetAsync($"/v1/programs/{ProgramId}", AdminKey);
+            Program = p.Body!;
+            return p.Body!["status"]!.GetValue<string>() == "Active";
+        }, TimeSpan.FromSeconds(90));
+        if (!active) throw new InvalidOperationException("program did not become active: " + Program);
+    }
+
+    public string P(string path) => $"/v1/programs/{ProgramId}{path}";
+
+    public async Task DisposeAsync()
+    {
+        if (Factory is not null) await Factory.DisposeAsync();
+        await Chain.DisposeAsync();
+    }
+}
+
+public sealed class PendingProgramFixture : ProgramFixture
+{
+    protected override long PendingPeriodSeconds => 3600;
+}
