@@ -2,13 +2,15 @@ using Loyalty.Chain;
 using Loyalty.Chain.Api.Features;
 using Loyalty.Chain.Api.Infrastructure;
 using Loyalty.Chain.Custody;
+using Loyalty.Chain.Indexer;
 using Loyalty.Chain.Transactions;
 using Scalar.AspNetCore;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.Services.AddLoyaltyChainCore(builder.Configuration);
-builder.Services.AddScoped<ISenderKeys, CustodySenderKeys>();
+builder.Services.AddIndexer();
+builder.Services.AddScoped<Loyalty.Chain.Indexer.IIndexedContracts, Loyalty.Chain.Programs.ProgramIndexedContracts>();
 builder.Services.AddLoyaltyJobs(builder.Configuration);
 builder.Services.AddOptions<AdminOptions>().Bind(builder.Configuration.GetSection(AdminOptions.Section));
 builder.Services.AddSingleton<AdminKeyVerifier>();

@@ -67,6 +67,7 @@ public static class LoyaltyChainServices
         services.TryAddScoped<ISenderKeys, CustodySenderKeys>();
         services.AddOptions<SettlementOptions>().Bind(configuration.GetSection(SettlementOptions.Section)).ValidateDataAnnotations();
         services.AddScoped<LedgerWriter>();
+        services.AddSingleton<SqliteWriteGate>();
         services.AddScoped<RuleUsageQuery>();
         services.AddScoped<ApiKeyService>();
         services.AddScoped<ProgramService>();

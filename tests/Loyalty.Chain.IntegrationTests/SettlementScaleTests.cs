@@ -41,6 +41,9 @@ public sealed class SettlementScaleTests(ProgramFixture f, Xunit.Abstractions.IT
 
         output.WriteLine($"intake of {events} events: {clock.Elapsed.TotalSeconds:F1} s");
         clock.Restart();
+        // Nothing was settled during intake (intents wait up to Settlement:MaxIntentAge); settle everything now.
+        var run = await f.Api.PostAsync(f.P("/settlement/run"), f.AdminKey, null);
+        Assert.Equal(HttpStatusCode.OK, run.Status);
         using var scope = f.Factory.Services.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<LoyaltyDbContext>();
         Assert.True(await LoyaltyApi.EventuallyAsync(async () =>
@@ -66,7 +69,7 @@ public sealed class SettlementScaleTests(ProgramFixture f, Xunit.Abstractions.IT
 
         var mintTxs = await db.Set<ChainTx>().CountAsync(t => t.Purpose == SettlementService.MintPurpose && t.Reference == f.ProgramId.ToString());
         var chunksNeeded = (int)Math.Ceiling(members / 500.0);
-        Assert.InRange(mintTxs, 1, chunksNeeded + 1);
+        Assert.Equal(chunksNeeded, mintTxs);
 
         var reconciliation = await f.Api.PostAsync(f.P("/reconciliation"), f.AdminKey, null);
         Assert.True(reconciliation.Body!["reconciled"]!.GetValue<bool>(), reconciliation.Body.ToJsonString());

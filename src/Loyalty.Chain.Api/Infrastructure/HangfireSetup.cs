@@ -64,6 +64,9 @@ public static class HangfireSetup
         var recurring = services.GetRequiredService<IRecurringJobManager>();
         recurring.AddOrUpdate<ChainTxJobs>(ChainTxJobs.SubmitRecurringId, j => j.SubmitDueAsync(CancellationToken.None), jobs.PipelineCron);
         recurring.AddOrUpdate<ChainTxJobs>(ChainTxJobs.ConfirmRecurringId, j => j.ConfirmInFlightAsync(CancellationToken.None), jobs.PipelineCron);
+        var indexer = services.GetRequiredService<IOptions<Loyalty.Chain.Indexer.IndexerOptions>>().Value;
+        recurring.AddOrUpdate<Loyalty.Chain.Indexer.IndexerJobs>(Loyalty.Chain.Indexer.IndexerJobs.RecurringId,
+            j => j.ScanAllAsync(CancellationToken.None), indexer.ToCron());
         recurring.AddOrUpdate<LoyaltyJobs>(LoyaltyJobs.SettlementRecurringId, j => j.SettleAsync(CancellationToken.None), jobs.SettlementCron);
     }
 

@@ -16,7 +16,7 @@ namespace Loyalty.Chain.Intake;
 /// external id) is credited once; a reused key with another body is refused.
 /// </summary>
 public sealed partial class EventIntakeService(
-    LoyaltyDbContext db, LedgerWriter ledger, RuleUsageQuery usage, MaturationService maturation, TimeProvider time)
+    LoyaltyDbContext db, LedgerWriter ledger, RuleUsageQuery usage, MaturationService maturation, SqliteWriteGate gate, TimeProvider time)
 {
     public const string Purchase = "purchase";
     public const string Return = "return";
@@ -52,6 +52,7 @@ public sealed partial class EventIntakeService(
 
     private async Task<IntakeResponse> WriteAsync(LoyaltyProgram program, ParsedEvent e, string? key, string hash, CancellationToken ct)
     {
+        using var writer = await gate.EnterAsync(db, ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         if (await ExistingAsync(program.Id, e, ct) is { } existing)
         {

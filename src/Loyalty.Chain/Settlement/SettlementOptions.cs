@@ -13,6 +13,11 @@ public sealed class SettlementOptions
     [Range(1, 650)] public int MaxBatchSize { get; set; } = 500;
     /// <summary>Intents taken per program per settlement round.</summary>
     [Range(1, 1_000_000)] public int MaxIntentsPerRound { get; set; } = 50_000;
+    /// <summary>
+    /// A program's queue is settled once its oldest intent is this old (or on demand). Waiting lets intents of
+    /// the same member merge and batches fill: fewer, fuller transactions, the whole point of batching.
+    /// </summary>
+    public TimeSpan MaxIntentAge { get; set; } = TimeSpan.FromSeconds(60);
     /// <summary>Accruals matured per pass.</summary>
     [Range(1, 1_000_000)] public int MaturationBatch { get; set; } = 5_000;
 }

@@ -26,10 +26,17 @@ public sealed class SettlementService(
     {
         var programs = await db.Set<LoyaltyProgram>().AsNoTracking().Where(p => p.Status == ProgramStatus.Active).ToListAsync(ct);
         var batches = 0;
-        foreach (var program in programs) batches += await SettleProgramAsync(program, ct);
+        var cutoff = time.GetUtcNow().UtcDateTime - options.Value.MaxIntentAge;
+        foreach (var program in programs)
+        {
+            var due = await db.Set<MintIntent>().AnyAsync(i => i.ProgramId == program.Id && i.Status == IntentStatus.Queued
+                                                              && i.CreatedAt <= cutoff, ct);
+            if (due) batches += await SettleProgramAsync(program, ct);
+        }
         return batches;
     }
 
+    /// <summary>Cuts batches from everything queued for the program now, whatever its age.</summary>
     public async Task<int> SettleProgramAsync(LoyaltyProgram program, CancellationToken ct)
     {
         await using var tx = await db.Database.BeginTransactionAsync(ct);

@@ -29,6 +29,7 @@ public sealed class ApiFactory(string rpcUrl) : WebApplicationFactory<Program>
         builder.UseSetting("Custody:KeystoreScryptN", "4096");
         builder.UseSetting("Jobs:PipelineCron", "* * * * * *");
         builder.UseSetting("Jobs:SettlementCron", "* * * * * *");
+        builder.UseSetting("Settlement:MaxIntentAge", "00:10:00");
         builder.UseSetting("Admin:ApiKeySha256", AdminKeyVerifier.Hash(AdminKey));
         builder.ConfigureLogging(logging =>
         {
