@@ -1,19 +1,27 @@
 #!/usr/bin/env bash
-# Starts the system on embedded defaults: a local Hardhat node on 127.0.0.1, both contracts deployed.
-# Stops everything it started on Ctrl-C.
-#   LC_NODE_PORT   port of the Hardhat node (default 8545; a free one is picked if taken)
+# Starts the whole system on embedded defaults and prints where to go:
+#   a Hardhat node on 127.0.0.1 (a block every second), the API with its Hangfire server on SQLite,
+#   the operator funded on the local chain, and a first program created through the API.
+# The local chain lives in memory, so every start begins with a fresh chain and a fresh data folder (.run/).
+# Ctrl-C stops everything it started.
+#   LC_NODE_PORT  Hardhat node port (default 8545, a free one if taken)
+#   LC_API_PORT   API port (default 5080, a free one if taken)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/node22.sh"
 cd "$ROOT"
 source scripts/lib/deps.sh
 
-mkdir -p .run
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
-NODE_PORT="${LC_NODE_PORT:-8545}"
-port_free "$NODE_PORT" || NODE_PORT="$(free_port)"
-RPC_URL="http://127.0.0.1:$NODE_PORT"
+rpc() { curl -s -X POST -H 'content-type: application/json' --data "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$1\",\"params\":$2}" "$RPC_URL"; }
+json() { node -e 'let d="";process.stdin.on("data",c=>d+=c).on("end",()=>{const v=eval("JSON.parse(d)"+process.argv[1]);console.log(v)})' "$1"; }
 
+NODE_PORT="${LC_NODE_PORT:-8545}"; port_free "$NODE_PORT" || NODE_PORT="$(free_port)"
+API_PORT="${LC_API_PORT:-5080}"; port_free "$API_PORT" || API_PORT="$(free_port)"
+RPC_URL="http://127.0.0.1:$NODE_PORT"
+API_URL="http://127.0.0.1:$API_PORT"
+
+rm -rf .run && mkdir -p .run/data && chmod 700 .run
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true; done
@@ -21,27 +29,70 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+echo "==> building the API"
+dotnet build src/Loyalty.Chain.Api -c Release --nologo -v q -clp:ErrorsOnly
+
 echo "==> starting Hardhat node on $RPC_URL (log: .run/hardhat-node.log)"
 set -m
 npx --no-install hardhat node --hostname 127.0.0.1 --port "$NODE_PORT" > .run/hardhat-node.log 2>&1 &
 pids+=($!)
 set +m
-for _ in $(seq 1 300); do
-  if curl -s -o /dev/null -X POST -H 'content-type: application/json' \
-       --data '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}' "$RPC_URL"; then break; fi
-  sleep 0.2
-done
+for _ in $(seq 1 300); do rpc eth_chainId '[]' >/dev/null 2>&1 && break; sleep 0.2; done
+# A real chain keeps producing blocks; confirmations need them.
+rpc evm_setIntervalMining '[1000]' >/dev/null
 
-echo "==> deploying contracts"
-node scripts/deploy.js "$RPC_URL" .run/deployment.json > /dev/null
+# The bootstrap admin key: only its SHA-256 goes to the service.
+ROOT_KEY="lc_root_$(node -e 'console.log(require("crypto").randomBytes(24).toString("base64url"))')"
+( umask 077; echo "$ROOT_KEY" > .run/root-admin.key )
+ROOT_KEY_SHA256="$(printf '%s' "$ROOT_KEY" | sha256sum | cut -d' ' -f1)"
+
+echo "==> starting the API on $API_URL (log: .run/api.log)"
+set -m
+Chain__RpcUrl="$RPC_URL" Chain__ChainId=31337 Chain__ConfirmationDepth=2 \
+Database__DataDirectory="$ROOT/.run/data" Custody__DataDirectory="$ROOT/.run/data" \
+Admin__ApiKeySha256="$ROOT_KEY_SHA256" Settlement__MaxIntentAge="00:00:30" ASPNETCORE_ENVIRONMENT=Development \
+  dotnet src/Loyalty.Chain.Api/bin/Release/net10.0/Loyalty.Chain.Api.dll --urls "$API_URL" > .run/api.log 2>&1 &
+pids+=($!)
+set +m
+for _ in $(seq 1 300); do curl -sf "$API_URL/health" >/dev/null 2>&1 && break; sleep 0.2; done
+curl -sf "$API_URL/health" >/dev/null || { echo "API did not start; see .run/api.log" >&2; tail -20 .run/api.log >&2; exit 1; }
+
+OPERATOR="$(curl -sf -H "X-Api-Key: $ROOT_KEY" "$API_URL/v1/admin/operator" | json '.address')"
+rpc hardhat_setBalance "[\"$OPERATOR\", \"0x56bc75e2d63100000\"]" >/dev/null   # 100 ETH on the local chain
+
+echo "==> creating the first program"
+PROGRAM_JSON="$(curl -sf -X POST -H "X-Api-Key: $ROOT_KEY" -H 'content-type: application/json' "$API_URL/v1/programs" \
+  --data '{"name":"Demo Coffee","pointName":"Beans","pointSymbol":"BEAN","decimals":0,"currency":"EUR","pendingPeriodSeconds":0,"timeZone":"UTC"}')"
+PROGRAM_ID="$(echo "$PROGRAM_JSON" | json '.program.id')"
+PROGRAM_KEY="$(echo "$PROGRAM_JSON" | json '.adminKey')"
+( umask 077; echo "$PROGRAM_KEY" > .run/program-$PROGRAM_ID-admin.key )
+for _ in $(seq 1 120); do
+  STATUS="$(curl -sf -H "X-Api-Key: $PROGRAM_KEY" "$API_URL/v1/programs/$PROGRAM_ID" | json '.status')"
+  [[ "$STATUS" == "Active" || "$STATUS" == "Failed" ]] && break; sleep 0.5
+done
+PROGRAM_NOW="$(curl -sf -H "X-Api-Key: $PROGRAM_KEY" "$API_URL/v1/programs/$PROGRAM_ID")"
+cat > .run/env <<ENV
+LC_API_URL=$API_URL
+LC_RPC_URL=$RPC_URL
+LC_ROOT_KEY_FILE=$ROOT/.run/root-admin.key
+ENV
+
 cat <<INFO
 
 Loyalty.Chain is running.
-  JSON-RPC node       $RPC_URL  (chainId $(node -p 'require("./.run/deployment.json").chainId'))
-  LoyaltyPoints       $(node -p 'require("./.run/deployment.json").loyaltyPoints')
-  LoyaltyCollectible  $(node -p 'require("./.run/deployment.json").loyaltyCollectible')
-  deployment file     .run/deployment.json
+  API                 $API_URL
+  API docs            $API_URL/docs          (OpenAPI: $API_URL/openapi/v1.json)
+  Job dashboard       $API_URL/hangfire      (user: admin, password: the root admin key)
+  JSON-RPC node       $RPC_URL  (chainId 31337, a block every second)
+  Operator (gas)      $OPERATOR
 
+  Root admin key      $ROOT_KEY
+  First program       #$PROGRAM_ID "Demo Coffee" ($(echo "$PROGRAM_NOW" | json '.status'))
+    admin key         $PROGRAM_KEY
+    points contract   $(echo "$PROGRAM_NOW" | json '.pointsContract')
+    collectible       $(echo "$PROGRAM_NOW" | json '.collectibleContract')
+
+  Keys are also in .run/ (mode 0600). Try: ./scripts/demo.sh
 Press Ctrl-C to stop.
 INFO
 wait
