@@ -17,6 +17,7 @@ builder.Services.AddSingleton<AdminKeyVerifier>();
 builder.Services.AddProblemDetails();
 builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
 builder.Services.AddOpenApi();
+builder.Services.AddOptions<Loyalty.Chain.Api.Features.WalletOptions>().Bind(builder.Configuration.GetSection(Loyalty.Chain.Api.Features.WalletOptions.Section));
 builder.Services.AddSingleton<Loyalty.Chain.Api.Chain.ChainOptionsAccessor>();
 builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
@@ -51,6 +52,7 @@ app.MapMembers();
 app.MapEvents();
 app.MapRules();
 app.MapSettlement();
+app.MapWallets();
 app.Services.ScheduleRecurringJobs();
 
 app.Run();

@@ -4,6 +4,7 @@ using Loyalty.Chain.IntegrationTests.Infrastructure;
 
 namespace Loyalty.Chain.IntegrationTests;
 
+[Collection(ApiCollection.Name)]
 public sealed class ProgramLifecycleTests(ProgramFixture f) : IClassFixture<ProgramFixture>
 {
     [Fact]
