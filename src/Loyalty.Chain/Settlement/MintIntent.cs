@@ -28,6 +28,10 @@ public sealed class SettlementBatch
     public long Id { get; set; }
     public long ProgramId { get; set; }
     public long ChainTxId { get; set; }
+    /// <summary>"mint" (settlement) or "burn" (redemptions).</summary>
+    public string Kind { get; set; } = KindMint;
+    public const string KindMint = "mint";
+    public const string KindBurn = "burn";
     public int Recipients { get; set; }
     public long Total { get; set; }
     public BatchStatus Status { get; set; }

@@ -83,7 +83,7 @@ public sealed class SettlementService(
     {
         var pending = await (from b in db.Set<SettlementBatch>()
                              join t in db.Set<ChainTx>() on b.ChainTxId equals t.Id
-                             where b.Status == BatchStatus.Pending && (t.Status == ChainTxStatus.Final
+                             where b.Status == BatchStatus.Pending && b.Kind == SettlementBatch.KindMint && (t.Status == ChainTxStatus.Final
                                    || t.Status == ChainTxStatus.Errored || t.Status == ChainTxStatus.Cancelled)
                              select new { Batch = b, t.Status, t.Outcome, t.ErrorCode }).Take(100).ToListAsync(ct);
         foreach (var item in pending)

@@ -1,0 +1,57 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Loyalty.Chain.Redemption;
+
+public enum RedemptionStatus
+{
+    /// <summary>Points reserved, reward issued; the burn is waiting (for the batch, or for points still being minted).</summary>
+    Reserved,
+    /// <summary>Self-custody: waiting for the member's EIP-712 Burn signature.</summary>
+    AwaitingSignature,
+    /// <summary>The burn is in a burnBatchWithSignature transaction.</summary>
+    Burning,
+    /// <summary>Burned on chain; points retired.</summary>
+    Completed,
+    /// <summary>Cancelled before the burn: points released, stock and coupon returned.</summary>
+    Cancelled,
+    /// <summary>Refunded after the burn: the points were minted back.</summary>
+    Refunded,
+}
+
+/// <summary>A member spending points on a reward. The row is also the burn intent.</summary>
+public sealed class Redemption
+{
+    public long Id { get; set; }
+    public long ProgramId { get; set; }
+    public long MemberId { get; set; }
+    public long RewardId { get; set; }
+    public long Cost { get; set; }
+    public RedemptionStatus Status { get; set; }
+    public string? CouponCode { get; set; }
+    /// <summary>The wallet the points are burned from.</summary>
+    public string Owner { get; set; } = "";
+    public bool SelfCustody { get; set; }
+    /// <summary>Signed Burn fields (custodial: signed by the service at batch time; self-custody: by the member).</summary>
+    public long? BurnNonce { get; set; }
+    public long? BurnDeadline { get; set; }
+    public string? BurnSignature { get; set; }
+    public long? BatchId { get; set; }
+    /// <summary>Position of this redemption's entry in the batch (several custodial redemptions of one member share one entry).</summary>
+    public int? BatchIndex { get; set; }
+    public string? FailureCode { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime UpdatedAt { get; set; }
+}
+
+internal sealed class RedemptionConfiguration : IEntityTypeConfiguration<Redemption>
+{
+    public void Configure(EntityTypeBuilder<Redemption> b)
+    {
+        b.ToTable("Redemptions");
+        b.Property(x => x.Status).HasConversion<string>().HasMaxLength(24);
+        b.HasIndex(x => new { x.ProgramId, x.Status });
+        b.HasIndex(x => new { x.MemberId, x.RewardId });
+        b.HasIndex(x => x.BatchId);
+    }
+}

@@ -1,0 +1,197 @@
+using System.Security.Cryptography;
+using Loyalty.Chain.Chain;
+using Loyalty.Chain.Contracts.LoyaltyPoints;
+using Loyalty.Chain.Ledger;
+using Loyalty.Chain.Members;
+using Loyalty.Chain.Programs;
+using Loyalty.Chain.Settlement;
+using Microsoft.EntityFrameworkCore;
+
+namespace Loyalty.Chain.Redemption;
+
+/// <summary>
+/// Redemptions: points are reserved in the ledger and the reward issued in ONE database transaction, under
+/// the member's lock, so two concurrent redemptions that together exceed the balance cannot both pass. The
+/// burn follows on chain, batched (<see cref="BurnSettlement"/>), with the holder's signature: the service
+/// signs for custodial wallets, self-custody members sign the EIP-712 Burn in their own wallet.
+/// </summary>
+public sealed class RedemptionService(
+    LoyaltyDbContext db, LedgerWriter ledger, SqliteWriteGate gate, MaturationService maturation, Web3Factory web3, TimeProvider time)
+{
+    public static readonly TimeSpan SignatureLifetime = TimeSpan.FromDays(2);
+
+    public async Task<(Redemption Redemption, bool Replayed)> RedeemAsync(LoyaltyProgram program, Member member, long rewardId,
+        string? idempotencyKey, CancellationToken ct)
+    {
+        var key = idempotencyKey is null ? null : "redeem:" + idempotencyKey;
+        if (key is { Length: > 255 }) throw new LoyaltyException("INVALID_IDEMPOTENCY_KEY", "Idempotency-Key must be at most 240 characters");
+        var requestHash = $"{member.Id}:{rewardId}";
+        using var writer = await gate.EnterAsync(db, ct);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        if (key is not null && await db.Set<IdempotencyRecord>().AsNoTracking()
+                .SingleOrDefaultAsync(r => r.ProgramId == program.Id && r.Key == key, ct) is { } record)
+        {
+            if (record.RequestHash != requestHash)
+                throw new LoyaltyException("IDEMPOTENCY_KEY_REUSED", "this Idempotency-Key was used with a different request", 422);
+            return (await db.Set<Redemption>().AsNoTracking().SingleAsync(r => r.Id == long.Parse(record.ResponseBody), ct), true);
+        }
+        await ledger.LockMemberAsync(member.Id, ct);
+        var now = time.GetUtcNow().UtcDateTime;
+        var reward = await db.Set<Reward>().AsNoTracking().SingleOrDefaultAsync(r => r.Id == rewardId && r.ProgramId == program.Id, ct)
+                     ?? throw new LoyaltyException("UNKNOWN_REWARD", "no such reward in this program", 404);
+        await CheckEligibleAsync(reward, member, now, ct);
+        var balance = await db.Set<MemberBalance>().AsNoTracking().SingleAsync(b => b.MemberId == member.Id, ct);
+        if (balance.Available < reward.Cost)
+            throw new LoyaltyException("INSUFFICIENT_POINTS", $"{reward.Cost} points needed, {balance.Available} available", 409);
+        var taken = await db.Set<Reward>().Where(r => r.Id == reward.Id && (r.Stock == null || r.Issued < r.Stock))
+            .ExecuteUpdateAsync(u => u.SetProperty(r => r.Issued, r => r.Issued + 1), ct);
+        if (taken == 0) throw new LoyaltyException("OUT_OF_STOCK", "this reward is out of stock", 409);
+
+        var redemption = new Redemption
+        {
+            ProgramId = program.Id, MemberId = member.Id, RewardId = reward.Id, Cost = reward.Cost, Owner = member.WalletAddress,
+            SelfCustody = member.WalletKind == WalletKind.SelfCustody,
+            Status = member.WalletKind == WalletKind.SelfCustody ? RedemptionStatus.AwaitingSignature : RedemptionStatus.Reserved,
+            CreatedAt = now, UpdatedAt = now,
+        };
+        db.Set<Redemption>().Add(redemption);
+        await db.SaveChangesAsync(ct);
+        await ledger.PostAsync(program.Id, member.Id, EntryKind.Reserve, LedgerAccount.Available, LedgerAccount.Reserved, reward.Cost,
+            new LedgerWriter.Refs(Note: $"redemption {redemption.Id}: {reward.Name}"), ct);
+        redemption.CouponCode = await IssueCouponAsync(reward, redemption, now, ct);
+        if (key is not null)
+        {
+            db.Set<IdempotencyRecord>().Add(new IdempotencyRecord
+            {
+                ProgramId = program.Id, Key = key, RequestHash = requestHash, StatusCode = 201,
+                ResponseBody = redemption.Id.ToString(), CreatedAt = now,
+            });
+        }
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return (redemption, false);
+    }
+
+    /// <summary>The EIP-712 Burn a self-custody member signs (nonce after any of their burns still pending).</summary>
+    public async Task<BurnMessage> BurnToSignAsync(LoyaltyProgram program, Redemption redemption, CancellationToken ct)
+    {
+        if (redemption is { BurnNonce: { } n, BurnDeadline: { } d })
+            return new BurnMessage { Owner = redemption.Owner, Value = redemption.Cost, Nonce = n, Deadline = d };
+        var points = new LoyaltyPointsService(web3.Get(), program.PointsContract!);
+        var chainNonce = (long)await points.NoncesQueryAsync(redemption.Owner);
+        var pending = await db.Set<Redemption>().CountAsync(r => r.Owner == redemption.Owner && r.Id != redemption.Id && r.BurnNonce != null
+            && (r.Status == RedemptionStatus.Reserved || r.Status == RedemptionStatus.Burning), ct);
+        redemption.BurnNonce = chainNonce + pending;
+        redemption.BurnDeadline = time.GetUtcNow().Add(SignatureLifetime).ToUnixTimeSeconds();
+        await db.Set<Redemption>().Where(r => r.Id == redemption.Id).ExecuteUpdateAsync(u => u
+            .SetProperty(r => r.BurnNonce, redemption.BurnNonce).SetProperty(r => r.BurnDeadline, redemption.BurnDeadline), ct);
+        return new BurnMessage { Owner = redemption.Owner, Value = redemption.Cost, Nonce = redemption.BurnNonce.Value, Deadline = redemption.BurnDeadline.Value };
+    }
+
+    /// <summary>Accepts a self-custody member's Burn signature after checking it recovers to their wallet.</summary>
+    public async Task<Redemption> SubmitSignatureAsync(LoyaltyProgram program, Redemption redemption, string signatureHex, CancellationToken ct)
+    {
+        if (redemption.Status != RedemptionStatus.AwaitingSignature)
+            throw new LoyaltyException("NOT_AWAITING_SIGNATURE", $"the redemption is {redemption.Status}", 409);
+        var message = await BurnToSignAsync(program, redemption, ct);
+        byte[] signature;
+        try { signature = Convert.FromHexString(signatureHex.StartsWith("0x") ? signatureHex[2..] : signatureHex); }
+        catch (FormatException) { throw new LoyaltyException("INVALID_SIGNATURE", "signature must be 65 bytes of hex"); }
+        if (signature.Length != 65) throw new LoyaltyException("INVALID_SIGNATURE", "signature must be 65 bytes of hex");
+        string signer;
+        try { signer = LoyaltyTypedData.Recover(message, program.PointName, web3.Options.ChainId, program.PointsContract!, signature); }
+        catch (Exception) { throw new LoyaltyException("INVALID_SIGNATURE", "the signature could not be recovered"); }
+        if (!string.Equals(signer, redemption.Owner, StringComparison.OrdinalIgnoreCase))
+            throw new LoyaltyException("INVALID_SIGNATURE", "the signature is not from the member's wallet", 401);
+        var changed = await db.Set<Redemption>().Where(r => r.Id == redemption.Id && r.Status == RedemptionStatus.AwaitingSignature)
+            .ExecuteUpdateAsync(u => u.SetProperty(r => r.BurnSignature, "0x" + Convert.ToHexString(signature).ToLowerInvariant())
+                .SetProperty(r => r.Status, RedemptionStatus.Reserved).SetProperty(r => r.UpdatedAt, time.GetUtcNow().UtcDateTime), ct);
+        if (changed == 0) throw new LoyaltyException("NOT_AWAITING_SIGNATURE", "the redemption changed meanwhile", 409);
+        return await db.Set<Redemption>().AsNoTracking().SingleAsync(r => r.Id == redemption.Id, ct);
+    }
+
+    /// <summary>
+    /// Before the burn: releases the reservation, the stock and the coupon. After the burn: refunds by minting the
+    /// points back. Idempotent: cancelling a cancelled or refunded redemption returns it unchanged.
+    /// </summary>
+    public async Task<Redemption> CancelAsync(LoyaltyProgram program, long redemptionId, CancellationToken ct)
+    {
+        using var writer = await gate.EnterAsync(db, ct);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var r = await db.Set<Redemption>().SingleOrDefaultAsync(x => x.Id == redemptionId && x.ProgramId == program.Id, ct)
+                ?? throw new LoyaltyException("UNKNOWN_REDEMPTION", "no such redemption", 404);
+        await ledger.LockMemberAsync(r.MemberId, ct);
+        var now = time.GetUtcNow().UtcDateTime;
+        switch (r.Status)
+        {
+            case RedemptionStatus.Cancelled or RedemptionStatus.Refunded:
+                return r;
+            case RedemptionStatus.Burning:
+                throw new LoyaltyException("BURN_IN_PROGRESS", "the burn is on its way; cancel again once it completed to refund", 409);
+            case RedemptionStatus.Reserved or RedemptionStatus.AwaitingSignature:
+                await ledger.PostAsync(program.Id, r.MemberId, EntryKind.Release, LedgerAccount.Reserved, LedgerAccount.Available, r.Cost,
+                    new LedgerWriter.Refs(Note: $"redemption {r.Id} cancelled"), ct);
+                await db.Set<Reward>().Where(x => x.Id == r.RewardId).ExecuteUpdateAsync(u => u.SetProperty(x => x.Issued, x => x.Issued - 1), ct);
+                await db.Set<CouponCode>().Where(c => c.RedemptionId == r.Id).ExecuteUpdateAsync(u => u.SetProperty(c => c.RedemptionId, (long?)null), ct);
+                r.Status = RedemptionStatus.Cancelled;
+                break;
+            case RedemptionStatus.Completed:
+                // The points were burned: mint them back (a new posting; the burn stays in the history).
+                var member = await db.Set<Member>().AsNoTracking().SingleAsync(m => m.Id == r.MemberId, ct);
+                var intent = maturation.Queue(program.Id, member.Id, member.WalletAddress, r.Cost, now);
+                await db.SaveChangesAsync(ct);
+                await ledger.PostAsync(program.Id, r.MemberId, EntryKind.Adjustment, LedgerAccount.Issuance, LedgerAccount.Available, r.Cost,
+                    new LedgerWriter.Refs(MintIntentId: intent.Id, Note: $"refund of redemption {r.Id}"), ct);
+                r.Status = RedemptionStatus.Refunded;
+                break;
+        }
+        r.UpdatedAt = now;
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return r;
+    }
+
+    private async Task CheckEligibleAsync(Reward reward, Member member, DateTime now, CancellationToken ct)
+    {
+        if (!reward.Active || (reward.ValidFrom is { } from && now < from) || (reward.ValidUntil is { } until && now >= until))
+            throw new LoyaltyException("REWARD_NOT_AVAILABLE", "this reward is not available now", 409);
+        if (reward.Tiers.Length > 0 && !reward.Tiers.Contains(member.Tier ?? "", StringComparer.OrdinalIgnoreCase))
+            throw new LoyaltyException("NOT_ELIGIBLE", "this reward is for other tiers", 403);
+        if (reward.Attributes.Count > 0)
+        {
+            var profile = await db.Set<MemberProfile>().AsNoTracking().SingleOrDefaultAsync(p => p.MemberId == member.Id, ct);
+            foreach (var (k, v) in reward.Attributes)
+            {
+                if (profile is null || !profile.Attributes.TryGetValue(k, out var actual) || !string.Equals(actual, v, StringComparison.OrdinalIgnoreCase))
+                    throw new LoyaltyException("NOT_ELIGIBLE", $"this reward requires {k} = {v}", 403);
+            }
+        }
+        if (reward.PerMemberLimit is { } limit)
+        {
+            var used = await db.Set<Redemption>().CountAsync(r => r.MemberId == member.Id && r.RewardId == reward.Id
+                && r.Status != RedemptionStatus.Cancelled && r.Status != RedemptionStatus.Refunded, ct);
+            if (used >= limit) throw new LoyaltyException("LIMIT_REACHED", $"at most {limit} per member", 409);
+        }
+    }
+
+    private async Task<string?> IssueCouponAsync(Reward reward, Redemption redemption, DateTime now, CancellationToken ct)
+    {
+        switch (reward.Coupons)
+        {
+            case CouponSource.Generated:
+                // 20 characters of Crockford base32: 100 bits, unguessable; unique index catches the impossible clash.
+                const string alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+                var raw = RandomNumberGenerator.GetString(alphabet, 20);
+                var code = string.Join('-', raw.Chunk(5).Select(c => new string(c)));
+                db.Set<CouponCode>().Add(new CouponCode { ProgramId = reward.ProgramId, RewardId = reward.Id, Code = code, RedemptionId = redemption.Id, CreatedAt = now });
+                return code;
+            case CouponSource.Pool:
+                var free = await db.Set<CouponCode>().Where(c => c.RewardId == reward.Id && c.RedemptionId == null).OrderBy(c => c.Id).FirstOrDefaultAsync(ct)
+                           ?? throw new LoyaltyException("OUT_OF_STOCK", "the coupon pool of this reward is empty", 409);
+                free.RedemptionId = redemption.Id;
+                return free.Code;
+            default:
+                return null;
+        }
+    }
+}
