@@ -53,6 +53,8 @@ app.MapEvents();
 app.MapRules();
 app.MapSettlement();
 app.MapWallets();
+app.MapRewards();
+app.MapRedemptions();
 app.Services.ScheduleRecurringJobs();
 
 app.Run();

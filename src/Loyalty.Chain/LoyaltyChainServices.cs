@@ -77,6 +77,8 @@ public static class LoyaltyChainServices
         services.AddScoped<MaturationService>();
         services.AddScoped<SettlementService>();
         services.AddScoped<Reconciler>();
+        services.AddScoped<Redemption.RedemptionService>();
+        services.AddScoped<Redemption.BurnSettlement>();
         services.AddTransient<LoyaltyJobs>();
         return services;
     }

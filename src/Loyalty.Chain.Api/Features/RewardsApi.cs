@@ -1,0 +1,78 @@
+using Loyalty.Chain.Access;
+using Loyalty.Chain.Api.Infrastructure;
+using Loyalty.Chain.Ledger;
+using Loyalty.Chain.Redemption;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Loyalty.Chain.Api.Features;
+
+/// <summary>The reward catalog of a program.</summary>
+public static class RewardsApi
+{
+    public sealed record RewardRequest(RewardType? Type, string? Name, string? Description, string? Cost, int? Stock, int? PerMemberLimit,
+        string[]? Tiers, Dictionary<string, string>? Attributes, DateTime? ValidFrom, DateTime? ValidUntil, CouponSource? Coupons,
+        long? DropId, bool? Active);
+    public sealed record RewardView(long Id, string Type, string Name, string? Description, string Cost, int? Stock, int Issued,
+        int? PerMemberLimit, string[] Tiers, Dictionary<string, string> Attributes, DateTime? ValidFrom, DateTime? ValidUntil,
+        string Coupons, long? DropId, bool Active);
+    public sealed record CouponPool(List<string>? Codes);
+
+    public static RouteGroupBuilder MapRewards(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/v1/programs/{programId:long}/rewards").WithTags("Rewards");
+        group.MapGet("/", ListAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop);
+        group.MapPost("/", CreateAsync).RequireProgramRole(ApiRole.Admin);
+        group.MapPost("/{rewardId:long}/coupons", UploadCouponsAsync).RequireProgramRole(ApiRole.Admin);
+        return group;
+    }
+
+    private static async Task<Ok<List<RewardView>>> ListAsync(HttpContext http, LoyaltyDbContext db, CancellationToken ct)
+    {
+        var id = http.Program().Id;
+        return TypedResults.Ok((await db.Set<Reward>().AsNoTracking().Where(r => r.ProgramId == id).OrderBy(r => r.Id).ToListAsync(ct)).Select(View).ToList());
+    }
+
+    private static async Task<Created<RewardView>> CreateAsync(HttpContext http, RewardRequest r, LoyaltyDbContext db, TimeProvider time, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(r.Name) || r.Name.Length > 200) throw new LoyaltyException("INVALID_REWARD", "name is required (at most 200 characters)");
+        if (!long.TryParse(r.Cost, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var cost) || cost <= 0)
+            throw new LoyaltyException("INVALID_REWARD", "cost must be a positive whole number of points (decimal string)");
+        if (r.Stock is < 0 || r.PerMemberLimit is < 1) throw new LoyaltyException("INVALID_REWARD", "stock must be >= 0 and perMemberLimit >= 1");
+        if (r.ValidFrom is { } f && r.ValidUntil is { } u && u <= f) throw new LoyaltyException("INVALID_REWARD", "validUntil must be after validFrom");
+        var type = r.Type ?? RewardType.DiscountCoupon;
+        var reward = new Reward
+        {
+            ProgramId = http.Program().Id, Type = type, Name = r.Name.Trim(), Description = r.Description, Cost = cost, Stock = r.Stock,
+            PerMemberLimit = r.PerMemberLimit, Tiers = r.Tiers ?? [], Attributes = r.Attributes ?? new(), ValidFrom = r.ValidFrom?.ToUniversalTime(),
+            ValidUntil = r.ValidUntil?.ToUniversalTime(), DropId = r.DropId, Active = r.Active ?? true, CreatedAt = time.GetUtcNow().UtcDateTime,
+            Coupons = r.Coupons ?? (type is RewardType.DiscountCoupon or RewardType.FreeShipping or RewardType.PartnerVoucher ? CouponSource.Generated : CouponSource.None),
+        };
+        if (type == RewardType.Collectible && reward.DropId is null) throw new LoyaltyException("INVALID_REWARD", "a collectible reward needs a dropId");
+        db.Set<Reward>().Add(reward);
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Created($"/v1/programs/{reward.ProgramId}/rewards/{reward.Id}", View(reward));
+    }
+
+    /// <summary>Uploads a pool of pre-made codes (e.g. from a partner); each is handed out once.</summary>
+    private static async Task<Ok<object>> UploadCouponsAsync(HttpContext http, long rewardId, CouponPool pool, LoyaltyDbContext db, TimeProvider time,
+        CancellationToken ct)
+    {
+        var programId = http.Program().Id;
+        var reward = await db.Set<Reward>().SingleOrDefaultAsync(r => r.Id == rewardId && r.ProgramId == programId, ct)
+                     ?? throw new LoyaltyException("UNKNOWN_REWARD", "no such reward in this program", 404);
+        var codes = (pool.Codes ?? []).Select(c => c.Trim()).Where(c => c.Length > 0).Distinct().ToList();
+        if (codes.Count is 0 or > 10_000 || codes.Any(c => c.Length > 64))
+            throw new LoyaltyException("INVALID_COUPONS", "send 1 to 10,000 codes of at most 64 characters");
+        if (await db.Set<CouponCode>().AnyAsync(c => c.ProgramId == programId && codes.Contains(c.Code), ct))
+            throw new LoyaltyException("DUPLICATE_COUPON", "some codes already exist in this program", 409);
+        var now = time.GetUtcNow().UtcDateTime;
+        db.Set<CouponCode>().AddRange(codes.Select(c => new CouponCode { ProgramId = programId, RewardId = reward.Id, Code = c, CreatedAt = now }));
+        reward.Coupons = CouponSource.Pool;
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Ok<object>(new { added = codes.Count });
+    }
+
+    private static RewardView View(Reward r) => new(r.Id, r.Type.ToString(), r.Name, r.Description, r.Cost.ToString(), r.Stock, r.Issued,
+        r.PerMemberLimit, r.Tiers, r.Attributes, r.ValidFrom, r.ValidUntil, r.Coupons.ToString(), r.DropId, r.Active);
+}
