@@ -3,6 +3,7 @@ using Loyalty.Chain.Api.Features;
 using Loyalty.Chain.Api.Infrastructure;
 using Loyalty.Chain.Custody;
 using Loyalty.Chain.Indexer;
+using Loyalty.Chain.Partners;
 using Loyalty.Chain.Transactions;
 using Scalar.AspNetCore;
 
@@ -10,6 +11,8 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.Services.AddLoyaltyChainCore(builder.Configuration);
 builder.Services.AddIndexer();
+builder.Services.AddPartners();
+builder.Services.AddPublicRateLimiter();
 builder.Services.AddScoped<Loyalty.Chain.Indexer.IIndexedContracts, Loyalty.Chain.Programs.ProgramIndexedContracts>();
 builder.Services.AddLoyaltyJobs(builder.Configuration);
 builder.Services.AddOptions<AdminOptions>().Bind(builder.Configuration.GetSection(AdminOptions.Section));
@@ -42,6 +45,7 @@ app.Use(async (http, next) =>
     await next(http);
 });
 app.UseStatusCodePages();
+app.UseRateLimiter();
 app.MapOpenApi();
 app.MapScalarApiReference("/docs");
 app.UseAdminOnlyDashboard("/hangfire");
@@ -55,6 +59,7 @@ app.MapSettlement();
 app.MapWallets();
 app.MapRewards();
 app.MapRedemptions();
+app.MapPartners();
 app.Services.ScheduleRecurringJobs();
 
 app.Run();

@@ -70,6 +70,7 @@ public static class LoyaltyChainServices
         services.AddSingleton<SqliteWriteGate>();
         services.AddScoped<RuleUsageQuery>();
         services.AddScoped<ApiKeyService>();
+        services.AddScoped<MemberTokens>();
         services.AddScoped<ProgramService>();
         services.AddScoped<ProgramActivation>();
         services.AddScoped<MemberService>();
@@ -79,6 +80,7 @@ public static class LoyaltyChainServices
         services.AddScoped<Reconciler>();
         services.AddScoped<Redemption.RedemptionService>();
         services.AddScoped<Redemption.BurnSettlement>();
+        services.AddScoped<Redemption.WithdrawalService>();
         services.AddTransient<LoyaltyJobs>();
         return services;
     }

@@ -64,4 +64,37 @@ public sealed class WalletLinkApiTests(ProgramFixture f) : IClassFixture<Program
         Assert.Equal(HttpStatusCode.Forbidden,
             (await f.Api.PostAsync(f.P("/members/leaver/wallet/export"), shopKey, new { password = "correct horse battery staple" })).Status);
     }
+
+    [Fact]
+    public async Task Withdrawal_MovesCustodialPointsToTheLinkedWallet_WithoutTheMembersGas()
+    {
+        await f.Api.PostAsync(f.P("/rules"), f.AdminKey, new { name = "bonus", trigger = "bonus", effect = new { kind = "Fixed", points = 40 } });
+        var enrolled = await f.Api.PostAsync(f.P("/members"), f.AdminKey, new { externalId = "mover" });
+        var custodial = enrolled.Body!["walletAddress"]!.GetValue<string>();
+        await f.Api.PostAsync(f.P("/events"), f.AdminKey, new { type = "bonus", memberId = "mover", eventId = "bonus-1" });
+        await f.Api.PostAsync(f.P("/settlement/run"), f.AdminKey, null);
+        var points = new LoyaltyPointsService(f.Chain.Chain.AdminWeb3, f.Program["pointsContract"]!.GetValue<string>());
+        Assert.True(await LoyaltyApi.EventuallyAsync(async () => await points.BalanceOfQueryAsync(custodial) == 40, TimeSpan.FromSeconds(60)));
+
+        var notLinked = await f.Api.PostAsync(f.P("/members/mover/withdrawals"), f.AdminKey, null);
+        Assert.Equal("NO_LINKED_WALLET", notLinked.Body!["code"]!.GetValue<string>());
+
+        var wallet = EthECKey.GenerateKey();
+        var challenge = await f.Api.PostAsync(f.P("/members/mover/wallet/challenge"), f.AdminKey, new { address = wallet.GetPublicAddress() });
+        var message = challenge.Body!["message"]!.GetValue<string>();
+        await f.Api.PostAsync(f.P("/members/mover/wallet/link"), f.AdminKey,
+            new { message, signature = new EthereumMessageSigner().EncodeUTF8AndSign(message, wallet) });
+
+        var token = (await f.Api.PostAsync(f.P("/members/mover/tokens"), f.AdminKey, null)).Body!["token"]!.GetValue<string>();
+        var request = new HttpRequestMessage(HttpMethod.Post, f.P("/members/mover/withdrawals"));
+        request.Headers.Authorization = new("Bearer", token);
+        var withdrawn = await f.Api.Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Accepted, withdrawn.StatusCode);
+
+        Assert.True(await LoyaltyApi.EventuallyAsync(async () => await points.BalanceOfQueryAsync(wallet.GetPublicAddress()) == 40, TimeSpan.FromSeconds(60)));
+        Assert.Equal(BigInteger.Zero, await points.BalanceOfQueryAsync(custodial));
+        Assert.Equal(BigInteger.Zero, (await f.Chain.Chain.AdminWeb3.Eth.GetBalance.SendRequestAsync(wallet.GetPublicAddress())).Value);
+        var member = await f.Api.GetAsync(f.P("/members/mover"), f.AdminKey);
+        Assert.Equal("40", member.Body!["balance"]!["available"]!.GetValue<string>());
+    }
 }

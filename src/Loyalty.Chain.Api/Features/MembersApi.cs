@@ -22,8 +22,9 @@ public static class MembersApi
     {
         var group = routes.MapGroup("/v1/programs/{programId:long}/members").WithTags("Members");
         group.MapPost("/", EnrolAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop);
-        group.MapGet("/{memberId}", GetAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop);
-        group.MapGet("/{memberId}/history", HistoryAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop);
+        group.MapGet("/{memberId}", GetAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop, ApiRole.Member);
+        group.MapGet("/{memberId}/history", HistoryAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop, ApiRole.Member);
+        group.MapPost("/{memberId}/tokens", IssueTokenAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop);
         group.MapDelete("/{memberId}/profile", EraseAsync).RequireProgramRole(ApiRole.Admin);
         return group;
     }
@@ -39,6 +40,17 @@ public static class MembersApi
     private static async Task<Ok<MemberView>> GetAsync(HttpContext http, string memberId, MemberService members, LoyaltyDbContext db,
         CancellationToken ct) =>
         TypedResults.Ok(await ViewAsync(db, await members.GetAsync(http.Program().Id, memberId, ct), ct));
+
+    public sealed record MemberTokenView(string Token, DateTimeOffset ExpiresAt);
+
+    /// <summary>A short-lived token the brand's backend hands to the member's app (Authorization: Bearer).</summary>
+    private static async Task<Ok<MemberTokenView>> IssueTokenAsync(HttpContext http, string memberId, MemberService members,
+        MemberTokens tokens, CancellationToken ct)
+    {
+        var member = await members.GetAsync(http.Program().Id, memberId, ct);
+        var (token, expires) = await tokens.IssueAsync(member.ProgramId, member.ExternalId, ct);
+        return TypedResults.Ok(new MemberTokenView(token, expires));
+    }
 
     private static async Task<NoContent> EraseAsync(HttpContext http, string memberId, MemberService members, CancellationToken ct)
     {

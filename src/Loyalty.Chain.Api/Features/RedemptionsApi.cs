@@ -19,10 +19,10 @@ public static class RedemptionsApi
     public static RouteGroupBuilder MapRedemptions(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1/programs/{programId:long}").WithTags("Redemptions");
-        group.MapPost("/members/{memberId}/redemptions", RedeemAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop);
-        group.MapGet("/redemptions/{redemptionId:long}", GetAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop);
-        group.MapPost("/redemptions/{redemptionId:long}/signature", SignAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop);
-        group.MapPost("/redemptions/{redemptionId:long}/cancel", CancelAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop);
+        group.MapPost("/members/{memberId}/redemptions", RedeemAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop, ApiRole.Member);
+        group.MapGet("/redemptions/{redemptionId:long}", GetAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop, ApiRole.Member);
+        group.MapPost("/redemptions/{redemptionId:long}/signature", SignAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop, ApiRole.Member);
+        group.MapPost("/redemptions/{redemptionId:long}/cancel", CancelAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop, ApiRole.Member);
         return group;
     }
 

@@ -23,10 +23,11 @@ public static class WalletsApi
     public static RouteGroupBuilder MapWallets(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1/programs/{programId:long}").WithTags("Wallets");
-        group.MapPost("/members/{memberId}/wallet/challenge", ChallengeAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop);
-        group.MapPost("/members/{memberId}/wallet/link", LinkAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop);
+        group.MapPost("/members/{memberId}/wallet/challenge", ChallengeAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop, ApiRole.Member);
+        group.MapPost("/members/{memberId}/wallet/link", LinkAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop, ApiRole.Member);
         group.MapPost("/members/{memberId}/wallet/export", ExportMemberAsync).RequireProgramRole(ApiRole.Admin);
         group.MapPost("/custody/seed-export", ExportSeedAsync).RequireProgramRole(ApiRole.Admin);
+        group.MapPost("/members/{memberId}/withdrawals", WithdrawAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop, ApiRole.Member);
         return group;
     }
 
@@ -75,6 +76,19 @@ public static class WalletsApi
             .SetProperty(m => m.WalletAddress, address).SetProperty(m => m.WalletKind, WalletKind.SelfCustody), ct);
         var linked = await members.GetAsync(program.Id, memberId, ct);
         return TypedResults.Ok(await MembersApi.ViewAsync(db, linked, ct));
+    }
+
+    public sealed record WithdrawalView(long Id, string Asset, string Amount, string? TokenId, string From, string To, long ChainTxId);
+
+    /// <summary>Moves everything movable from the member's custodial wallet to their linked wallet; the operator pays gas.</summary>
+    private static async Task<Accepted<List<WithdrawalView>>> WithdrawAsync(HttpContext http, string memberId, MemberService members,
+        Loyalty.Chain.Redemption.WithdrawalService withdrawals, CancellationToken ct)
+    {
+        var program = http.Program();
+        var member = await members.GetAsync(program.Id, memberId, ct);
+        var staged = await withdrawals.WithdrawAllAsync(program, member, ct);
+        return TypedResults.Accepted($"/v1/programs/{program.Id}/members/{memberId}",
+            staged.Select(w => new WithdrawalView(w.Id, w.Asset, w.Amount.ToString(), w.TokenId, w.From, w.To, w.ChainTxId)).ToList());
     }
 
     /// <summary>Sunset: the custodial key as an encrypted Web3 Secret Storage keystore, importable in any wallet.</summary>

@@ -16,6 +16,9 @@ public static class ApiAuth
 
     public static async Task<ApiPrincipal?> AuthenticateAsync(HttpContext http)
     {
+        var bearer = http.Request.Headers.Authorization.FirstOrDefault();
+        if (bearer is not null && bearer.StartsWith("Bearer " + MemberTokens.Prefix, StringComparison.Ordinal))
+            return await http.RequestServices.GetRequiredService<MemberTokens>().ValidateAsync(bearer["Bearer ".Length..], http.RequestAborted);
         var presented = http.Request.Headers["X-Api-Key"].FirstOrDefault();
         if (string.IsNullOrEmpty(presented) || presented.Length > 200) return null;
         if (http.RequestServices.GetRequiredService<AdminKeyVerifier>().IsAdminKey(presented)) return new ApiPrincipal(null, ApiRole.Admin, null);
@@ -41,12 +44,31 @@ public static class ApiAuth
                 throw new ApiProblem(StatusCodes.Status404NotFound, "UNKNOWN_PROGRAM", "no such program");
             if (!principal.IsRoot && (principal.ProgramId != programId || !roles.Contains(principal.Role)))
                 throw new ApiProblem(StatusCodes.Status403Forbidden, "FORBIDDEN", "this key may not do this in this program");
+            if (principal.Role == ApiRole.Member && !await OwnsRouteAsync(http, principal, programId))
+                throw new ApiProblem(StatusCodes.Status403Forbidden, "FORBIDDEN", "a member token acts for its own member only");
             var program = await http.RequestServices.GetRequiredService<LoyaltyDbContext>().Set<LoyaltyProgram>().AsNoTracking()
                               .SingleOrDefaultAsync(p => p.Id == programId, http.RequestAborted)
                           ?? throw new ApiProblem(StatusCodes.Status404NotFound, "UNKNOWN_PROGRAM", "no such program");
             http.Items[ProgramItem] = program;
             return await next(context);
         });
+
+    /// <summary>A member token reaches only routes about its own member (or that member's redemptions).</summary>
+    private static async Task<bool> OwnsRouteAsync(HttpContext http, ApiPrincipal principal, long programId)
+    {
+        var route = http.Request.RouteValues;
+        if (route["memberId"] is string memberId) return memberId == principal.MemberId;
+        if (long.TryParse(route["redemptionId"]?.ToString(), out var redemptionId))
+        {
+            var db = http.RequestServices.GetRequiredService<LoyaltyDbContext>();
+            var owner = await (from r in db.Set<Loyalty.Chain.Redemption.Redemption>()
+                               join m in db.Set<Loyalty.Chain.Members.Member>() on r.MemberId equals m.Id
+                               where r.Id == redemptionId && r.ProgramId == programId
+                               select m.ExternalId).SingleOrDefaultAsync(http.RequestAborted);
+            return owner == principal.MemberId;
+        }
+        return false;
+    }
 
     public static LoyaltyProgram Program(this HttpContext http) =>
         http.Items[ProgramItem] as LoyaltyProgram ?? throw new InvalidOperationException("RequireProgramRole missing on this endpoint");

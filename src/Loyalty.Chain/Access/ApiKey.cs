@@ -7,7 +7,7 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 namespace Loyalty.Chain.Access;
 
 /// <summary>What a program key may do: admin (everything in its program), shop (events, members), partner (verification reads).</summary>
-public enum ApiRole { Admin, Shop, Partner }
+public enum ApiRole { Admin, Shop, Partner, Member }
 
 /// <summary>A program API key. Only its SHA-256 is stored; the key is shown once, at creation.</summary>
 public sealed class ApiKey
@@ -35,7 +35,7 @@ internal sealed class ApiKeyConfiguration : IEntityTypeConfiguration<ApiKey>
     }
 }
 
-public sealed record ApiPrincipal(long? ProgramId, ApiRole Role, long? KeyId)
+public sealed record ApiPrincipal(long? ProgramId, ApiRole Role, long? KeyId, string? MemberId = null)
 {
     /// <summary>The deployment's bootstrap admin: may create programs and act as admin of any program.</summary>
     public bool IsRoot => ProgramId is null;
