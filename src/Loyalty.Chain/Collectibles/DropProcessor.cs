@@ -1,0 +1,310 @@
+using System.Numerics;
+using Loyalty.Chain.Chain;
+using Loyalty.Chain.Contracts.LoyaltyCollectible.ContractDefinition;
+using Loyalty.Chain.Ledger;
+using Loyalty.Chain.Members;
+using Loyalty.Chain.Programs;
+using Loyalty.Chain.Transactions;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Nethereum.Contracts;
+using Nethereum.Hex.HexConvertors.Extensions;
+using Nethereum.RPC.Eth.DTOs;
+
+namespace Loyalty.Chain.Collectibles;
+
+/// <summary>
+/// The recurring drop pass (re-entrant, safe on several instances): finished createDrop transactions
+/// publish their drop, finished mint batches and voucher relays are applied, then queued mints are cut
+/// into mintBatch transactions. Each chunk's ChainTx, its batch row and its mints' Batched status commit in
+/// one database transaction (outbox), so a crash anywhere resumes without losing or doubling a mint. A
+/// batch never asks for more than the drop's remaining supply, so a sold-out drop does not revert-storm.
+/// </summary>
+public sealed class DropProcessor(
+    LoyaltyDbContext db, ChainTxQueue queue, Web3Factory web3Factory, IOptions<CollectiblesOptions> options, TimeProvider time,
+    ILogger<DropProcessor> logger)
+{
+    public const string MintPurpose = "drop.mint";
+    public const string ClaimPurpose = "drop.claim";
+    /// <summary>The decoded custom error the pipeline records when a spent voucher is relayed.</summary>
+    public const string VoucherUsedError = "LoyaltyCollectibleVoucherUsed";
+    private const string ZeroAddress = "0x0000000000000000000000000000000000000000";
+
+    /// <summary>Runs every step; a failing drop is logged and retried next pass, never blocking the other steps.</summary>
+    public async Task<int> RunAsync(CancellationToken ct)
+    {
+        var work = 0;
+        work += await StepAsync(nameof(FollowPublishingAsync), FollowPublishingAsync, ct);
+        work += await StepAsync(nameof(FollowBatchesAsync), FollowBatchesAsync, ct);
+        work += await StepAsync(nameof(FollowRelaysAsync), FollowRelaysAsync, ct);
+        work += await StepAsync(nameof(CutBatchesAsync), CutBatchesAsync, ct);
+        return work;
+    }
+
+    private async Task<int> StepAsync(string name, Func<CancellationToken, Task<int>> step, CancellationToken ct)
+    {
+        try
+        {
+            db.ChangeTracker.Clear();
+            return await step(ct);
+        }
+        catch (Exception ex) when (!ct.IsCancellationRequested)
+        {
+            logger.LogError(ex, "Drop step {Step} failed; it runs again next pass", name);
+            return 0;
+        }
+    }
+
+    /// <summary>Publishing drops whose createDrop is final take their on-chain id from the DropCreated event.</summary>
+    public async Task<int> FollowPublishingAsync(CancellationToken ct)
+    {
+        var rows = await (from d in db.Set<Drop>()
+                          join t in db.Set<ChainTx>() on d.CreateTxId equals t.Id
+                          where d.Status == DropStatus.Publishing && (t.Status == ChainTxStatus.Final || t.Status == ChainTxStatus.Errored
+                                                                      || t.Status == ChainTxStatus.Cancelled)
+                          select new { Drop = d, Tx = t }).ToListAsync(ct);
+        foreach (var row in rows)
+        {
+            var (drop, tx) = (row.Drop, row.Tx);
+            if (tx.Status == ChainTxStatus.Final && tx.Outcome == ChainTxOutcome.Succeeded)
+            {
+                var receipt = await ReceiptAsync(tx);
+                var created = receipt.DecodeAllEvents<DropCreatedEventDTO>()
+                    .SingleOrDefault(e => string.Equals(e.Log.Address, tx.To, StringComparison.OrdinalIgnoreCase))
+                    ?? throw new InvalidOperationException($"createDrop tx {tx.Id} has no DropCreated event");
+                drop.OnChainDropId = (long)created.Event.DropId;
+                drop.Status = DropStatus.Published;
+                drop.PublishedAt = time.GetUtcNow().UtcDateTime;
+                logger.LogInformation("Drop {DropId} published as on-chain drop {OnChain}", drop.Id, drop.OnChainDropId);
+            }
+            else
+            {
+                // Back to Draft with the reason, so the brand can fix it and publish again.
+                drop.Status = DropStatus.Draft;
+                drop.StatusDetail = $"publication failed: {tx.ErrorCode ?? tx.Outcome?.ToString() ?? tx.Status.ToString()}";
+                drop.CreateTxId = null;
+                logger.LogWarning("Drop {DropId}: {Detail}", drop.Id, drop.StatusDetail);
+            }
+            await db.SaveChangesAsync(ct);
+        }
+        return rows.Count;
+    }
+
+    /// <summary>Applies finished mint batches: token ids from the receipt's Transfer logs, or the mints back to the queue.</summary>
+    public async Task<int> FollowBatchesAsync(CancellationToken ct)
+    {
+        var rows = await (from b in db.Set<DropMintBatch>()
+                          join t in db.Set<ChainTx>() on b.ChainTxId equals t.Id
+                          where b.Status == DropBatchStatus.Pending && (t.Status == ChainTxStatus.Final || t.Status == ChainTxStatus.Errored
+                                                                        || t.Status == ChainTxStatus.Cancelled)
+                          select new { Batch = b, Tx = t }).Take(100).ToListAsync(ct);
+        foreach (var row in rows)
+        {
+            var (batch, tx) = (row.Batch, row.Tx);
+            var now = time.GetUtcNow().UtcDateTime;
+            var succeeded = tx.Status == ChainTxStatus.Final && tx.Outcome == ChainTxOutcome.Succeeded;
+            var tokenIds = succeeded ? MintedTokenIds(await ReceiptAsync(tx), tx.To!) : [];
+            await using var dbTx = await db.Database.BeginTransactionAsync(ct);
+            var mints = await db.Set<DropMint>().Where(m => m.BatchId == batch.Id).OrderBy(m => m.BatchIndex).ToListAsync(ct);
+            if (succeeded)
+            {
+                if (tokenIds.Count != mints.Count)
+                    throw new InvalidOperationException($"mint batch {batch.Id}: {tokenIds.Count} Transfer logs for {mints.Count} mints");
+                for (var i = 0; i < mints.Count; i++)
+                {
+                    mints[i].Status = DropMintStatus.Minted;
+                    mints[i].TokenId = tokenIds[i];
+                    mints[i].MintedAt = now;
+                }
+                batch.Status = DropBatchStatus.Confirmed;
+            }
+            else
+            {
+                // The chunk did not land (a revert, an error): its mints go back to the queue, up to a limit.
+                var code = tx.ErrorCode ?? tx.Outcome?.ToString() ?? tx.Status.ToString();
+                foreach (var mint in mints)
+                {
+                    mint.FailedBatches++;
+                    mint.BatchId = null;
+                    mint.BatchIndex = null;
+                    mint.Status = mint.FailedBatches >= options.Value.MaxFailedBatches ? DropMintStatus.Failed : DropMintStatus.Queued;
+                    if (mint.Status == DropMintStatus.Failed) mint.FailureCode = code;
+                    mint.Version++;
+                }
+                batch.Status = DropBatchStatus.Failed;
+                logger.LogWarning("Drop {DropId}: mint batch {BatchId} failed ({Code}); {Count} mints re-queued", batch.DropId, batch.Id, code, mints.Count);
+            }
+            batch.CompletedAt = now;
+            await db.SaveChangesAsync(ct);
+            await dbTx.CommitAsync(ct);
+        }
+        return rows.Count;
+    }
+
+    /// <summary>Applies finished relayed claims. A voucher the member already used reverts with LoyaltyCollectibleVoucherUsed.</summary>
+    public async Task<int> FollowRelaysAsync(CancellationToken ct)
+    {
+        var rows = await (from v in db.Set<DropVoucher>()
+                          join t in db.Set<ChainTx>() on v.RelayTxId equals t.Id
+                          where v.Status == VoucherStatus.Relaying && (t.Status == ChainTxStatus.Final || t.Status == ChainTxStatus.Errored
+                                                                       || t.Status == ChainTxStatus.Cancelled)
+                          select new { Voucher = v, Tx = t }).Take(200).ToListAsync(ct);
+        foreach (var row in rows)
+        {
+            var (voucher, tx) = (row.Voucher, row.Tx);
+            if (tx.Status == ChainTxStatus.Final && tx.Outcome == ChainTxOutcome.Succeeded)
+            {
+                var claimed = (await ReceiptAsync(tx)).DecodeAllEvents<VoucherClaimedEventDTO>().FirstOrDefault();
+                voucher.Status = VoucherStatus.Claimed;
+                voucher.TokenId = claimed?.Event.TokenId;
+            }
+            else
+            {
+                voucher.RelayError = tx.ErrorCode ?? tx.Outcome?.ToString() ?? tx.Status.ToString();
+                // Used already (normally by the member themselves): the voucher is spent either way.
+                voucher.Status = voucher.RelayError == VoucherUsedError ? VoucherStatus.Claimed : VoucherStatus.Issued;
+            }
+            await db.SaveChangesAsync(ct);
+        }
+        return rows.Count;
+    }
+
+    /// <summary>Cuts queued mints of every minting drop into mintBatch transactions.</summary>
+    public async Task<int> CutBatchesAsync(CancellationToken ct)
+    {
+        var dropIds = await db.Set<DropMint>().Where(m => m.Status == DropMintStatus.Queued).Select(m => m.DropId).Distinct().ToListAsync(ct);
+        var drops = await db.Set<Drop>().AsNoTracking().Where(d => dropIds.Contains(d.Id) && d.Status != DropStatus.Draft
+                                                                   && d.Status != DropStatus.Publishing).ToListAsync(ct);
+        var cut = 0;
+        foreach (var drop in drops)
+        {
+            try
+            {
+                cut += await CutDropAsync(drop, ct);
+            }
+            catch (Exception ex) when (!ct.IsCancellationRequested)
+            {
+                db.ChangeTracker.Clear();
+                logger.LogError(ex, "Drop {DropId}: cutting mint batches failed; retried next pass", drop.Id);
+            }
+        }
+        return cut;
+    }
+
+    private async Task<int> CutDropAsync(Drop drop, CancellationToken ct)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        if (drop.Status == DropStatus.Closed || drop.EndsAt <= now) return await GiveUpQueuedAsync(drop, DropStatus.Closed, "WINDOW_CLOSED", ct);
+        if (drop.Status == DropStatus.SoldOut) return await GiveUpQueuedAsync(drop, DropStatus.SoldOut, "SOLD_OUT", ct);
+        if (drop.StartsAt > now) return 0;
+        var program = await db.Set<LoyaltyProgram>().AsNoTracking().SingleAsync(p => p.Id == drop.ProgramId, ct);
+
+        // In flight first, then the chain: a batch mined in between is counted twice, which only delays it a pass.
+        var inFlight = await InFlightAsync(drop.Id, ct);
+        var onChain = await new Contracts.LoyaltyCollectible.LoyaltyCollectibleService(web3Factory.Get(), program.CollectibleContract!)
+            .GetDropQueryAsync(new BigInteger(drop.OnChainDropId!.Value));
+        var remaining = drop.MaxSupply - (long)onChain.Minted - inFlight;
+        if (remaining <= 0)
+            return inFlight == 0 ? await GiveUpQueuedAsync(drop, DropStatus.SoldOut, "SOLD_OUT", ct) : 0;
+
+        var size = options.Value.MaxBatchSize;
+        var take = (int)Math.Min(remaining, (long)size * options.Value.MaxBatchesPerPass);
+        var ids = await db.Set<DropMint>().Where(m => m.DropId == drop.Id && m.Status == DropMintStatus.Queued)
+            .OrderBy(m => m.Id).Select(m => m.Id).Take(take).ToListAsync(ct);
+        var chunks = 0;
+        foreach (var chunk in ids.Chunk(size))
+        {
+            if (await CutChunkAsync(program, drop, chunk, ct)) chunks++;
+        }
+        return chunks;
+    }
+
+    /// <summary>One chunk: the ChainTx, the batch row and the mints' Batched status in one database transaction.</summary>
+    private async Task<bool> CutChunkAsync(LoyaltyProgram program, Drop drop, long[] ids, CancellationToken ct)
+    {
+        db.ChangeTracker.Clear();
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var mints = await db.Set<DropMint>().Where(m => ids.Contains(m.Id) && m.Status == DropMintStatus.Queued).OrderBy(m => m.Id).ToListAsync(ct);
+        if (mints.Count == 0) return false;
+        var memberIds = mints.Select(m => m.MemberId).Distinct().ToList();
+        var wallets = await db.Set<Member>().AsNoTracking().Where(m => memberIds.Contains(m.Id)).ToDictionaryAsync(m => m.Id, m => m.WalletAddress, ct);
+        var data = new MintBatchFunction
+        {
+            DropId = new BigInteger(drop.OnChainDropId!.Value),
+            To = mints.Select(m => wallets[m.MemberId]).ToList(),
+        }.GetCallData().ToHex(true);
+        var chainTx = queue.Add(new ChainTxRequest(program.OperatorAddress, program.CollectibleContract!, data, MintPurpose, drop.Id.ToString()));
+        await db.SaveChangesAsync(ct);
+        var batch = new DropMintBatch
+        {
+            ProgramId = drop.ProgramId, DropId = drop.Id, ChainTxId = chainTx.Id, Recipients = mints.Count,
+            Status = DropBatchStatus.Pending, CreatedAt = time.GetUtcNow().UtcDateTime,
+        };
+        db.Set<DropMintBatch>().Add(batch);
+        await db.SaveChangesAsync(ct);
+        for (var i = 0; i < mints.Count; i++)
+        {
+            mints[i].Status = DropMintStatus.Batched;
+            mints[i].BatchId = batch.Id;
+            mints[i].BatchIndex = i;
+            mints[i].Address = wallets[mints[i].MemberId];
+            mints[i].Version++;
+        }
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            // Another instance batched some of these mints first: this chunk and its ChainTx roll back together.
+            await tx.RollbackAsync(ct);
+            db.ChangeTracker.Clear();
+            return false;
+        }
+        await tx.CommitAsync(ct);
+        logger.LogInformation("Drop {DropId}: mint batch {BatchId} of {Count} recipients as ChainTx {ChainTxId}", drop.Id, batch.Id, mints.Count, chainTx.Id);
+        return true;
+    }
+
+    /// <summary>Tokens asked for by transactions not yet mined (mint batches and relayed claims).</summary>
+    private async Task<long> InFlightAsync(long dropId, CancellationToken ct)
+    {
+        var batches = await (from b in db.Set<DropMintBatch>()
+                             join t in db.Set<ChainTx>() on b.ChainTxId equals t.Id
+                             where b.DropId == dropId && b.Status == DropBatchStatus.Pending
+                                   && (t.Status == ChainTxStatus.Queued || t.Status == ChainTxStatus.Sent)
+                             select (long?)b.Recipients).SumAsync(ct) ?? 0;
+        var relays = await (from v in db.Set<DropVoucher>()
+                            join t in db.Set<ChainTx>() on v.RelayTxId equals t.Id
+                            where v.DropId == dropId && v.Status == VoucherStatus.Relaying
+                                  && (t.Status == ChainTxStatus.Queued || t.Status == ChainTxStatus.Sent)
+                            select v.Id).CountAsync(ct);
+        return batches + relays;
+    }
+
+    /// <summary>Nothing left to mint: what is still queued is reported as not minted, and the drop says why.</summary>
+    private async Task<int> GiveUpQueuedAsync(Drop drop, DropStatus status, string code, CancellationToken ct)
+    {
+        var failed = await db.Set<DropMint>().Where(m => m.DropId == drop.Id && m.Status == DropMintStatus.Queued)
+            .ExecuteUpdateAsync(u => u.SetProperty(m => m.Status, DropMintStatus.Failed).SetProperty(m => m.FailureCode, code)
+                .SetProperty(m => m.Version, m => m.Version + 1), ct);
+        if (drop.Status != status)
+        {
+            await db.Set<Drop>().Where(d => d.Id == drop.Id && d.Status == DropStatus.Published)
+                .ExecuteUpdateAsync(u => u.SetProperty(d => d.Status, status), ct);
+        }
+        if (failed > 0) logger.LogWarning("Drop {DropId}: {Count} queued mints not minted ({Code})", drop.Id, failed, code);
+        return 0;
+    }
+
+    private async Task<TransactionReceipt> ReceiptAsync(ChainTx tx) =>
+        await web3Factory.Get().Eth.Transactions.GetTransactionReceipt.SendRequestAsync(tx.MinedHash)
+        ?? throw new InvalidOperationException($"no receipt for final ChainTx {tx.Id} ({tx.MinedHash})");
+
+    /// <summary>Token ids minted by a receipt, in log order (mintBatch mints in the order of its recipients).</summary>
+    internal static List<BigInteger> MintedTokenIds(TransactionReceipt receipt, string contract) => receipt.DecodeAllEvents<TransferEventDTO>()
+        .Where(e => string.Equals(e.Log.Address, contract, StringComparison.OrdinalIgnoreCase)
+                    && string.Equals(e.Event.From, ZeroAddress, StringComparison.OrdinalIgnoreCase))
+        .OrderBy(e => e.Log.LogIndex.Value).Select(e => e.Event.TokenId).ToList();
+}
