@@ -1,6 +1,7 @@
 // Walks the main flow through the HTTP API of a running system (./scripts/run.sh) and prints, as its
 // last line, one JSON object with the figures. Only 127.0.0.1 is contacted.
 import fs from "node:fs";
+import { ethers } from "ethers";
 
 const env = Object.fromEntries(fs.readFileSync(".run/env", "utf8").trim().split("\n").map((l) => l.split("=")));
 const api = env.LC_API_URL;
@@ -88,12 +89,46 @@ await until("settlement", async () => {
   const s = await call("GET", `${p}/settlement`, key);
   return s.queuedIntents === 0 && s.batchedIntents === 0 && s.ledger.pending === "0" ? s : null;
 });
-const settlement = await call("GET", `${p}/settlement`, key);
-const mintTxs = settlement.batches.filter((b) => b.status === "Confirmed").length;
+let settlement = await call("GET", `${p}/settlement`, key);
+const mintTxs = settlement.batches.filter((b) => b.kind === "mint" && b.status === "Confirmed").length;
 log(`${settlement.confirmedIntents} mint intents in ${mintTxs} mintBatch transaction(s): ${settlement.batches.map((b) => b.txHash).join(", ")}`);
 
-console.log("7. reconcile the ledger with the chain");
+console.log("7. redeem a reward: points reserved at once, burned on chain with the member's signature (no gas for them)");
+const reward = await call("POST", `${p}/rewards`, key, { type: "DiscountCoupon", name: "5 EUR off", cost: "20", stock: 100, perMemberLimit: 3 });
+const redemption = await call("POST", `${p}/members/${members[0]}/redemptions`, key, { rewardId: reward.id }, `redeem-${run}`);
+await until("the burn", async () => (await call("GET", `${p}/redemptions/${redemption.id}`, key)).status === "Completed");
+log(`${members[0]} redeemed "${reward.name}" for ${reward.cost} crumbs: coupon ${redemption.couponCode}, burned on chain`);
+
+console.log("8. take the points home: link a self-custody wallet (Sign-In-With-Ethereum) and withdraw");
+const wallet = ethers.Wallet.createRandom();
+const challenge = await call("POST", `${p}/members/${members[1]}/wallet/challenge`, key, { address: wallet.address });
+await call("POST", `${p}/members/${members[1]}/wallet/link`, key, { message: challenge.message, signature: await wallet.signMessage(challenge.message) });
+const before = await call("GET", `${p}/members/${members[1]}`, key);
+const token = (await call("POST", `${p}/members/${members[1]}/tokens`, key)).token;
+const withdrawn = await fetch(`${api}${p}/members/${members[1]}/withdrawals`, { method: "POST", headers: { authorization: `Bearer ${token}` } });
+if (withdrawn.status !== 202) throw new Error("withdrawal refused: " + await withdrawn.text());
+const publicBalance = await until("the withdrawal", async () => {
+  const b = await (await fetch(`${api}/v1/public/programs/${program.id}/balances/${wallet.address}`)).json();
+  return b.balance === before.balance.onChain ? b : null;
+});
+log(`${members[1]} (member token) withdrew ${publicBalance.balance} crumbs to ${wallet.address}`);
+
+console.log("9. a partner verifies on chain, without trusting us");
+const partnerKey = (await call("POST", `${p}/api-keys`, key, { role: "partner", name: "coffee partner" })).key;
+const attestation = await call("POST", `${p}/attestations`, partnerKey, { address: wallet.address, minBalance: publicBalance.balance });
+const published = await (await fetch(`${api}/v1/public/programs/${program.id}/attestation-key`)).json();
+const { EIP712Domain, ...types } = attestation.typedData.types;
+const signer = ethers.verifyTypedData(attestation.typedData.domain, types, attestation.typedData.message, attestation.signature);
+const provider = new ethers.JsonRpcProvider(env.LC_RPC_URL, undefined, { staticNetwork: true });
+const token20 = new ethers.Contract(program.pointsContract, ["function balanceOf(address) view returns (uint256)"], provider);
+const onChain = await token20.balanceOf(wallet.address, { blockTag: publicBalance.blockNumber });
+const partnerVerified = signer === published.address && onChain.toString() === publicBalance.balance
+  && (await provider.getBlock(publicBalance.blockNumber)).hash === publicBalance.blockHash;
+log(`attestation signed by ${signer} (published key: ${published.address}); balance re-read from the node at block ${publicBalance.blockNumber}: ${onChain}`);
+
+console.log("10. reconcile the ledger with the chain");
 const report = await call("POST", `${p}/reconciliation`, key);
+settlement = await call("GET", `${p}/settlement`, key);
 const ledgerTotal = BigInteger(settlement.ledger.pending) + BigInteger(settlement.ledger.available) + BigInteger(settlement.ledger.reserved);
 log(`block ${report.block}: ledger ${ledgerTotal}, totalSupply ${report.chainTotalSupply}, drifts ${report.driftCount}`);
 const history = await call("GET", `${p}/members/${members[1]}/history?limit=3`, key);
@@ -108,4 +143,7 @@ console.log(JSON.stringify({
   ledger_total_points: ledgerTotal.toString(),
   onchain_total_supply: report.chainTotalSupply,
   reconciled: report.reconciled && ledgerTotal.toString() === report.chainTotalSupply,
+  redeemed: redemption.couponCode !== null,
+  withdrawn_points: publicBalance.balance,
+  partner_verified: partnerVerified,
 }));

@@ -13,7 +13,7 @@ namespace Loyalty.Chain.Api.Features;
 public static class SettlementApi
 {
     public sealed record Totals(string Pending, string Available, string Reserved, string OnChain);
-    public sealed record BatchView(long Id, int Recipients, string Total, string Status, long ChainTxId, string ChainTxStatus,
+    public sealed record BatchView(long Id, string Kind, int Recipients, string Total, string Status, long ChainTxId, string ChainTxStatus,
         string? TxHash, long? BlockNumber, long? GasUsed, DateTime CreatedAt);
     public sealed record SettlementView(Totals Ledger, int QueuedIntents, int BatchedIntents, int ConfirmedIntents, IReadOnlyList<BatchView> Batches);
     public sealed record ReportView(long Id, DateTime CheckedAt, long Block, string LedgerOnChain, string ChainTotalSupply, int MembersChecked,
@@ -41,7 +41,7 @@ public static class SettlementApi
                              join t in db.Set<ChainTx>() on b.ChainTxId equals t.Id
                              where b.ProgramId == id
                              orderby b.Id descending
-                             select new BatchView(b.Id, b.Recipients, b.Total.ToString(), b.Status.ToString(), t.Id, t.Status.ToString(),
+                             select new BatchView(b.Id, b.Kind, b.Recipients, b.Total.ToString(), b.Status.ToString(), t.Id, t.Status.ToString(),
                                  t.MinedHash, t.BlockNumber, t.GasUsed, b.CreatedAt)).Take(100).ToListAsync(ct);
         int Count(IntentStatus s) => intents.SingleOrDefault(i => i.Key == s)?.Count ?? 0;
         return TypedResults.Ok(new SettlementView(
