@@ -57,6 +57,7 @@ app.MapEvents();
 app.MapRules();
 app.MapSettlement();
 app.MapWallets();
+app.MapDrops();
 app.MapRewards();
 app.MapRedemptions();
 app.MapPartners();

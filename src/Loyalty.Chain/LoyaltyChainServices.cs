@@ -1,5 +1,6 @@
 using Loyalty.Chain.Access;
 using Loyalty.Chain.Chain;
+using Loyalty.Chain.Collectibles;
 using Loyalty.Chain.Custody;
 using Loyalty.Chain.Earning;
 using Loyalty.Chain.Intake;
@@ -81,6 +82,7 @@ public static class LoyaltyChainServices
         services.AddScoped<Redemption.RedemptionService>();
         services.AddScoped<Redemption.BurnSettlement>();
         services.AddScoped<Redemption.WithdrawalService>();
+        services.AddCollectibles(configuration);
         services.AddTransient<LoyaltyJobs>();
         return services;
     }

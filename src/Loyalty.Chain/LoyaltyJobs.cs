@@ -22,6 +22,7 @@ public sealed class LoyaltyJobs(IServiceScopeFactory scopes)
         await RunAsync<MaturationService>(s => s.RunAsync(ct));
         await RunAsync<SettlementService>(s => s.FollowBatchesAsync(ct));
         await RunAsync<SettlementService>(s => s.SettleAsync(ct));
+        await RunAsync<Collectibles.DropProcessor>(s => s.RunAsync(ct));
         await RunAsync<Redemption.BurnSettlement>(s => s.RunAsync(ct));
     }
 

@@ -6,6 +6,7 @@ using Loyalty.Chain.Contracts.LoyaltyCollectible.ContractDefinition;
 using Loyalty.Chain.IntegrationTests.Infrastructure;
 using Loyalty.Chain.Intake;
 using Loyalty.Chain.Ledger;
+using Loyalty.Chain.Members;
 using Loyalty.Chain.Transactions;
 using Microsoft.EntityFrameworkCore;
 using Nethereum.Contracts;
@@ -117,16 +118,16 @@ public sealed class CollectibleServiceTests(CollectibleFixture f) : IClassFixtur
                 Type = "purchase", MemberId = member.ExternalId, EventId = $"order-{i}", Amount = JsonDocument.Parse("\"12.50\"").RootElement,
             };
             await h.WithAsync<EventIntakeService, IntakeResponse>(s => s.AcceptAsync(program, purchase, null, $"hash-{i}", default));
-            // Stands for the intake hook (BadgeAwarder.OnEventAcceptedAsync inside intake's transaction) until the lead wires it.
-            var awarded = await h.WithAsync<IServiceProvider, int>(async sp =>
+            // The intake hook (BadgeAwarder.OnEventAcceptedAsync in intake's transaction). Called here as well, so the test
+            // holds whether or not intake is wired yet: awarding again is a no-op either way.
+            await h.WithAsync<IServiceProvider, int>(async sp =>
             {
-                var db = sp.GetService(typeof(LoyaltyDbContext)) as LoyaltyDbContext;
-                await using var tx = await db!.Database.BeginTransactionAsync();
+                var db = (LoyaltyDbContext)sp.GetService(typeof(LoyaltyDbContext))!;
+                await using var tx = await db.Database.BeginTransactionAsync();
                 var n = await ((BadgeAwarder)sp.GetService(typeof(BadgeAwarder))!).OnEventAcceptedAsync(program, member.Id, "purchase", default);
                 await tx.CommitAsync();
                 return n;
             });
-            Assert.Equal(i == 3 ? 1 : 0, awarded);
             Assert.Equal(i >= 3 ? 1 : 0, await h.DbAsync(db => db.Set<DropMint>().CountAsync(m => m.DropId == drop.Id && m.MemberId == member.Id)));
         }
 
@@ -171,5 +172,49 @@ public sealed class CollectibleServiceTests(CollectibleFixture f) : IClassFixtur
         Assert.Equal([0, 1], await h.DbAsync(db => db.Set<DropMint>().Where(m => m.DropId == multi.Id).OrderBy(m => m.Sequence).Select(m => m.Sequence).ToListAsync()));
         var unknown = await Assert.ThrowsAsync<LoyaltyException>(() => GrantAsync(single.Id + 1000));
         Assert.Equal("UNKNOWN_DROP", unknown.Code);
+    }
+
+    [Fact]
+    public async Task RuleAudience_MatchesTierAttributeAndPointsEarnedInThePeriod_AndAirdropsOnlyThose()
+    {
+        await using var h = await f.StartAsync(f.Pipeline.NewDatabase());
+        var program = await h.ProgramAsync(f);
+        var m = (await h.MembersAsync(program.Id, 5, "aud", tier: "Gold")).Select(x => x.Member).ToList();
+        await h.DbAsync(async db =>
+        {
+            await db.Set<Member>().Where(x => x.Id == m[2].Id).ExecuteUpdateAsync(u => u.SetProperty(x => x.Tier, "silver"));
+            foreach (var member in m.Where((_, i) => i != 1))
+                await db.Set<MemberProfile>().Where(p => p.MemberId == member.Id)
+                    .ExecuteUpdateAsync(u => u.SetProperty(p => p.Attributes, new Dictionary<string, string> { ["city"] = "Paris" }));
+            return 0;
+        });
+        // Earned (net of a clawback): m0 100, m1 100, m2 100, m3 100 - 60 = 40, m4 100 but before the period.
+        await h.WithAsync<IServiceProvider, int>(async sp =>
+        {
+            var db = (LoyaltyDbContext)sp.GetService(typeof(LoyaltyDbContext))!;
+            var ledger = (LedgerWriter)sp.GetService(typeof(LedgerWriter))!;
+            await using var tx = await db.Database.BeginTransactionAsync();
+            foreach (var member in m)
+                await ledger.PostAsync(program.Id, member.Id, EntryKind.Earn, LedgerAccount.Issuance, LedgerAccount.Pending, 100, new(), default);
+            await ledger.PostAsync(program.Id, m[3].Id, EntryKind.Clawback, LedgerAccount.Pending, LedgerAccount.Issuance, 60, new(), default);
+            await db.SaveChangesAsync();
+            await tx.CommitAsync();
+            await db.Set<LedgerEntry>().Where(e => e.MemberId == m[4].Id).ExecuteUpdateAsync(u => u.SetProperty(e => e.CreatedAt, DateTime.UtcNow.AddDays(-40)));
+            return 0;
+        });
+        var audience = new DropAudience
+        {
+            Kind = DropAudienceKind.Rule, Tiers = ["gold"], Attributes = new() { ["city"] = "paris" }, MinPointsEarned = 50,
+            PointsFrom = DateTime.UtcNow.AddDays(-30),
+        };
+        var drop = await h.WithAsync<DropService, Drop>(s => s.CreateAsync(program.Id, Drop("fans", 10, audience), default));
+
+        var plan = await h.WithAsync<DropGrants, AirdropResult>(g => g.AirdropAsync(program.Id, drop.Id, null, default));
+
+        Assert.Equal(1, plan.Added);
+        Assert.Equal([m[0].Id], await h.DbAsync(db => db.Set<DropMint>().Where(x => x.DropId == drop.Id).Select(x => x.MemberId).ToListAsync()));
+        var invalid = await Assert.ThrowsAsync<LoyaltyException>(() => h.WithAsync<DropService, Drop>(s =>
+            s.CreateAsync(program.Id, Drop("nobody", 10, new DropAudience { Kind = DropAudienceKind.Rule }), default)));
+        Assert.Equal("INVALID_DROP", invalid.Code);
     }
 }

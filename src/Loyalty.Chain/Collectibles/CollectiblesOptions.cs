@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Loyalty.Chain.Collectibles;
@@ -38,11 +39,15 @@ public static class CollectiblesServiceCollectionExtensions
 {
     /// <summary>
     /// Registers drops, airdrops, vouchers, badges and metadata. Needs <c>AddLoyaltyChainCore</c> (database,
-    /// pipeline, custody). The host runs <see cref="DropProcessor.RunAsync"/> from its recurring job.
+    /// pipeline, custody). The host runs <see cref="DropProcessor.RunAsync"/> from its recurring job. Without
+    /// <paramref name="configuration"/> the options bind from the IConfiguration registered in the container.
     /// </summary>
-    public static IServiceCollection AddCollectibles(this IServiceCollection services)
+    public static IServiceCollection AddCollectibles(this IServiceCollection services, IConfiguration? configuration = null)
     {
-        services.AddOptions<CollectiblesOptions>().BindConfiguration(CollectiblesOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        var options = services.AddOptions<CollectiblesOptions>();
+        options = configuration is null ? options.BindConfiguration(CollectiblesOptions.Section)
+            : options.Bind(configuration.GetSection(CollectiblesOptions.Section));
+        options.ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<DropService>();
         services.AddScoped<DropAudienceResolver>();
         services.AddScoped<DropGrants>();

@@ -44,6 +44,10 @@ public sealed class DropGrants(LoyaltyDbContext db, DropAudienceResolver audienc
             throw new LoyaltyException("DROP_NOT_CLAIMABLE", "this drop goes to an explicit member list; it cannot be claimed", 409);
         if (!await audience.QualifiesAsync(programId, drop.Audience, member.Id, ct))
             throw new LoyaltyException("MEMBER_NOT_ELIGIBLE", "the member does not meet this drop's criteria", 403);
+        // One claim per member even where grants may repeat: claiming again answers with the first claim.
+        if (await db.Set<DropMint>().AsNoTracking().FirstOrDefaultAsync(m => m.DropId == dropId && m.MemberId == member.Id
+                                                                             && m.Source == ClaimSource, ct) is { } claimed)
+            return claimed;
         var (mint, refusal) = await TryQueueAsync(drop, member.Id, ClaimSource, null, ct);
         return mint ?? throw refusal!;
     }

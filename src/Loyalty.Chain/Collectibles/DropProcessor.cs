@@ -63,30 +63,30 @@ public sealed class DropProcessor(
                           join t in db.Set<ChainTx>() on d.CreateTxId equals t.Id
                           where d.Status == DropStatus.Publishing && (t.Status == ChainTxStatus.Final || t.Status == ChainTxStatus.Errored
                                                                       || t.Status == ChainTxStatus.Cancelled)
-                          select new { Drop = d, Tx = t }).ToListAsync(ct);
+                          select new { Drop = d, Tx = t }).AsNoTracking().ToListAsync(ct);
         foreach (var row in rows)
         {
             var (drop, tx) = (row.Drop, row.Tx);
+            var publishing = db.Set<Drop>().Where(d => d.Id == drop.Id && d.Status == DropStatus.Publishing && d.CreateTxId == tx.Id);
             if (tx.Status == ChainTxStatus.Final && tx.Outcome == ChainTxOutcome.Succeeded)
             {
                 var receipt = await ReceiptAsync(tx);
                 var created = receipt.DecodeAllEvents<DropCreatedEventDTO>()
                     .SingleOrDefault(e => string.Equals(e.Log.Address, tx.To, StringComparison.OrdinalIgnoreCase))
                     ?? throw new InvalidOperationException($"createDrop tx {tx.Id} has no DropCreated event");
-                drop.OnChainDropId = (long)created.Event.DropId;
-                drop.Status = DropStatus.Published;
-                drop.PublishedAt = time.GetUtcNow().UtcDateTime;
-                logger.LogInformation("Drop {DropId} published as on-chain drop {OnChain}", drop.Id, drop.OnChainDropId);
+                var onChainId = (long)created.Event.DropId;
+                await publishing.ExecuteUpdateAsync(u => u.SetProperty(d => d.OnChainDropId, onChainId)
+                    .SetProperty(d => d.Status, DropStatus.Published).SetProperty(d => d.PublishedAt, time.GetUtcNow().UtcDateTime), ct);
+                logger.LogInformation("Drop {DropId} published as on-chain drop {OnChain}", drop.Id, onChainId);
             }
             else
             {
                 // Back to Draft with the reason, so the brand can fix it and publish again.
-                drop.Status = DropStatus.Draft;
-                drop.StatusDetail = $"publication failed: {tx.ErrorCode ?? tx.Outcome?.ToString() ?? tx.Status.ToString()}";
-                drop.CreateTxId = null;
-                logger.LogWarning("Drop {DropId}: {Detail}", drop.Id, drop.StatusDetail);
+                var detail = $"publication failed: {tx.ErrorCode ?? tx.Outcome?.ToString() ?? tx.Status.ToString()}";
+                await publishing.ExecuteUpdateAsync(u => u.SetProperty(d => d.Status, DropStatus.Draft)
+                    .SetProperty(d => d.StatusDetail, detail).SetProperty(d => d.CreateTxId, (long?)null), ct);
+                logger.LogWarning("Drop {DropId}: {Detail}", drop.Id, detail);
             }
-            await db.SaveChangesAsync(ct);
         }
         return rows.Count;
     }
@@ -98,7 +98,7 @@ public sealed class DropProcessor(
                           join t in db.Set<ChainTx>() on b.ChainTxId equals t.Id
                           where b.Status == DropBatchStatus.Pending && (t.Status == ChainTxStatus.Final || t.Status == ChainTxStatus.Errored
                                                                         || t.Status == ChainTxStatus.Cancelled)
-                          select new { Batch = b, Tx = t }).Take(100).ToListAsync(ct);
+                          select new { Batch = b, Tx = t }).AsNoTracking().Take(100).ToListAsync(ct);
         foreach (var row in rows)
         {
             var (batch, tx) = (row.Batch, row.Tx);
@@ -106,6 +106,11 @@ public sealed class DropProcessor(
             var succeeded = tx.Status == ChainTxStatus.Final && tx.Outcome == ChainTxOutcome.Succeeded;
             var tokenIds = succeeded ? MintedTokenIds(await ReceiptAsync(tx), tx.To!) : [];
             await using var dbTx = await db.Database.BeginTransactionAsync(ct);
+            // The batch is claimed first: another instance applying the same batch finds nothing to do.
+            var outcome = succeeded ? DropBatchStatus.Confirmed : DropBatchStatus.Failed;
+            var claimed = await db.Set<DropMintBatch>().Where(b => b.Id == batch.Id && b.Status == DropBatchStatus.Pending)
+                .ExecuteUpdateAsync(u => u.SetProperty(b => b.Status, outcome).SetProperty(b => b.CompletedAt, now), ct);
+            if (claimed == 0) continue;
             var mints = await db.Set<DropMint>().Where(m => m.BatchId == batch.Id).OrderBy(m => m.BatchIndex).ToListAsync(ct);
             if (succeeded)
             {
@@ -116,8 +121,8 @@ public sealed class DropProcessor(
                     mints[i].Status = DropMintStatus.Minted;
                     mints[i].TokenId = tokenIds[i];
                     mints[i].MintedAt = now;
+                    mints[i].Version++;
                 }
-                batch.Status = DropBatchStatus.Confirmed;
             }
             else
             {
@@ -132,12 +137,11 @@ public sealed class DropProcessor(
                     if (mint.Status == DropMintStatus.Failed) mint.FailureCode = code;
                     mint.Version++;
                 }
-                batch.Status = DropBatchStatus.Failed;
                 logger.LogWarning("Drop {DropId}: mint batch {BatchId} failed ({Code}); {Count} mints re-queued", batch.DropId, batch.Id, code, mints.Count);
             }
-            batch.CompletedAt = now;
             await db.SaveChangesAsync(ct);
             await dbTx.CommitAsync(ct);
+            db.ChangeTracker.Clear();
         }
         return rows.Count;
     }
@@ -149,23 +153,23 @@ public sealed class DropProcessor(
                           join t in db.Set<ChainTx>() on v.RelayTxId equals t.Id
                           where v.Status == VoucherStatus.Relaying && (t.Status == ChainTxStatus.Final || t.Status == ChainTxStatus.Errored
                                                                        || t.Status == ChainTxStatus.Cancelled)
-                          select new { Voucher = v, Tx = t }).Take(200).ToListAsync(ct);
+                          select new { Voucher = v, Tx = t }).AsNoTracking().Take(200).ToListAsync(ct);
         foreach (var row in rows)
         {
             var (voucher, tx) = (row.Voucher, row.Tx);
+            var relaying = db.Set<DropVoucher>().Where(v => v.Id == voucher.Id && v.Status == VoucherStatus.Relaying && v.RelayTxId == tx.Id);
             if (tx.Status == ChainTxStatus.Final && tx.Outcome == ChainTxOutcome.Succeeded)
             {
-                var claimed = (await ReceiptAsync(tx)).DecodeAllEvents<VoucherClaimedEventDTO>().FirstOrDefault();
-                voucher.Status = VoucherStatus.Claimed;
-                voucher.TokenId = claimed?.Event.TokenId;
+                var claimed = (await ReceiptAsync(tx)).DecodeAllEvents<VoucherClaimedEventDTO>().FirstOrDefault()?.Event.TokenId;
+                await relaying.ExecuteUpdateAsync(u => u.SetProperty(v => v.Status, VoucherStatus.Claimed).SetProperty(v => v.TokenId, claimed), ct);
             }
             else
             {
-                voucher.RelayError = tx.ErrorCode ?? tx.Outcome?.ToString() ?? tx.Status.ToString();
                 // Used already (normally by the member themselves): the voucher is spent either way.
-                voucher.Status = voucher.RelayError == VoucherUsedError ? VoucherStatus.Claimed : VoucherStatus.Issued;
+                var error = tx.ErrorCode ?? tx.Outcome?.ToString() ?? tx.Status.ToString();
+                var status = error == VoucherUsedError ? VoucherStatus.Claimed : VoucherStatus.Issued;
+                await relaying.ExecuteUpdateAsync(u => u.SetProperty(v => v.Status, status).SetProperty(v => v.RelayError, error), ct);
             }
-            await db.SaveChangesAsync(ct);
         }
         return rows.Count;
     }
@@ -174,8 +178,10 @@ public sealed class DropProcessor(
     public async Task<int> CutBatchesAsync(CancellationToken ct)
     {
         var dropIds = await db.Set<DropMint>().Where(m => m.Status == DropMintStatus.Queued).Select(m => m.DropId).Distinct().ToListAsync(ct);
-        var drops = await db.Set<Drop>().AsNoTracking().Where(d => dropIds.Contains(d.Id) && d.Status != DropStatus.Draft
-                                                                   && d.Status != DropStatus.Publishing).ToListAsync(ct);
+        var now = time.GetUtcNow().UtcDateTime;
+        // Draft drops wait for publication, unless their window is over: then their queued mints are reported.
+        var drops = await db.Set<Drop>().AsNoTracking().Where(d => dropIds.Contains(d.Id) && d.Status != DropStatus.Publishing
+                                                                   && (d.Status != DropStatus.Draft || d.EndsAt <= now)).ToListAsync(ct);
         var cut = 0;
         foreach (var drop in drops)
         {
@@ -291,7 +297,7 @@ public sealed class DropProcessor(
                 .SetProperty(m => m.Version, m => m.Version + 1), ct);
         if (drop.Status != status)
         {
-            await db.Set<Drop>().Where(d => d.Id == drop.Id && d.Status == DropStatus.Published)
+            await db.Set<Drop>().Where(d => d.Id == drop.Id && (d.Status == DropStatus.Published || d.Status == DropStatus.Draft))
                 .ExecuteUpdateAsync(u => u.SetProperty(d => d.Status, status), ct);
         }
         if (failed > 0) logger.LogWarning("Drop {DropId}: {Count} queued mints not minted ({Code})", drop.Id, failed, code);

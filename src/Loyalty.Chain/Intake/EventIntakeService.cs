@@ -16,7 +16,8 @@ namespace Loyalty.Chain.Intake;
 /// external id) is credited once; a reused key with another body is refused.
 /// </summary>
 public sealed partial class EventIntakeService(
-    LoyaltyDbContext db, LedgerWriter ledger, RuleUsageQuery usage, MaturationService maturation, SqliteWriteGate gate, TimeProvider time)
+    LoyaltyDbContext db, LedgerWriter ledger, RuleUsageQuery usage, MaturationService maturation, SqliteWriteGate gate, Collectibles.BadgeAwarder badges,
+    TimeProvider time)
 {
     public const string Purchase = "purchase";
     public const string Return = "return";
@@ -73,6 +74,8 @@ public sealed partial class EventIntakeService(
         IntakeResponse response;
         if (e.Type == Return) response = await ReturnAsync(program, member, row, e, ct);
         else response = await EarnAsync(program, member, row, e, now, ct);
+        // Badges (soulbound drops awarded by rules) are decided in the same transaction as the event.
+        await badges.OnEventAcceptedAsync(program, member.Id, e.Type, ct);
 
         if (key is not null)
         {

@@ -16,7 +16,8 @@ namespace Loyalty.Chain.Redemption;
 /// signs for custodial wallets, self-custody members sign the EIP-712 Burn in their own wallet.
 /// </summary>
 public sealed class RedemptionService(
-    LoyaltyDbContext db, LedgerWriter ledger, SqliteWriteGate gate, MaturationService maturation, Web3Factory web3, TimeProvider time)
+    LoyaltyDbContext db, LedgerWriter ledger, SqliteWriteGate gate, MaturationService maturation, Collectibles.DropGrants drops,
+    Web3Factory web3, TimeProvider time)
 {
     public static readonly TimeSpan SignatureLifetime = TimeSpan.FromDays(2);
 
@@ -59,6 +60,9 @@ public sealed class RedemptionService(
         await ledger.PostAsync(program.Id, member.Id, EntryKind.Reserve, LedgerAccount.Available, LedgerAccount.Reserved, reward.Cost,
             new LedgerWriter.Refs(Note: $"redemption {redemption.Id}: {reward.Name}"), ct);
         redemption.CouponCode = await IssueCouponAsync(reward, redemption, now, ct);
+        // A collectible reward mints the token in the same transaction as the reservation (outbox).
+        if (reward is { Type: RewardType.Collectible, DropId: { } dropId })
+            await drops.GrantAsync(program.Id, dropId, member.Id, $"redemption {redemption.Id}", ct);
         if (key is not null)
         {
             db.Set<IdempotencyRecord>().Add(new IdempotencyRecord
