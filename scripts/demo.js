@@ -93,6 +93,26 @@ let settlement = await call("GET", `${p}/settlement`, key);
 const mintTxs = settlement.batches.filter((b) => b.kind === "mint" && b.status === "Confirmed").length;
 log(`${settlement.confirmedIntents} mint intents in ${mintTxs} mintBatch transaction(s): ${settlement.batches.map((b) => b.txHash).join(", ")}`);
 
+console.log("6b. a collectible drop for gold members, airdropped in mintBatch transactions");
+const drop = await call("POST", `${p}/drops`, key, { name: "Founders' Mug", description: "For our first gold members", maxSupply: 100,
+  soulbound: false, attributes: [{ traitType: "edition", value: "2026" }], audience: { kind: "Rule", tiers: ["gold"] } });
+await call("POST", `${p}/drops/${drop.id}/publish`, key);
+const publishedDrop = await until("the drop to be published", async () => {
+  const d = await call("GET", `${p}/drops/${drop.id}`, key);
+  return d.drop.status === "Published" ? d : null;
+});
+await call("POST", `${p}/drops/${drop.id}/airdrop`, key, {});
+const minted = await until("the airdrop", async () => {
+  const d = await call("GET", `${p}/drops/${drop.id}`, key);
+  return d.planned > 0 && d.minted === d.planned ? d : null;
+});
+const firstToken = (BigInt(publishedDrop.drop.onChainDropId) << 64n) | 1n;
+const provider721 = new ethers.JsonRpcProvider(env.LC_RPC_URL, undefined, { staticNetwork: true });
+const collectible = new ethers.Contract(program.collectibleContract, ["function tokenURI(uint256) view returns (string)"], provider721);
+const tokenUri = await collectible.tokenURI(firstToken);
+const metadata = await (await fetch(tokenUri)).json();
+log(`${minted.minted} tokens minted in ${minted.transactions.filter((t) => t.purpose !== "drop.create").length} transaction(s); tokenURI ${tokenUri} -> "${metadata.name}"`);
+
 console.log("7. redeem a reward: points reserved at once, burned on chain with the member's signature (no gas for them)");
 const reward = await call("POST", `${p}/rewards`, key, { type: "DiscountCoupon", name: "5 EUR off", cost: "20", stock: 100, perMemberLimit: 3 });
 const redemption = await call("POST", `${p}/members/${members[0]}/redemptions`, key, { rewardId: reward.id }, `redeem-${run}`);
@@ -143,6 +163,7 @@ console.log(JSON.stringify({
   ledger_total_points: ledgerTotal.toString(),
   onchain_total_supply: report.chainTotalSupply,
   reconciled: report.reconciled && ledgerTotal.toString() === report.chainTotalSupply,
+  drop_minted: minted.minted,
   redeemed: redemption.couponCode !== null,
   withdrawn_points: publicBalance.balance,
   partner_verified: partnerVerified,

@@ -51,7 +51,8 @@ set -m
 Chain__RpcUrl="$RPC_URL" Chain__ChainId=31337 Chain__ConfirmationDepth=2 \
 Database__DataDirectory="$ROOT/.run/data" Custody__DataDirectory="$ROOT/.run/data" \
 Admin__ApiKeySha256="$ROOT_KEY_SHA256" Settlement__MaxIntentAge="00:00:30" Collectibles__PublicBaseUrl="$API_URL" ASPNETCORE_ENVIRONMENT=Development \
-  dotnet src/Loyalty.Chain.Api/bin/Release/net10.0/Loyalty.Chain.Api.dll --urls "$API_URL" > .run/api.log 2>&1 &
+  dotnet src/Loyalty.Chain.Api/bin/Release/net10.0/Loyalty.Chain.Api.dll --urls "$API_URL" \
+    --contentRoot "$ROOT/src/Loyalty.Chain.Api/bin/Release/net10.0" > .run/api.log 2>&1 &
 pids+=($!)
 set +m
 for _ in $(seq 1 300); do curl -sf "$API_URL/health" >/dev/null 2>&1 && break; sleep 0.2; done
