@@ -173,6 +173,12 @@ public sealed class RedemptionTests(ProgramFixture f) : IClassFixture<ProgramFix
         await WaitForStatusAsync(id, "Completed");
         Assert.Equal(new BigInteger(75), await Points.BalanceOfQueryAsync(wallet));
 
+        // The member (or a shop) cannot refund a burned redemption: that would hand out the reward for free.
+        var token = (await f.Api.PostAsync(f.P($"/members/{member}/tokens"), f.AdminKey, null)).Body!["token"]!.GetValue<string>();
+        var byMember = new HttpRequestMessage(HttpMethod.Post, f.P($"/redemptions/{id}/cancel"));
+        byMember.Headers.Authorization = new("Bearer", token);
+        Assert.Equal(HttpStatusCode.Forbidden, (await f.Api.Http.SendAsync(byMember)).StatusCode);
+
         var refunded = await f.Api.PostAsync(f.P($"/redemptions/{id}/cancel"), f.AdminKey, null);
         Assert.Equal("Refunded", refunded.Body!["status"]!.GetValue<string>());
         await f.Api.PostAsync(f.P("/settlement/run"), f.AdminKey, null);

@@ -61,7 +61,8 @@ public static class RedemptionsApi
         Loyalty.Chain.Api.Chain.ChainOptionsAccessor chain, CancellationToken ct)
     {
         var (_, memberId) = await LoadAsync(http, db, redemptionId, ct);
-        var r = await redemptions.CancelAsync(http.Program(), redemptionId, ct);
+        var caller = http.Caller();
+        var r = await redemptions.CancelAsync(http.Program(), redemptionId, mayRefund: caller.IsRoot || caller.Role == ApiRole.Admin, ct);
         return TypedResults.Ok(await ViewAsync(http, r, memberId, redemptions, chain, ct));
     }
 

@@ -13,6 +13,10 @@ namespace Loyalty.Chain.Api.Infrastructure;
 public static class ApiAuth
 {
     private const string ProgramItem = "lc.program";
+    private const string PrincipalItem = "lc.principal";
+
+    public static ApiPrincipal Caller(this HttpContext http) =>
+        http.Items[PrincipalItem] as ApiPrincipal ?? throw new InvalidOperationException("RequireProgramRole missing on this endpoint");
 
     public static async Task<ApiPrincipal?> AuthenticateAsync(HttpContext http)
     {
@@ -50,6 +54,7 @@ public static class ApiAuth
                               .SingleOrDefaultAsync(p => p.Id == programId, http.RequestAborted)
                           ?? throw new ApiProblem(StatusCodes.Status404NotFound, "UNKNOWN_PROGRAM", "no such program");
             http.Items[ProgramItem] = program;
+            http.Items[PrincipalItem] = principal;
             return await next(context);
         });
 

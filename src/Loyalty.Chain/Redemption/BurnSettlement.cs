@@ -23,8 +23,8 @@ namespace Loyalty.Chain.Redemption;
 /// the others complete: the reservation is retired and the member's on-chain balance lowered.
 /// </summary>
 public sealed class BurnSettlement(
-    LoyaltyDbContext db, ChainTxQueue queue, CustodyService custody, LedgerWriter ledger, Web3Factory web3, TimeProvider time,
-    ILogger<BurnSettlement> logger)
+    LoyaltyDbContext db, ChainTxQueue queue, CustodyService custody, LedgerWriter ledger, RedemptionService redemptionService,
+    SqliteWriteGate gate, Web3Factory web3, TimeProvider time, ILogger<BurnSettlement> logger)
 {
     public const string BurnPurpose = "redemption.burn";
     public const int MaxEntries = 300;
@@ -83,6 +83,7 @@ public sealed class BurnSettlement(
         await db.SaveChangesAsync(ct);
         if (entries.Count == 0) return;
 
+        using var writer = await gate.EnterAsync(db, ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         foreach (var chunk in entries.Chunk(MaxEntries))
         {
@@ -98,25 +99,31 @@ public sealed class BurnSettlement(
             await db.SaveChangesAsync(ct);
             for (var i = 0; i < chunk.Length; i++)
             {
-                foreach (var r in chunk[i].Redemptions)
+                // Claim each redemption as it was read: one cancelled (or batched) meanwhile aborts this round,
+                // so nothing is ever burned that the ledger has released.
+                var ids = chunk[i].Redemptions.Select(r => r.Id).ToList();
+                var (batchId, index, nonce, deadline, at) = (batch.Id, i, (long)chunk[i].Burn.Nonce, (long)chunk[i].Burn.Deadline, now.UtcDateTime);
+                var claimed = await db.Set<Redemption>().Where(r => ids.Contains(r.Id) && r.Status == RedemptionStatus.Reserved && r.BatchId == null)
+                    .ExecuteUpdateAsync(u => u.SetProperty(r => r.Status, RedemptionStatus.Burning).SetProperty(r => r.BatchId, batchId)
+                        .SetProperty(r => r.BatchIndex, index).SetProperty(r => r.BurnNonce, nonce).SetProperty(r => r.BurnDeadline, deadline)
+                        .SetProperty(r => r.UpdatedAt, at), ct);
+                if (claimed != ids.Count)
                 {
-                    r.Status = RedemptionStatus.Burning;
-                    r.BatchId = batch.Id;
-                    r.BatchIndex = i;
-                    r.BurnNonce = (long)chunk[i].Burn.Nonce;
-                    r.BurnDeadline = (long)chunk[i].Burn.Deadline;
-                    r.UpdatedAt = now.UtcDateTime;
+                    await tx.RollbackAsync(ct);
+                    db.ChangeTracker.Clear();
+                    logger.LogWarning("Program {ProgramId}: a redemption changed while its burn was prepared; retrying next round", program.Id);
+                    return;
                 }
             }
         }
-        await db.SaveChangesAsync(ct);
+        db.ChangeTracker.Clear();
         await tx.CommitAsync(ct);
         logger.LogInformation("Program {ProgramId}: {Entries} signed burns queued", program.Id, entries.Count);
     }
 
     private async Task<int> FollowAsync(CancellationToken ct)
     {
-        var done = await (from b in db.Set<SettlementBatch>()
+        var done = await (from b in db.Set<SettlementBatch>().AsNoTracking()
                           join t in db.Set<ChainTx>() on b.ChainTxId equals t.Id
                           where b.Kind == SettlementBatch.KindBurn && b.Status == BatchStatus.Pending
                                 && (t.Status == ChainTxStatus.Final || t.Status == ChainTxStatus.Errored || t.Status == ChainTxStatus.Cancelled)
@@ -131,9 +138,18 @@ public sealed class BurnSettlement(
                 foreach (var e in receipt.DecodeAllEvents<SignedBurnSkippedEventDTO>())
                     skipped[e.Event.Index] = ContractErrors.NameOf(e.Event.Reason.ToHex(true)) ?? "SKIPPED";
             }
+            using var writer = await gate.EnterAsync(db, ct);
             await using var tx = await db.Database.BeginTransactionAsync(ct);
-            var redemptions = await db.Set<Redemption>().Where(r => r.BatchId == item.Batch.Id).ToListAsync(ct);
             var now = time.GetUtcNow().UtcDateTime;
+            var batchId = item.Batch.Id;
+            var outcome = succeeded ? BatchStatus.Confirmed : BatchStatus.Failed;
+            if (await db.Set<SettlementBatch>().Where(b => b.Id == batchId && b.Status == BatchStatus.Pending)
+                    .ExecuteUpdateAsync(u => u.SetProperty(b => b.Status, outcome).SetProperty(b => b.CompletedAt, now), ct) == 0)
+            {
+                await tx.RollbackAsync(ct);
+                continue;
+            }
+            var redemptions = await db.Set<Redemption>().Where(r => r.BatchId == batchId).ToListAsync(ct);
             foreach (var r in redemptions)
             {
                 if (succeeded && !skipped.ContainsKey(r.BatchIndex ?? -1))
@@ -144,6 +160,11 @@ public sealed class BurnSettlement(
                     var cost = r.Cost;
                     await db.Set<MemberBalance>().Where(b => b.MemberId == r.MemberId)
                         .ExecuteUpdateAsync(u => u.SetProperty(b => b.OnChain, b => b.OnChain - cost), ct);
+                    if (r.SelfCustody)
+                    {
+                        var reward = await db.Set<Reward>().AsNoTracking().SingleAsync(x => x.Id == r.RewardId, ct);
+                        await redemptionService.IssueRewardAsync(reward, r, now, ct);
+                    }
                 }
                 else
                 {
@@ -161,8 +182,6 @@ public sealed class BurnSettlement(
                 }
                 r.UpdatedAt = now;
             }
-            item.Batch.Status = succeeded ? BatchStatus.Confirmed : BatchStatus.Failed;
-            item.Batch.CompletedAt = now;
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
         }

@@ -44,6 +44,15 @@ public sealed class RedemptionService(
         var balance = await db.Set<MemberBalance>().AsNoTracking().SingleAsync(b => b.MemberId == member.Id, ct);
         if (balance.Available < reward.Cost)
             throw new LoyaltyException("INSUFFICIENT_POINTS", $"{reward.Cost} points needed, {balance.Available} available", 409);
+        if (member.WalletKind == WalletKind.SelfCustody)
+        {
+            // The member's own wallet is theirs to spend elsewhere: what counts is what it holds now, less pending burns.
+            var held = await new LoyaltyPointsService(web3.Get(), program.PointsContract!).BalanceOfQueryAsync(member.WalletAddress);
+            var pendingBurns = await db.Set<Redemption>().Where(r => r.Owner == member.WalletAddress && (r.Status == RedemptionStatus.Reserved
+                || r.Status == RedemptionStatus.AwaitingSignature || r.Status == RedemptionStatus.Burning)).SumAsync(r => r.Cost, ct);
+            if (held - pendingBurns < reward.Cost)
+                throw new LoyaltyException("INSUFFICIENT_POINTS", $"{reward.Cost} points needed, the wallet holds {held - pendingBurns} not yet pledged", 409);
+        }
         var taken = await db.Set<Reward>().Where(r => r.Id == reward.Id && (r.Stock == null || r.Issued < r.Stock))
             .ExecuteUpdateAsync(u => u.SetProperty(r => r.Issued, r => r.Issued + 1), ct);
         if (taken == 0) throw new LoyaltyException("OUT_OF_STOCK", "this reward is out of stock", 409);
@@ -59,10 +68,9 @@ public sealed class RedemptionService(
         await db.SaveChangesAsync(ct);
         await ledger.PostAsync(program.Id, member.Id, EntryKind.Reserve, LedgerAccount.Available, LedgerAccount.Reserved, reward.Cost,
             new LedgerWriter.Refs(Note: $"redemption {redemption.Id}: {reward.Name}"), ct);
-        redemption.CouponCode = await IssueCouponAsync(reward, redemption, now, ct);
-        // A collectible reward mints the token in the same transaction as the reservation (outbox).
-        if (reward is { Type: RewardType.Collectible, DropId: { } dropId })
-            await drops.GrantAsync(program.Id, dropId, member.Id, $"redemption {redemption.Id}", ct);
+        // Custodial: the service signs the burn, so the reward goes out now. Self-custody: only once the member's
+        // signed burn has landed (BurnSettlement), or a member could take the reward and never sign.
+        if (!redemption.SelfCustody) await IssueRewardAsync(reward, redemption, now, ct);
         if (key is not null)
         {
             db.Set<IdempotencyRecord>().Add(new IdempotencyRecord
@@ -84,7 +92,7 @@ public sealed class RedemptionService(
         var points = new LoyaltyPointsService(web3.Get(), program.PointsContract!);
         var chainNonce = (long)await points.NoncesQueryAsync(redemption.Owner);
         var pending = await db.Set<Redemption>().CountAsync(r => r.Owner == redemption.Owner && r.Id != redemption.Id && r.BurnNonce != null
-            && (r.Status == RedemptionStatus.Reserved || r.Status == RedemptionStatus.Burning), ct);
+            && (r.Status == RedemptionStatus.Reserved || r.Status == RedemptionStatus.Burning || r.Status == RedemptionStatus.AwaitingSignature), ct);
         redemption.BurnNonce = chainNonce + pending;
         redemption.BurnDeadline = time.GetUtcNow().Add(SignatureLifetime).ToUnixTimeSeconds();
         await db.Set<Redemption>().Where(r => r.Id == redemption.Id).ExecuteUpdateAsync(u => u
@@ -118,7 +126,7 @@ public sealed class RedemptionService(
     /// Before the burn: releases the reservation, the stock and the coupon. After the burn: refunds by minting the
     /// points back. Idempotent: cancelling a cancelled or refunded redemption returns it unchanged.
     /// </summary>
-    public async Task<Redemption> CancelAsync(LoyaltyProgram program, long redemptionId, CancellationToken ct)
+    public async Task<Redemption> CancelAsync(LoyaltyProgram program, long redemptionId, bool mayRefund, CancellationToken ct)
     {
         using var writer = await gate.EnterAsync(db, ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
@@ -133,12 +141,16 @@ public sealed class RedemptionService(
             case RedemptionStatus.Burning:
                 throw new LoyaltyException("BURN_IN_PROGRESS", "the burn is on its way; cancel again once it completed to refund", 409);
             case RedemptionStatus.Reserved or RedemptionStatus.AwaitingSignature:
+                if (!r.SelfCustody && await db.Set<Reward>().AnyAsync(x => x.Id == r.RewardId && x.Type == RewardType.Collectible, ct))
+                    throw new LoyaltyException("NOT_CANCELLABLE", "a collectible reward is minted at once and cannot be cancelled", 409);
                 await ledger.PostAsync(program.Id, r.MemberId, EntryKind.Release, LedgerAccount.Reserved, LedgerAccount.Available, r.Cost,
                     new LedgerWriter.Refs(Note: $"redemption {r.Id} cancelled"), ct);
                 await db.Set<Reward>().Where(x => x.Id == r.RewardId).ExecuteUpdateAsync(u => u.SetProperty(x => x.Issued, x => x.Issued - 1), ct);
-                await db.Set<CouponCode>().Where(c => c.RedemptionId == r.Id).ExecuteUpdateAsync(u => u.SetProperty(c => c.RedemptionId, (long?)null), ct);
+                // A code the member has seen stays theirs (void): it is never handed to someone else.
                 r.Status = RedemptionStatus.Cancelled;
                 break;
+            case RedemptionStatus.Completed when !mayRefund:
+                throw new LoyaltyException("REFUND_REQUIRES_ADMIN", "the points were burned; only a program admin can refund", 403);
             case RedemptionStatus.Completed:
                 // The points were burned: mint them back (a new posting; the burn stays in the history).
                 var member = await db.Set<Member>().AsNoTracking().SingleAsync(m => m.Id == r.MemberId, ct);
@@ -173,9 +185,18 @@ public sealed class RedemptionService(
         if (reward.PerMemberLimit is { } limit)
         {
             var used = await db.Set<Redemption>().CountAsync(r => r.MemberId == member.Id && r.RewardId == reward.Id
-                && r.Status != RedemptionStatus.Cancelled && r.Status != RedemptionStatus.Refunded, ct);
+                && r.Status != RedemptionStatus.Cancelled, ct);
             if (used >= limit) throw new LoyaltyException("LIMIT_REACHED", $"at most {limit} per member", 409);
         }
+    }
+
+    /// <summary>Hands out the reward (coupon code, collectible mint) in the caller's transaction.</summary>
+    internal async Task IssueRewardAsync(Reward reward, Redemption redemption, DateTime now, CancellationToken ct)
+    {
+        redemption.CouponCode = await IssueCouponAsync(reward, redemption, now, ct);
+        // A collectible reward mints the token in the same transaction (outbox).
+        if (reward is { Type: RewardType.Collectible, DropId: { } dropId })
+            await drops.GrantAsync(redemption.ProgramId, dropId, redemption.MemberId, $"redemption {redemption.Id}", ct);
     }
 
     private async Task<string?> IssueCouponAsync(Reward reward, Redemption redemption, DateTime now, CancellationToken ct)

@@ -108,7 +108,10 @@ public sealed class WithdrawalService(LoyaltyDbContext db, CustodyService custod
     private async Task<Withdrawal> StageAsync(LoyaltyProgram program, Member member, string asset, long amount, string? tokenId, string from,
         string data, string contract, DateTime now, CancellationToken ct)
     {
-        var tx = queue.Add(new ChainTxRequest(program.OperatorAddress, contract, data, "withdrawal." + asset, member.Id.ToString()));
+        // A fixed gas limit skips estimation: the second of several signed transfers is only valid once the first
+        // has landed (sequential holder nonces), so estimating it up front would revert on nodes that estimate at "latest".
+        var gas = asset == "points" ? 120_000 : 160_000;
+        var tx = queue.Add(new ChainTxRequest(program.OperatorAddress, contract, data, "withdrawal." + asset, member.Id.ToString(), gas));
         await db.SaveChangesAsync(ct);
         var w = new Withdrawal
         {

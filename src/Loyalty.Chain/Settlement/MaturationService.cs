@@ -9,12 +9,15 @@ namespace Loyalty.Chain.Settlement;
 /// Pending points whose return window has closed become available and are queued for minting. The move
 /// (ledger posting) and the mint intent commit together, so a point is never available but unminted forever.
 /// </summary>
-public sealed class MaturationService(LoyaltyDbContext db, LedgerWriter ledger, TimeProvider time, IOptions<SettlementOptions> options)
+public sealed class MaturationService(LoyaltyDbContext db, LedgerWriter ledger, SqliteWriteGate gate, TimeProvider time,
+    IOptions<SettlementOptions> options)
 {
     public async Task<int> RunAsync(CancellationToken ct)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        var due = await db.Set<Accrual>()
+        using var writer = await gate.EnterAsync(db, ct);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var due = await db.Set<Accrual>().AsNoTracking()
             .Where(a => a.Status == AccrualStatus.Pending && a.MaturesAt <= now)
             .OrderBy(a => a.Id).Take(options.Value.MaturationBatch).ToListAsync(ct);
         if (due.Count == 0) return 0;
@@ -22,20 +25,27 @@ public sealed class MaturationService(LoyaltyDbContext db, LedgerWriter ledger, 
         var addresses = await db.Set<Member>().AsNoTracking().Where(m => memberIds.Contains(m.Id))
             .ToDictionaryAsync(m => m.Id, m => m.WalletAddress, ct);
 
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var matured = 0;
         foreach (var accrual in due)
         {
-            accrual.Status = AccrualStatus.Matured;
+            // Claim the accrual as read: a concurrent run, or a return that clawed some of it back meanwhile,
+            // makes the claim miss and this run leaves it alone.
+            var claimed = await db.Set<Accrual>()
+                .Where(a => a.Id == accrual.Id && a.Status == AccrualStatus.Pending && a.ClawedBack == accrual.ClawedBack)
+                .ExecuteUpdateAsync(u => u.SetProperty(a => a.Status, AccrualStatus.Matured), ct);
+            if (claimed == 0) continue;
+            matured++;
             if (accrual.Remaining <= 0) continue;
             var intent = Queue(accrual.ProgramId, accrual.MemberId, addresses[accrual.MemberId], accrual.Remaining, now);
             await db.SaveChangesAsync(ct);
-            accrual.MintIntentId = intent.Id;
+            var intentId = intent.Id;
+            await db.Set<Accrual>().Where(a => a.Id == accrual.Id).ExecuteUpdateAsync(u => u.SetProperty(a => a.MintIntentId, intentId), ct);
             await ledger.PostAsync(accrual.ProgramId, accrual.MemberId, EntryKind.Mature, LedgerAccount.Pending, LedgerAccount.Available,
                 accrual.Remaining, new LedgerWriter.Refs(accrual.EventId, accrual.Id, intent.Id), ct);
         }
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
-        return due.Count;
+        return matured;
     }
 
     internal MintIntent Queue(long programId, long memberId, string address, long amount, DateTime now)

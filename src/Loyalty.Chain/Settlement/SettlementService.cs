@@ -18,7 +18,8 @@ namespace Loyalty.Chain.Settlement;
 /// queue. Confirmed chunks mark their intents and the members' on-chain balances.
 /// </summary>
 public sealed class SettlementService(
-    LoyaltyDbContext db, ChainTxQueue queue, TimeProvider time, IOptions<SettlementOptions> options, ILogger<SettlementService> logger)
+    LoyaltyDbContext db, ChainTxQueue queue, SqliteWriteGate gate, TimeProvider time, IOptions<SettlementOptions> options,
+    ILogger<SettlementService> logger)
 {
     public const string MintPurpose = "settlement.mint";
 
@@ -39,8 +40,9 @@ public sealed class SettlementService(
     /// <summary>Cuts batches from everything queued for the program now, whatever its age.</summary>
     public async Task<int> SettleProgramAsync(LoyaltyProgram program, CancellationToken ct)
     {
+        using var writer = await gate.EnterAsync(db, ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var intents = await db.Set<MintIntent>()
+        var intents = await db.Set<MintIntent>().AsNoTracking()
             .Where(i => i.ProgramId == program.Id && i.Status == IntentStatus.Queued)
             .OrderBy(i => i.Id).Take(options.Value.MaxIntentsPerRound).ToListAsync(ct);
         if (intents.Count == 0) return 0;
@@ -65,10 +67,17 @@ public sealed class SettlementService(
             };
             db.Set<SettlementBatch>().Add(batch);
             await db.SaveChangesAsync(ct);
-            foreach (var intent in chunk.SelectMany(c => c.Intents))
+            // Claim exactly the intents read: if another run took any of them, this round backs off entirely.
+            var ids = chunk.SelectMany(c => c.Intents).Select(i => i.Id).ToList();
+            var batchId = batch.Id;
+            var claimed = await db.Set<MintIntent>().Where(i => ids.Contains(i.Id) && i.Status == IntentStatus.Queued)
+                .ExecuteUpdateAsync(u => u.SetProperty(i => i.Status, IntentStatus.Batched).SetProperty(i => i.BatchId, batchId), ct);
+            if (claimed != ids.Count)
             {
-                intent.Status = IntentStatus.Batched;
-                intent.BatchId = batch.Id;
+                await tx.RollbackAsync(ct);
+                db.ChangeTracker.Clear();
+                logger.LogWarning("Program {ProgramId}: intents were taken by a concurrent settlement round; backing off", program.Id);
+                return 0;
             }
         }
         await db.SaveChangesAsync(ct);
@@ -81,7 +90,7 @@ public sealed class SettlementService(
     /// <summary>Applies the outcome of finished batches to intents and on-chain balances.</summary>
     public async Task<int> FollowBatchesAsync(CancellationToken ct)
     {
-        var pending = await (from b in db.Set<SettlementBatch>()
+        var pending = await (from b in db.Set<SettlementBatch>().AsNoTracking()
                              join t in db.Set<ChainTx>() on b.ChainTxId equals t.Id
                              where b.Status == BatchStatus.Pending && b.Kind == SettlementBatch.KindMint && (t.Status == ChainTxStatus.Final
                                    || t.Status == ChainTxStatus.Errored || t.Status == ChainTxStatus.Cancelled)
@@ -89,11 +98,20 @@ public sealed class SettlementService(
         foreach (var item in pending)
         {
             var now = time.GetUtcNow().UtcDateTime;
+            using var writer = await gate.EnterAsync(db, ct);
             await using var tx = await db.Database.BeginTransactionAsync(ct);
-            var intents = await db.Set<MintIntent>().Where(i => i.BatchId == item.Batch.Id).ToListAsync(ct);
-            if (item.Status == ChainTxStatus.Final && item.Outcome == ChainTxOutcome.Succeeded)
+            var outcome = item.Status == ChainTxStatus.Final && item.Outcome == ChainTxOutcome.Succeeded ? BatchStatus.Confirmed : BatchStatus.Failed;
+            // Claim the batch: a concurrent run that applied it already makes this a no-op.
+            var batchId = item.Batch.Id;
+            if (await db.Set<SettlementBatch>().Where(b => b.Id == batchId && b.Status == BatchStatus.Pending)
+                    .ExecuteUpdateAsync(u => u.SetProperty(b => b.Status, outcome).SetProperty(b => b.CompletedAt, now), ct) == 0)
             {
-                item.Batch.Status = BatchStatus.Confirmed;
+                await tx.RollbackAsync(ct);
+                continue;
+            }
+            var intents = await db.Set<MintIntent>().Where(i => i.BatchId == item.Batch.Id).ToListAsync(ct);
+            if (outcome == BatchStatus.Confirmed)
+            {
                 foreach (var intent in intents)
                 {
                     intent.Status = IntentStatus.Confirmed;
@@ -109,7 +127,6 @@ public sealed class SettlementService(
             else
             {
                 // The chunk did not land: its intents go back to the queue for the next round.
-                item.Batch.Status = BatchStatus.Failed;
                 foreach (var intent in intents)
                 {
                     intent.Status = IntentStatus.Queued;
@@ -118,7 +135,6 @@ public sealed class SettlementService(
                 }
                 logger.LogWarning("Mint batch {BatchId} failed ({Code}); {Count} intents re-queued", item.Batch.Id, item.ErrorCode, intents.Count);
             }
-            item.Batch.CompletedAt = now;
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
         }

@@ -45,6 +45,12 @@ public sealed class TransactionConfirmer(
 
     private async Task FollowSentAsync(IWeb3 web3, ChainTx tx, CancellationToken ct)
     {
+        // Read the sender's nonce at confirmation depth BEFORE looking for receipts: if it was already consumed
+        // there and none of our (pre-recorded) hashes has a receipt, only then did a foreign transaction take it.
+        var head = (long)(await web3.Eth.Blocks.GetBlockNumber.SendRequestAsync()).Value;
+        var safeBlock = Math.Max(0, head - Options.ConfirmationDepth + 1);
+        var nonceAtSafeBlock = (long)(await web3.Eth.Transactions.GetTransactionCount.SendRequestAsync(tx.From,
+            new BlockParameter(new HexBigInteger(safeBlock)))).Value;
         foreach (var attempt in tx.Attempts.OrderByDescending(a => a.Id))
         {
             var receipt = await web3.Eth.Transactions.GetTransactionReceipt.SendRequestAsync(attempt.Hash);
@@ -57,7 +63,7 @@ public sealed class TransactionConfirmer(
         }
 
         var latest = tx.Attempts.OrderBy(a => a.Id).Last();
-        var confirmedNonce = (long)(await web3.Eth.Transactions.GetTransactionCount.SendRequestAsync(tx.From, BlockParameter.CreateLatest())).Value;
+        var confirmedNonce = nonceAtSafeBlock;
         if (confirmedNonce > tx.Nonce)
         {
             // Our nonce is used on chain but by none of our hashes (all of which are recorded before
@@ -84,7 +90,7 @@ public sealed class TransactionConfirmer(
             tx.ResendCount++;
             await submitter.BroadcastAsync(web3, tx, latest, ct);
         }
-        else if (tx.LastBroadcastAt is { } sentAt && now - sentAt > Options.StuckAfter)
+        else if (now - (tx.LastBroadcastAt ?? latest.CreatedAt) > Options.StuckAfter)
         {
             await ReplaceAsync(web3, tx, latest, ct);
         }
@@ -106,7 +112,8 @@ public sealed class TransactionConfirmer(
         var attempt = await submitter.SignAttemptAsync(tx, capped, tx.CancelRequested ? 21_000 : latest.GasLimit, ct);
         tx.Attempts.Add(attempt);
         tx.ResendCount++;
-        await SaveAsync(tx, ct);
+        // Never broadcast an attempt that is not on record: another instance may own the row now.
+        if (!await SaveAsync(tx, ct)) return;
         logger.LogWarning("ChainTx {Id} replaced ({Kind}) with {Hash}", tx.Id, attempt.IsCancellation ? "cancel" : "fee bump", attempt.Hash);
         await submitter.BroadcastAsync(web3, tx, attempt, ct);
     }
@@ -152,17 +159,19 @@ public sealed class TransactionConfirmer(
         tx.ErrorMessage = null;
     }
 
-    private async Task SaveAsync(ChainTx tx, CancellationToken ct)
+    private async Task<bool> SaveAsync(ChainTx tx, CancellationToken ct)
     {
         tx.UpdatedAt = Now;
         tx.Version++;
         try
         {
             await db.SaveChangesAsync(ct);
+            return true;
         }
         catch (DbUpdateConcurrencyException)
         {
             db.ChangeTracker.Clear();
+            return false;
         }
     }
 
