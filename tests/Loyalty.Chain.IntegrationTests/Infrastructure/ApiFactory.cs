@@ -12,7 +12,7 @@ namespace Loyalty.Chain.IntegrationTests.Infrastructure;
 /// ledger, Hangfire storage, key file) in a temp directory. Every log line is captured so tests can
 /// check that no secret is ever written.
 /// </summary>
-public sealed class ApiFactory(string rpcUrl) : WebApplicationFactory<Program>
+public sealed class ApiFactory(string rpcUrl, IReadOnlyDictionary<string, string>? settings = null) : WebApplicationFactory<Program>
 {
     public string AdminKey { get; } = "admin-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
     public string DataDirectory { get; } = Directory.CreateTempSubdirectory("lc-api-").FullName;
@@ -31,6 +31,7 @@ public sealed class ApiFactory(string rpcUrl) : WebApplicationFactory<Program>
         builder.UseSetting("Jobs:SettlementCron", "* * * * * *");
         builder.UseSetting("Settlement:MaxIntentAge", "00:10:00");
         builder.UseSetting("Admin:ApiKeySha256", AdminKeyVerifier.Hash(AdminKey));
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) builder.UseSetting(key, value);
         builder.ConfigureLogging(logging =>
         {
             logging.SetMinimumLevel(LogLevel.Trace);

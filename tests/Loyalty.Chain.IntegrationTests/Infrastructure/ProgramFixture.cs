@@ -16,11 +16,13 @@ public class ProgramFixture : IAsyncLifetime
     public string AdminKey { get; private set; } = "";
     public JsonNode Program { get; private set; } = null!;
     protected virtual long PendingPeriodSeconds => 0;
+    protected virtual IReadOnlyDictionary<string, string>? Settings => null;
+    public string CollectibleContract => Program["collectibleContract"]!.GetValue<string>();
 
     public async Task InitializeAsync()
     {
         await Chain.InitializeAsync();
-        Factory = new ApiFactory(Chain.Chain.Node.RpcUrl);
+        Factory = new ApiFactory(Chain.Chain.Node.RpcUrl, Settings);
         Api = new LoyaltyApi(Factory.CreateClient());
         var op = await Api.GetAsync("/v1/admin/operator", Factory.AdminKey);
         var operatorAddress = op.Body!["address"]!.GetValue<string>();
