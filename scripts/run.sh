@@ -34,7 +34,9 @@ dotnet build src/Loyalty.Chain.Api -c Release --nologo -v q -clp:ErrorsOnly
 
 echo "==> starting Hardhat node on $RPC_URL (log: .run/hardhat-node.log)"
 set -m
-npx --no-install hardhat node --hostname 127.0.0.1 --port "$NODE_PORT" > .run/hardhat-node.log 2>&1 &
+# Hardhat prints its well-known development keys at start; they stay out of our logs all the same.
+npx --no-install hardhat node --hostname 127.0.0.1 --port "$NODE_PORT" \
+  > >(grep --line-buffered -v "Private Key" > .run/hardhat-node.log) 2>&1 &
 pids+=($!)
 set +m
 for _ in $(seq 1 300); do rpc eth_chainId '[]' >/dev/null 2>&1 && break; sleep 0.2; done
