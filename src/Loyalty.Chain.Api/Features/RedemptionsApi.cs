@@ -1,4 +1,5 @@
 using Loyalty.Chain.Access;
+using Loyalty.Chain.Chain;
 using Loyalty.Chain.Api.Infrastructure;
 using Loyalty.Chain.Ledger;
 using Loyalty.Chain.Members;
@@ -84,21 +85,9 @@ public static class RedemptionsApi
         {
             var program = http.Program();
             var burn = await redemptions.BurnToSignAsync(program, r, ct);
-            typedData = new
-            {
-                types = new
-                {
-                    EIP712Domain = new[] { F("name", "string"), F("version", "string"), F("chainId", "uint256"), F("verifyingContract", "address") },
-                    Burn = new[] { F("owner", "address"), F("value", "uint256"), F("nonce", "uint256"), F("deadline", "uint256") },
-                },
-                primaryType = "Burn",
-                domain = new { name = program.PointName, version = "1", chainId = chain.ChainId, verifyingContract = program.PointsContract },
-                message = new { owner = burn.Owner, value = burn.Value.ToString(), nonce = burn.Nonce.ToString(), deadline = burn.Deadline.ToString() },
-            };
+            typedData = LoyaltyTypedData.ToWalletJson(burn, program.PointName, chain.ChainId, program.PointsContract!);
         }
         return new RedemptionView(r.Id, memberId, r.RewardId, r.Cost.ToString(), r.Status.ToString(), r.CouponCode, r.Owner, r.SelfCustody,
             r.FailureCode, r.CreatedAt, typedData);
-
-        static object F(string name, string type) => new { name, type };
     }
 }

@@ -1,6 +1,10 @@
+using System.Globalization;
 using System.Numerics;
+using System.Reflection;
+using System.Text.Json.Nodes;
 using Nethereum.ABI.EIP712;
 using Nethereum.ABI.FunctionEncoding.Attributes;
+using Nethereum.Hex.HexConvertors.Extensions;
 using Nethereum.Signer;
 using Nethereum.Signer.EIP712;
 
@@ -80,6 +84,40 @@ public static class LoyaltyTypedData
         var typedData = For<TMessage>(domainName, chainId, verifyingContract);
         var hex = new Eip712TypedDataSigner().SignTypedDataV4(message, typedData, key);
         return Convert.FromHexString(hex.StartsWith("0x") ? hex[2..] : hex);
+    }
+
+    /// <summary>
+    /// The typed data exactly as eth_signTypedData_v4 takes it, for a wallet to show and sign: the types come from
+    /// the same descriptions the signer hashes, so the JSON cannot drift from what is verified; uint256 values are
+    /// decimal strings and bytes 0x hex.
+    /// </summary>
+    public static JsonObject ToWalletJson<TMessage>(TMessage message, string domainName, long chainId, string verifyingContract)
+    {
+        var typedData = For<TMessage>(domainName, chainId, verifyingContract);
+        var types = new JsonObject();
+        foreach (var (name, members) in typedData.Types)
+            types[name] = new JsonArray(members.Select(m => (JsonNode)new JsonObject { ["name"] = m.Name, ["type"] = m.Type }).ToArray());
+        var values = new JsonObject();
+        foreach (var property in typeof(TMessage).GetProperties())
+        {
+            if (property.GetCustomAttribute<ParameterAttribute>() is not { } parameter) continue;
+            values[parameter.Name] = property.GetValue(message) switch
+            {
+                BigInteger v => v.ToString(CultureInfo.InvariantCulture),
+                byte[] v => v.ToHex(true),
+                var v => v?.ToString(),
+            };
+        }
+        return new JsonObject
+        {
+            ["types"] = types,
+            ["primaryType"] = typedData.PrimaryType,
+            ["domain"] = new JsonObject
+            {
+                ["name"] = domainName, ["version"] = DomainVersion, ["chainId"] = chainId, ["verifyingContract"] = verifyingContract,
+            },
+            ["message"] = values,
+        };
     }
 
     /// <summary>Recovers the signer of a typed message (used to verify what self-custody members post).</summary>

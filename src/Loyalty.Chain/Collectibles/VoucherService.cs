@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Numerics;
 using System.Security.Cryptography;
 using Loyalty.Chain.Chain;
@@ -126,21 +127,13 @@ public sealed class VoucherService(
     {
         var contract = program.CollectibleContract!;
         var chainId = web3Factory.Options.ChainId;
-        var typedData = new
+        var typedData = LoyaltyTypedData.ToWalletJson(new ClaimMessage
         {
-            types = new
-            {
-                EIP712Domain = new[] { Field("name", "string"), Field("version", "string"), Field("chainId", "uint256"), Field("verifyingContract", "address") },
-                Claim = new[] { Field("recipient", "address"), Field("dropId", "uint256"), Field("nonce", "uint256"), Field("deadline", "uint256") },
-            },
-            primaryType = "Claim",
-            domain = new { name = await DomainNameAsync(contract), version = LoyaltyTypedData.DomainVersion, chainId, verifyingContract = contract },
-            message = new { recipient = v.Recipient, dropId = drop.OnChainDropId!.Value.ToString(), nonce = v.Nonce, deadline = v.Deadline.ToString() },
-        };
+            Recipient = v.Recipient, DropId = drop.OnChainDropId!.Value, Nonce = BigInteger.Parse(v.Nonce, CultureInfo.InvariantCulture),
+            Deadline = v.Deadline,
+        }, await DomainNameAsync(contract), chainId, contract);
         return new VoucherView(v.Id, member.ExternalId, v.Recipient, drop.OnChainDropId.Value.ToString(), v.Nonce, v.Deadline, v.Signature,
             contract, chainId, v.Status.ToString(), v.RelayTxId, v.RelayError, v.TokenId?.ToString(), typedData);
-
-        static object Field(string name, string type) => new { name, type };
     }
 
     /// <summary>The contract's EIP-712 domain name is its ERC-721 name, read from the chain (not rebuilt from the program name).</summary>

@@ -10,7 +10,6 @@ using Member = Loyalty.Chain.Members.Member;
 using Loyalty.Chain.Programs;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
-using Nethereum.ABI.EIP712;
 using Nethereum.Hex.HexConvertors.Extensions;
 using Nethereum.RPC.Eth.DTOs;
 using Nethereum.Util;
@@ -137,31 +136,7 @@ public sealed partial class AttestationService(LoyaltyDbContext db, Web3Factory 
     public static string Recover(BalanceAttestation message, long chainId, string token, byte[] signature) =>
         LoyaltyTypedData.Recover(message, DomainName, chainId, token, signature);
 
-    /// <summary>The typed data as eth_signTypedData_v4 takes it; uint256 values are decimal strings, bytes 0x hex.</summary>
-    public static JsonObject TypedDataJson(BalanceAttestation message, long chainId, string token)
-    {
-        var types = new JsonObject();
-        // The same descriptions the signer hashes, so the published JSON cannot drift from what was signed.
-        foreach (var (name, members) in MemberDescriptionFactory.GetTypesMemberDescription(typeof(Domain), typeof(BalanceAttestation)))
-            types[name] = new JsonArray(members.Select(m => (JsonNode)new JsonObject { ["name"] = m.Name, ["type"] = m.Type }).ToArray());
-        return new JsonObject
-        {
-            ["types"] = types,
-            ["primaryType"] = "BalanceAttestation",
-            ["domain"] = new JsonObject
-            {
-                ["name"] = DomainName, ["version"] = LoyaltyTypedData.DomainVersion, ["chainId"] = chainId, ["verifyingContract"] = token,
-            },
-            ["message"] = new JsonObject
-            {
-                ["holder"] = message.Holder,
-                ["token"] = message.Token,
-                ["minBalance"] = message.MinBalance.ToString(CultureInfo.InvariantCulture),
-                ["tier"] = message.Tier,
-                ["blockNumber"] = message.BlockNumber.ToString(CultureInfo.InvariantCulture),
-                ["blockHash"] = message.BlockHash.ToHex(true),
-                ["issuedAt"] = message.IssuedAt.ToString(CultureInfo.InvariantCulture),
-            },
-        };
-    }
+    /// <summary>The typed data as eth_signTypedData_v4 takes it.</summary>
+    public static JsonObject TypedDataJson(BalanceAttestation message, long chainId, string token) =>
+        LoyaltyTypedData.ToWalletJson(message, DomainName, chainId, token);
 }
