@@ -6,7 +6,7 @@ using System.Text;
 namespace Loyalty.Chain.IntegrationTests.Infrastructure;
 
 /// <summary>
-/// A real `hardhat node` on 127.0.0.1 and a free port, started for a test fixture and killed with its
+/// A real Hardhat node (`hardhat node --hostname 127.0.0.1 --port FREE`), started for a test fixture and killed with its
 /// whole process tree on dispose. Its console output is kept in memory (not logged) so a failed start
 /// can be explained.
 /// </summary>
@@ -55,7 +55,7 @@ public sealed class HardhatNode : IAsyncDisposable
             if (!string.IsNullOrEmpty(nodeDir))
                 psi.Environment["PATH"] = nodeDir + Path.PathSeparator + Environment.GetEnvironmentVariable("PATH");
 
-            var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start hardhat node");
+            var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start the Hardhat node process");
             var node = new HardhatNode(process, port);
             process.OutputDataReceived += (_, e) => node.Append(e.Data);
             process.ErrorDataReceived += (_, e) => node.Append(e.Data);
@@ -68,7 +68,7 @@ public sealed class HardhatNode : IAsyncDisposable
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
             {
-                last = new InvalidOperationException($"hardhat node did not start on port {port}: {ex.Message}\n{node.Output}", ex);
+                last = new InvalidOperationException($"the Hardhat node (--hostname 127.0.0.1 --port {port}) did not start: {ex.Message}\n{node.Output}", ex);
                 await node.DisposeAsync();
             }
         }
