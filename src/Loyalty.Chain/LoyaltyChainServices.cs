@@ -75,7 +75,7 @@ public static class LoyaltyChainServices
         services.AddScoped<ProgramService>();
         services.AddScoped<ProgramActivation>();
         services.AddScoped<MemberService>();
-        services.AddScoped<EventIntakeService>();
+        services.AddIntake();
         services.AddScoped<MaturationService>();
         services.AddScoped<SettlementService>();
         services.AddScoped<Reconciler>();
