@@ -37,6 +37,8 @@ public sealed class ChildProcess : IAsyncDisposable
         _keep = keep;
     }
 
+    private const string Setsid = "/usr/bin/setsid";
+
     public string Name { get; }
     public string LogPath { get; }
     public bool HasExited => _process.HasExited;
@@ -45,7 +47,9 @@ public sealed class ChildProcess : IAsyncDisposable
     public static ChildProcess Start(string name, string file, IEnumerable<string> args, string workingDirectory,
         IReadOnlyDictionary<string, string> environment, string logPath, Leftovers leftovers, Func<string, bool>? keepLine = null)
     {
-        var psi = new ProcessStartInfo(file)
+        // In a session of its own (setsid execs in place: the pid stays the server's), so a Ctrl-C at the terminal
+        // reaches the bench, which then stops the servers in order, instead of killing them under a running phase.
+        var psi = new ProcessStartInfo(File.Exists(Setsid) ? Setsid : file)
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
@@ -53,6 +57,7 @@ public sealed class ChildProcess : IAsyncDisposable
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        if (File.Exists(Setsid)) psi.ArgumentList.Add(file);
         foreach (var a in args) psi.ArgumentList.Add(a);
         foreach (var (k, v) in environment) psi.Environment[k] = v;
         var log = new StreamWriter(logPath, append: true) { AutoFlush = true };

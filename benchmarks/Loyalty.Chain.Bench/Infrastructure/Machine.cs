@@ -19,6 +19,8 @@ public static class Machine
             ["dotnet_runtime"] = RuntimeInformation.FrameworkDescription,
             ["node"] = await VersionAsync(HardhatNodeServer.NodeExecutable(root), ["--version"], ct),
             ["hardhat"] = PackageVersion(root, "hardhat"),
+            // Other work on the machine skews every figure: this says how busy it was when the run began.
+            ["load_average_at_start"] = ReadFirstLine("/proc/loadavg")?.Split(' ')[0],
         };
     }
 
