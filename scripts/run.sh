@@ -6,10 +6,13 @@
 # Ctrl-C stops everything it started.
 #   LC_NODE_PORT  Hardhat node port (default 8545, a free one if taken)
 #   LC_API_PORT   API port (default 5080, a free one if taken)
+#   LC_DATABASE   sqlite (default) or postgresql: a throwaway PostgreSQL cluster in a temp folder on
+#                 127.0.0.1 and a free port, stopped and deleted with the rest
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/node22.sh"
 cd "$ROOT"
 source scripts/lib/deps.sh
+source scripts/lib/postgres.sh
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
@@ -26,6 +29,7 @@ pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  pg_stop
 }
 trap cleanup EXIT INT TERM
 
@@ -43,6 +47,16 @@ for _ in $(seq 1 300); do rpc eth_chainId '[]' >/dev/null 2>&1 && break; sleep 0
 # A real chain keeps producing blocks; confirmations need them.
 rpc evm_setIntervalMining '[1000]' >/dev/null
 
+DB_ENV=(Database__DataDirectory="$ROOT/.run/data")
+DB_INFO="SQLite in .run/data"
+if [[ "${LC_DATABASE:-sqlite}" == postgresql ]]; then
+  echo "==> starting a throwaway PostgreSQL (log: its folder's server.log)"
+  pg_start "$(mktemp -d -t lc-pg-XXXXXX)"
+  "$PG_BIN/psql" -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -c 'CREATE DATABASE loyalty' >/dev/null
+  DB_ENV+=(Database__Provider=PostgreSql "Database__ConnectionString=$PG_SERVER;Database=loyalty")
+  DB_INFO="PostgreSQL on 127.0.0.1:$PG_PORT, database loyalty (user postgres, trust auth, deleted on exit)"
+fi
+
 # The bootstrap admin key: only its SHA-256 goes to the service.
 ROOT_KEY="lc_root_$(node -e 'console.log(require("crypto").randomBytes(24).toString("base64url"))')"
 ( umask 077; echo "$ROOT_KEY" > .run/root-admin.key )
@@ -51,7 +65,7 @@ ROOT_KEY_SHA256="$(printf '%s' "$ROOT_KEY" | sha256sum | cut -d' ' -f1)"
 echo "==> starting the API on $API_URL (log: .run/api.log)"
 set -m
 Chain__RpcUrl="$RPC_URL" Chain__ChainId=31337 Chain__ConfirmationDepth=2 \
-Database__DataDirectory="$ROOT/.run/data" Custody__DataDirectory="$ROOT/.run/data" \
+env "${DB_ENV[@]}" Custody__DataDirectory="$ROOT/.run/data" \
 Admin__ApiKeySha256="$ROOT_KEY_SHA256" Settlement__MaxIntentAge="00:00:30" Collectibles__PublicBaseUrl="$API_URL" ASPNETCORE_ENVIRONMENT=Development \
   dotnet src/Loyalty.Chain.Api/bin/Release/net10.0/Loyalty.Chain.Api.dll --urls "$API_URL" \
     --contentRoot "$ROOT/src/Loyalty.Chain.Api/bin/Release/net10.0" > .run/api.log 2>&1 &
@@ -88,6 +102,7 @@ Loyalty.Chain is running.
   Job dashboard       $API_URL/hangfire      (user: admin, password: the root admin key)
   JSON-RPC node       $RPC_URL  (chainId 31337, a block every second)
   Operator (gas)      $OPERATOR
+  Database            $DB_INFO
 
   Root admin key      $ROOT_KEY
   First program       #$PROGRAM_ID "Demo Coffee" ($(echo "$PROGRAM_NOW" | json '.status'))

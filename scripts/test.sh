@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Installs what the project needs (Node 22, npm packages, NuGet packages) and runs every test:
-# Hardhat contract tests, then the .NET unit and integration tests (real Hardhat nodes, real SQLite).
+# Hardhat contract tests, then the .NET unit and integration tests (real Hardhat nodes, real SQLite),
+# then the integration tests again on a real PostgreSQL it starts in a temp folder on 127.0.0.1 (and stops).
 # Exits non-zero on any failure; safe to run twice (the second run skips installed parts).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/node22.sh"
 cd "$ROOT"
 source scripts/lib/deps.sh
+source scripts/lib/postgres.sh
 
 echo "==> checking generated C# bindings are up to date"
 tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
+trap 'pg_stop; rm -rf "$tmp"' EXIT
 node scripts/gen-bindings.js "$tmp/Generated" >/dev/null
 if ! diff -r -q "$tmp/Generated" src/Loyalty.Chain.Contracts/Generated >/dev/null; then
   diff -r -q "$tmp/Generated" src/Loyalty.Chain.Contracts/Generated || true
@@ -31,18 +33,34 @@ f=$(grep -Eo '^ *[0-9]+ failing' "$tmp/mocha.log" | grep -Eo '[0-9]+' | tail -1 
 passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
 
 dotnet_rc=0
-for project in tests/*/*.csproj; do
-  echo "==> dotnet test $project"
+# run_dotnet_tests LABEL PROJECT [ENV=VALUE...]
+run_dotnet_tests() {
+  local label="$1" project="$2"; shift 2
+  echo "==> dotnet test $project ($label)"
   set +e
-  dotnet test "$project" -c Release --no-build --nologo --logger "console;verbosity=normal" 2>&1 | tee "$tmp/dotnet.log"
-  rc=${PIPESTATUS[0]}
+  env "$@" dotnet test "$project" -c Release --no-build --nologo --logger "console;verbosity=normal" 2>&1 | tee "$tmp/dotnet.log"
+  local rc=${PIPESTATUS[0]}
   set -e
   [[ $rc -ne 0 ]] && dotnet_rc=$rc
+  local p f
   p=$(grep -Eo 'Passed: +[0-9]+' "$tmp/dotnet.log" | grep -Eo '[0-9]+' | tail -1 || true)
   f=$(grep -Eo 'Failed: +[0-9]+' "$tmp/dotnet.log" | grep -Eo '[0-9]+' | tail -1 || true)
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+  summary+=("$label $(basename "$project" .csproj): ${p:-0} passed, ${f:-0} failed (rc $rc)")
+}
+
+summary=()
+for project in tests/*/*.csproj; do
+  run_dotnet_tests sqlite "$project"
 done
 
+echo "==> starting a throwaway PostgreSQL for the second integration pass"
+pg_start "$(mktemp -d -t lc-pg-XXXXXX)"
+run_dotnet_tests postgresql tests/Loyalty.Chain.IntegrationTests/Loyalty.Chain.IntegrationTests.csproj "LOYALTY_TEST_POSTGRES=$PG_SERVER"
+pg_stop
+
+echo
+printf '%s\n' "${summary[@]}"
 echo
 echo "$passed passed, $failed failed"
 if [[ $mocha_rc -ne 0 || $dotnet_rc -ne 0 || $failed -ne 0 || $passed -eq 0 ]]; then

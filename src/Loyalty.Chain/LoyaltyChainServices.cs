@@ -27,6 +27,8 @@ public sealed class DatabaseOptions
     public string? ConnectionString { get; set; }
     public string DataDirectory { get; set; } = "data";
 
+    public bool IsPostgreSql => Provider.Equals("PostgreSql", StringComparison.OrdinalIgnoreCase);
+
     public string ResolveConnectionString() =>
         ConnectionString ?? $"Data Source={Path.Combine(Path.GetFullPath(DataDirectory), "loyalty.db")};Default Timeout=30";
 }
@@ -41,19 +43,20 @@ public static class LoyaltyChainServices
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IPipelineFaults, NoFaults>();
 
-        services.AddDbContext<LoyaltyDbContext>((sp, options) =>
+        if (configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>()?.IsPostgreSql == true)
         {
-            var db = sp.GetRequiredService<IOptions<DatabaseOptions>>().Value;
-            if (db.Provider.Equals("PostgreSql", StringComparison.OrdinalIgnoreCase))
+            services.AddDbContext<LoyaltyDbContext, PostgresLoyaltyDbContext>((sp, options) =>
+                options.UseNpgsql(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ResolveConnectionString()));
+        }
+        else
+        {
+            services.AddDbContext<LoyaltyDbContext, SqliteLoyaltyDbContext>((sp, options) =>
             {
-                options.UseNpgsql(db.ResolveConnectionString());
-            }
-            else
-            {
+                var db = sp.GetRequiredService<IOptions<DatabaseOptions>>().Value;
                 if (db.ConnectionString is null) Directory.CreateDirectory(Path.GetFullPath(db.DataDirectory));
                 options.UseSqlite(db.ResolveConnectionString());
-            }
-        });
+            });
+        }
 
         services.AddSingleton<Web3Factory>();
         services.AddSingleton(sp => new FeeEstimator(sp.GetRequiredService<IOptions<ChainOptions>>().Value));
@@ -87,12 +90,16 @@ public static class LoyaltyChainServices
         return services;
     }
 
-    /// <summary>Creates the schema if missing; on SQLite also switches to WAL so readers never block the writer.</summary>
+    /// <summary>
+    /// Brings the schema up to date with the provider's migrations (EF takes a migration lock, so several
+    /// instances starting at once on one PostgreSQL apply each migration once); on SQLite also switches to
+    /// WAL so readers never block the writer.
+    /// </summary>
     public static async Task InitializeDatabaseAsync(this IServiceProvider services, CancellationToken ct = default)
     {
         using var scope = services.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<LoyaltyDbContext>();
-        await db.Database.EnsureCreatedAsync(ct);
         if (db.IsSqlite) await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
+        await db.Database.MigrateAsync(ct);
     }
 }

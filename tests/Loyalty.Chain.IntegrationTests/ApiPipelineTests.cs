@@ -88,6 +88,8 @@ public sealed class ApiPipelineTests(PipelineFixture f) : IClassFixture<Pipeline
         var logs = string.Join('\n', _api.Logs);
         Assert.Contains(operatorAddress, logs, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain(privateKeyHex, logs, StringComparison.OrdinalIgnoreCase);
+        if (_api.ConnectionString is { } pg)
+            Assert.DoesNotContain(privateKeyHex, await TestDatabase.DumpAsync(pg), StringComparison.OrdinalIgnoreCase);
         foreach (var file in Directory.GetFiles(_api.DataDirectory))
         {
             var bytes = await File.ReadAllBytesAsync(file);

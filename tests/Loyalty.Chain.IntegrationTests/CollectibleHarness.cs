@@ -54,9 +54,9 @@ public sealed class CollectibleHarness : IAsyncDisposable
             ["Chain:ChainId"] = HardhatNode.ChainId.ToString(),
             ["Chain:ConfirmationDepth"] = "2",
             ["Chain:RetryBackoff"] = "00:00:00.200",
-            ["Database:ConnectionString"] = $"Data Source={databaseFile};Default Timeout=30",
             ["Custody:DataDirectory"] = Path.GetDirectoryName(databaseFile),
         };
+        foreach (var (k, v) in TestDatabase.Settings(databaseFile)) config[k] = v;
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>()) config[k] = v;
         var services = new ServiceCollection();
         services.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));

@@ -31,7 +31,7 @@ public static class HangfireSetup
             config.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
                 .UseSimpleAssemblyNameTypeSerializer()
                 .UseRecommendedSerializerSettings();
-            if (database.Provider.Equals("PostgreSql", StringComparison.OrdinalIgnoreCase))
+            if (database.IsPostgreSql)
             {
                 config.UsePostgreSqlStorage(o => o.UseNpgsqlConnection(database.ResolveConnectionString()),
                     new PostgreSqlStorageOptions { QueuePollInterval = TimeSpan.FromMilliseconds(200), PrepareSchemaIfNecessary = true });

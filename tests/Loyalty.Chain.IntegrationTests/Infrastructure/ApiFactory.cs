@@ -12,11 +12,24 @@ namespace Loyalty.Chain.IntegrationTests.Infrastructure;
 /// ledger, Hangfire storage, key file) in a temp directory. Every log line is captured so tests can
 /// check that no secret is ever written.
 /// </summary>
-public sealed class ApiFactory(string rpcUrl, IReadOnlyDictionary<string, string>? settings = null) : WebApplicationFactory<Program>
+public sealed class ApiFactory : WebApplicationFactory<Program>
 {
+    private readonly string rpcUrl;
+    private readonly IReadOnlyDictionary<string, string>? settings;
+
+    public ApiFactory(string rpcUrl, IReadOnlyDictionary<string, string>? settings = null)
+    {
+        this.rpcUrl = rpcUrl;
+        this.settings = settings;
+        _connectionString = new(() => TestDatabase.IsPostgres ? TestDatabase.EnsureDatabase(Path.Combine(DataDirectory, "loyalty.db")) : null);
+    }
+
     public string AdminKey { get; } = "admin-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
     public string DataDirectory { get; } = Directory.CreateTempSubdirectory("lc-api-").FullName;
     public ConcurrentQueue<string> Logs { get; } = new();
+    /// <summary>The ledger's PostgreSQL database when the suite runs on PostgreSQL (null on SQLite: the ledger is a file in <see cref="DataDirectory"/>).</summary>
+    public string? ConnectionString => _connectionString.Value;
+    private readonly Lazy<string?> _connectionString;
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -25,6 +38,11 @@ public sealed class ApiFactory(string rpcUrl, IReadOnlyDictionary<string, string
         builder.UseSetting("Chain:ChainId", HardhatNode.ChainId.ToString());
         builder.UseSetting("Chain:ConfirmationDepth", "2");
         builder.UseSetting("Database:DataDirectory", DataDirectory);
+        if (TestDatabase.IsPostgres)
+        {
+            builder.UseSetting("Database:Provider", "PostgreSql");
+            builder.UseSetting("Database:ConnectionString", ConnectionString);
+        }
         builder.UseSetting("Custody:DataDirectory", DataDirectory);
         builder.UseSetting("Custody:KeystoreScryptN", "4096");
         builder.UseSetting("Jobs:PipelineCron", "* * * * * *");

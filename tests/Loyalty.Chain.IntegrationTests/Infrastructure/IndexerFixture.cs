@@ -113,8 +113,8 @@ public sealed class IndexerHarness : IAsyncDisposable
             ["Chain:RpcUrl"] = rpcUrl,
             ["Chain:ChainId"] = HardhatNode.ChainId.ToString(),
             ["Chain:ConfirmationDepth"] = confirmationDepth.ToString(),
-            ["Database:ConnectionString"] = $"Data Source={databaseFile};Default Timeout=30",
         };
+        foreach (var (k, v) in TestDatabase.Settings(databaseFile)) config[k] = v;
         if (maxBlockRange is { } range) config["Indexer:MaxBlockRange"] = range.ToString();
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(config).Build();
         var services = new ServiceCollection();
