@@ -2,7 +2,8 @@
 # Benchmark of the whole system (issue 7), not part of the test suite. Builds Release, then runs
 # benchmarks/Loyalty.Chain.Bench, which starts everything it needs on 127.0.0.1 and free ports: a Hardhat
 # node (automine on plus a block every second), the API as its own process on SQLite, then a throw-away
-# PostgreSQL 15 cluster and the API on it. See benchmarks/README.md for what each figure means.
+# PostgreSQL cluster (scripts/lib/postgres.sh finds or installs the server) and the API on it.
+# See benchmarks/README.md for what each figure means.
 #   ./scripts/bench.sh           full run (60 s intake per database, 100,000 accruals for 10,000 members)
 #   ./scripts/bench.sh --quick   a tenth of the size, under 5 minutes once installed and built
 #   --phases naive,sqlite,settle,redeem,pg   only some phases (figures of the others are null)
@@ -14,6 +15,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/node22.sh"
 cd "$ROOT"
 # npm ci from the lock file when needed, and compile (to stderr: stdout ends with the JSON line).
 source scripts/lib/deps.sh >&2
+# The PostgreSQL server binaries (installed from Debian when missing); the bench starts its own cluster.
+source scripts/lib/postgres.sh
+LC_PG_BIN="$(pg_bin)"
+export LC_PG_BIN
 
 echo "==> building the API and the benchmark (Release)" >&2
 dotnet build src/Loyalty.Chain.Api -c Release --nologo -v q -clp:ErrorsOnly >&2
@@ -50,7 +55,7 @@ cleanup() {
         pid) kill_ours "$value" ;;
         pgdata)
           if [[ -d "$value/data" ]]; then
-            pg_ctl=/usr/lib/postgresql/15/bin/pg_ctl
+            pg_ctl="$LC_PG_BIN/pg_ctl"
             if [[ $EUID -eq 0 ]]; then runuser -u postgres -- "$pg_ctl" -D "$value/data" -m immediate stop >/dev/null 2>&1 || true
             else "$pg_ctl" -D "$value/data" -m immediate stop >/dev/null 2>&1 || true; fi
           fi

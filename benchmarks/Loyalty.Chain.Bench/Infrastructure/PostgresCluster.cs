@@ -1,7 +1,7 @@
 namespace Loyalty.Chain.Bench.Infrastructure;
 
 /// <summary>
-/// A throw-away PostgreSQL 15 cluster in a temp folder owned by the postgres user (initdb, pg_ctl start on
+/// A throw-away PostgreSQL cluster (15 on these machines) in a temp folder owned by the postgres user (initdb, pg_ctl start on
 /// 127.0.0.1 and a free port, socket in the folder), stopped with pg_ctl stop -m fast and deleted on dispose.
 /// Durability is PostgreSQL's default (fsync and synchronous_commit on), like SQLite's synchronous=FULL.
 /// </summary>
@@ -29,7 +29,12 @@ public sealed class PostgresCluster : IAsyncDisposable
 
     public static async Task<PostgresCluster> StartAsync(string logDir, Leftovers leftovers, CancellationToken ct)
     {
-        var bin = Environment.GetEnvironmentVariable("LC_PG_BIN") ?? "/usr/lib/postgresql/15/bin";
+        // bench.sh sets LC_PG_BIN (scripts/lib/postgres.sh installs the server when it is missing); else the newest installed.
+        var bin = Environment.GetEnvironmentVariable("LC_PG_BIN") is { Length: > 0 } set ? set
+            : Directory.Exists("/usr/lib/postgresql")
+                ? Directory.GetDirectories("/usr/lib/postgresql").Select(d => Path.Combine(d, "bin"))
+                    .OrderByDescending(d => int.TryParse(Path.GetFileName(Path.GetDirectoryName(d)), out var v) ? v : 0).FirstOrDefault() ?? ""
+                : "";
         if (!File.Exists(Path.Combine(bin, "pg_ctl"))) throw new InvalidOperationException($"PostgreSQL not found in {bin} (set LC_PG_BIN)");
         var dir = Directory.CreateTempSubdirectory("lc-bench-pg-").FullName;
         leftovers.Add("pgdata", dir);
