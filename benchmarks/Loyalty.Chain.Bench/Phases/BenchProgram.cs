@@ -70,19 +70,26 @@ public sealed class BenchProgram
 
     public static string MemberId(int i) => $"m-{i:D6}";
 
-    /// <summary>Enrols members m-000000.. through the API (each gets a custodial wallet); returns the wall time.</summary>
-    public async Task<double> EnrolAsync(int count, int clients, CancellationToken ct)
+    /// <summary>
+    /// Enrols members m-000000.. through the API (each gets a custodial wallet), retrying a refused enrolment (the
+    /// same external id is idempotent); returns the wall time. Retries are reported, since a client had to make them.
+    /// </summary>
+    public async Task<double> EnrolAsync(int count, int clients, Action<string> log, CancellationToken ct)
     {
+        var retried = 0;
+        var firstRefusal = "";
         var result = await Load.CountAsync(clients, count, async (_, i, token) =>
         {
             for (var attempt = 1; ; attempt++)
             {
                 var r = await Api.SendAsync(HttpMethod.Post, P("/members"), ShopKey, new { externalId = MemberId((int)i) }, ct: token);
                 if (r.IsSuccess) return Outcome.Success;
+                if (Interlocked.Increment(ref retried) == 1) firstRefusal = Purchases.Describe(r.Status, r.Text);
                 if (attempt == 5) return Outcome.Failure($"{r.Status} {ApiClient.Shorten(r.Text)}");
                 await Task.Delay(100 * attempt, token);
             }
         }, ct);
+        if (retried > 0) log($"program #{Id}: {retried} enrolment answers were refused and retried (first: {firstRefusal})");
         if (result.Errors > 0) throw new ApiException($"{result.Errors} of {count} enrolments failed: {string.Join(" | ", result.ErrorSamples)}");
         return result.Seconds;
     }

@@ -42,7 +42,7 @@ public static class IntakePhase
         // A real return window (14 days): the events stay pending and nothing settles behind the measurement.
         var program = await BenchProgram.CreateAsync(api, rootKey, $"Bench intake {label}", 1_209_600, ct);
         log($"intake {label}: program #{program.Id} active; enrolling {s.IntakeMembers} members");
-        var enrol = await program.EnrolAsync(s.IntakeMembers, s.EnrolClients, ct);
+        var enrol = await program.EnrolAsync(s.IntakeMembers, s.EnrolClients, log, ct);
         log($"intake {label}: {s.IntakeMembers} members in {enrol:F1} s; warming up");
         var tag = Guid.NewGuid().ToString("N")[..8];
         var path = program.P("/events");

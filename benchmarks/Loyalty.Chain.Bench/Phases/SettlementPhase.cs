@@ -25,7 +25,7 @@ public static class SettlementPhase
     {
         var program = await BenchProgram.CreateAsync(api, rootKey, "Bench settlement", 0, ct);
         log($"settle: program #{program.Id} active; enrolling {s.SettleMembers} members");
-        var enrol = await program.EnrolAsync(s.SettleMembers, s.EnrolClients, ct);
+        var enrol = await program.EnrolAsync(s.SettleMembers, s.EnrolClients, log, ct);
         log($"settle: {s.SettleMembers} members in {enrol:F1} s; seeding {s.SettleAccruals} purchases with {s.SeedClients} clients");
 
         var (points, seed) = await SeedAsync(program, s, log, ct);
