@@ -1,0 +1,26 @@
+namespace Loyalty.Chain.Bench;
+
+/// <summary>Sizes of a run: "full" is the reference, "quick" a tenth of it (under 5 minutes on 2 cores).</summary>
+public sealed record BenchSettings(
+    string Mode,
+    TimeSpan IntakeDuration,
+    int IntakeClients,
+    int IntakeMembers,
+    int SettleMembers,
+    int SettleAccruals,
+    int SeedClients,
+    TimeSpan NaiveDuration,
+    int Redemptions,
+    int EnrolClients,
+    TimeSpan SettleTimeout)
+{
+    public static readonly BenchSettings Full = new("full", TimeSpan.FromSeconds(60), 64, 1_000, 10_000, 100_000, 64,
+        TimeSpan.FromSeconds(20), 200, 8, TimeSpan.FromMinutes(30));
+
+    /// <summary>
+    /// A tenth of everything but the concurrency: still 64 intake clients and 200 simultaneous redemptions, since
+    /// what those measure is behaviour under that many callers at once.
+    /// </summary>
+    public static readonly BenchSettings Quick = new("quick", TimeSpan.FromSeconds(6), 64, 100, 1_000, 10_000, 64,
+        TimeSpan.FromSeconds(5), 200, 8, TimeSpan.FromMinutes(5));
+}

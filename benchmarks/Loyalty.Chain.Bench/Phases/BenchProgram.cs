@@ -1,0 +1,96 @@
+using System.Text.Json.Nodes;
+using Loyalty.Chain.Bench.Infrastructure;
+
+namespace Loyalty.Chain.Bench.Phases;
+
+/// <summary>A program created through the API for one phase, with its earning rules, keys and members.</summary>
+public sealed class BenchProgram
+{
+    private BenchProgram(ApiClient api, long id, string adminKey, string shopKey, string pointsContract)
+    {
+        Api = api;
+        Id = id;
+        AdminKey = adminKey;
+        ShopKey = shopKey;
+        PointsContract = pointsContract;
+    }
+
+    public ApiClient Api { get; }
+    public long Id { get; }
+    public string AdminKey { get; }
+    /// <summary>Events and redemptions go in with a shop key, as a point of sale would send them.</summary>
+    public string ShopKey { get; }
+    public string PointsContract { get; }
+    public string P(string path) => $"/v1/programs/{Id}{path}";
+
+    /// <summary>
+    /// Creates the program, waits until its contracts are deployed, and adds three earning rules: 1 point per
+    /// euro (base), +5 points when a line is in "coffee" (bonus), and a running double-points campaign.
+    /// </summary>
+    public static async Task<BenchProgram> CreateAsync(ApiClient api, string rootKey, string name, long pendingPeriodSeconds, CancellationToken ct)
+    {
+        var created = await api.PostAsync("/v1/programs", rootKey, new
+        {
+            name, pointName = "Points", pointSymbol = "PTS", decimals = 0, currency = "EUR", pendingPeriodSeconds, timeZone = "UTC",
+        }, ct);
+        var id = created["program"]!["id"]!.GetValue<long>();
+        var adminKey = created["adminKey"]!.GetValue<string>();
+        JsonNode program;
+        var deadline = DateTime.UtcNow.AddSeconds(180);
+        while (true)
+        {
+            program = await api.GetAsync($"/v1/programs/{id}", adminKey, ct);
+            var status = program["status"]!.GetValue<string>();
+            if (status == "Active") break;
+            if (status == "Failed") throw new ApiException($"program {id} failed: {program["statusDetail"]}");
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"program {id} still {status} after 180 s");
+            await Task.Delay(250, ct);
+        }
+        var p = $"/v1/programs/{id}";
+        await api.PostAsync(p + "/rules", adminKey, new
+        {
+            name = "1 point per euro", trigger = "purchase", priority = 10,
+            effect = new { kind = "PerCurrencyUnit", points = 1, perMinorUnits = 100, rounding = "Floor" },
+        }, ct);
+        await api.PostAsync(p + "/rules", adminKey, new
+        {
+            name = "coffee bonus", trigger = "purchase", priority = 20, conditions = new { categories = new[] { "coffee" } },
+            effect = new { kind = "Fixed", points = 5 },
+        }, ct);
+        var now = DateTime.UtcNow;
+        await api.PostAsync(p + "/rules", adminKey, new
+        {
+            name = "double points week", trigger = "purchase", priority = 50,
+            effect = new { kind = "Multiplier", multiplierNumerator = 2, multiplierDenominator = 1 },
+            startsAt = now.AddHours(-1), endsAt = now.AddDays(7),
+        }, ct);
+        var shopKey = (await api.PostAsync(p + "/api-keys", adminKey, new { role = "shop", name = "bench shop" }, ct))["key"]!.GetValue<string>();
+        return new BenchProgram(api, id, adminKey, shopKey, program["pointsContract"]!.GetValue<string>());
+    }
+
+    public static string MemberId(int i) => $"m-{i:D6}";
+
+    /// <summary>
+    /// Enrols members m-000000.. through the API (each gets a custodial wallet), retrying a refused enrolment (the
+    /// same external id is idempotent); returns the wall time. Retries are reported, since a client had to make them.
+    /// </summary>
+    public async Task<double> EnrolAsync(int count, int clients, Action<string> log, CancellationToken ct)
+    {
+        var retried = 0;
+        var firstRefusal = "";
+        var result = await Load.CountAsync(clients, count, async (_, i, token) =>
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                var r = await Api.SendAsync(HttpMethod.Post, P("/members"), ShopKey, new { externalId = MemberId((int)i) }, ct: token);
+                if (r.IsSuccess) return Outcome.Success;
+                if (Interlocked.Increment(ref retried) == 1) firstRefusal = Purchases.Describe(r.Status, r.Text);
+                if (attempt == 5) return Outcome.Failure($"{r.Status} {ApiClient.Shorten(r.Text)}");
+                await Task.Delay(100 * attempt, token);
+            }
+        }, ct);
+        if (retried > 0) log($"program #{Id}: {retried} enrolment answers were refused and retried (first: {firstRefusal})");
+        if (result.Errors > 0) throw new ApiException($"{result.Errors} of {count} enrolments failed: {string.Join(" | ", result.ErrorSamples)}");
+        return result.Seconds;
+    }
+}
