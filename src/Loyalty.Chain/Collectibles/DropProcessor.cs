@@ -98,6 +98,7 @@ public sealed class DropProcessor(
                           join t in db.Set<ChainTx>() on b.ChainTxId equals t.Id
                           where b.Status == DropBatchStatus.Pending && (t.Status == ChainTxStatus.Final || t.Status == ChainTxStatus.Errored
                                                                         || t.Status == ChainTxStatus.Cancelled)
+                          orderby b.Id
                           select new { Batch = b, Tx = t }).AsNoTracking().Take(100).ToListAsync(ct);
         foreach (var row in rows)
         {
@@ -153,6 +154,7 @@ public sealed class DropProcessor(
                           join t in db.Set<ChainTx>() on v.RelayTxId equals t.Id
                           where v.Status == VoucherStatus.Relaying && (t.Status == ChainTxStatus.Final || t.Status == ChainTxStatus.Errored
                                                                        || t.Status == ChainTxStatus.Cancelled)
+                          orderby v.Id
                           select new { Voucher = v, Tx = t }).AsNoTracking().Take(200).ToListAsync(ct);
         foreach (var row in rows)
         {

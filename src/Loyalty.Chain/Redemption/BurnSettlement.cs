@@ -127,6 +127,7 @@ public sealed class BurnSettlement(
                           join t in db.Set<ChainTx>() on b.ChainTxId equals t.Id
                           where b.Kind == SettlementBatch.KindBurn && b.Status == BatchStatus.Pending
                                 && (t.Status == ChainTxStatus.Final || t.Status == ChainTxStatus.Errored || t.Status == ChainTxStatus.Cancelled)
+                          orderby b.Id
                           select new { Batch = b, Tx = t }).Take(50).ToListAsync(ct);
         foreach (var item in done)
         {

@@ -94,6 +94,7 @@ public sealed class SettlementService(
                              join t in db.Set<ChainTx>() on b.ChainTxId equals t.Id
                              where b.Status == BatchStatus.Pending && b.Kind == SettlementBatch.KindMint && (t.Status == ChainTxStatus.Final
                                    || t.Status == ChainTxStatus.Errored || t.Status == ChainTxStatus.Cancelled)
+                             orderby b.Id
                              select new { Batch = b, t.Status, t.Outcome, t.ErrorCode }).Take(100).ToListAsync(ct);
         foreach (var item in pending)
         {
