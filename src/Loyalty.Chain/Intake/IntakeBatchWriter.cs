@@ -55,6 +55,14 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
         // Each event has its own savepoint; EF's automatic one around every SaveChanges would only add round trips.
         db.Database.AutoSavepointsEnabled = false;
         using var writer = await gate.EnterAsync(db, ct);
+        if (db.IsSqlite)
+        {
+            // SQLite keeps what a savepoint may have to undo in a sub-journal, a temp file once past 64 KiB: with a
+            // savepoint per event that was a disk write per page touched. In memory it is lost only with the
+            // transaction itself, which is uncommitted then anyway; durability rests on the WAL alone.
+            await db.Database.OpenConnectionAsync(ct);
+            await db.Database.ExecuteSqlRawAsync("PRAGMA temp_store = MEMORY", ct);
+        }
         await using var tx = await db.Database.BeginTransactionAsync(ct);
 
         var batch = new BatchState();
@@ -130,7 +138,6 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
             {
                 // Only this event is undone. Should the rollback itself fail, the batch fails and is retried event by event.
                 await tx.RollbackToSavepointAsync(Savepoint, ct);
-                await tx.ReleaseSavepointAsync(Savepoint, ct);
                 // A unique index refused the row: a concurrent writer (another instance) committed the same key or event.
                 outcomes[index] = error is DbUpdateException ? IntakeOutcome.Later(error) : IntakeOutcome.Failed(error);
             }
