@@ -138,6 +138,7 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
             {
                 // Only this event is undone. Should the rollback itself fail, the batch fails and is retried event by event.
                 await tx.RollbackToSavepointAsync(Savepoint, ct);
+                await tx.ReleaseSavepointAsync(Savepoint, ct);
                 // A unique index refused the row: a concurrent writer (another instance) committed the same key or event.
                 outcomes[index] = error is DbUpdateException ? IntakeOutcome.Later(error) : IntakeOutcome.Failed(error);
             }
