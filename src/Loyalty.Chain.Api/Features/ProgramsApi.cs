@@ -54,15 +54,9 @@ public static class ProgramsApi
         return TypedResults.Ok(keys.Select(k => KeyOf(k, null)).ToList());
     }
 
-    private static async Task<Results<NoContent, NotFound>> RevokeKeyAsync(HttpContext http, long keyId, LoyaltyDbContext db,
-        TimeProvider time, CancellationToken ct)
-    {
-        var programId = http.Program().Id;
-        var now = time.GetUtcNow().UtcDateTime;
-        var changed = await db.Set<ApiKey>().Where(k => k.Id == keyId && k.ProgramId == programId && k.RevokedAt == null)
-            .ExecuteUpdateAsync(u => u.SetProperty(k => k.RevokedAt, now), ct);
-        return changed == 1 ? TypedResults.NoContent() : TypedResults.NotFound();
-    }
+    private static async Task<Results<NoContent, NotFound>> RevokeKeyAsync(HttpContext http, long keyId, ApiKeyService keys,
+        CancellationToken ct) =>
+        await keys.RevokeAsync(http.Program().Id, keyId, ct) ? TypedResults.NoContent() : TypedResults.NotFound();
 
     private static KeyView KeyOf(ApiKey k, string? plaintext) =>
         new(k.Id, k.Role.ToString().ToLowerInvariant(), k.Name, k.Prefix, k.CreatedAt, k.RevokedAt, plaintext);

@@ -1,8 +1,11 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using Loyalty.Chain.Ledger;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Loyalty.Chain.Access;
 
@@ -41,8 +44,24 @@ public sealed record ApiPrincipal(long? ProgramId, ApiRole Role, long? KeyId, st
     public bool IsRoot => ProgramId is null;
 }
 
-public sealed class ApiKeyService(LoyaltyDbContext db, TimeProvider time)
+/// <summary>Creates, authenticates and revokes program keys.</summary>
+/// <remarks>
+/// Authentication is on every request, so a valid key's lookup is reused for <see cref="CacheFor"/> instead of
+/// querying the database each time. A key revoked through this service stops working at once on this
+/// instance, and within <see cref="CacheFor"/> on other instances sharing the database. Unknown keys are not
+/// cached, so a new key works at once. The cache is keyed by the key's SHA-256, like the table: the plaintext
+/// is never kept.
+/// </remarks>
+public sealed class ApiKeyService(LoyaltyDbContext db, TimeProvider time, IServiceScopeFactory container)
 {
+    public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
+
+    // One cache per service provider (IServiceScopeFactory is its root), like a singleton, without needing a
+    // registration of its own in the host's service collection.
+    private static readonly ConditionalWeakTable<IServiceScopeFactory, ApiKeyCache> Caches = new();
+
+    private ApiKeyCache Cache => Caches.GetValue(container, _ => new ApiKeyCache());
+
     public static string Hash(string key) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key))).ToLowerInvariant();
 
     /// <summary>Creates a key and returns it in plaintext, the only time it is ever visible. Caller saves.</summary>
@@ -67,7 +86,53 @@ public sealed class ApiKeyService(LoyaltyDbContext db, TimeProvider time)
     public async Task<ApiPrincipal?> AuthenticateAsync(string presented, CancellationToken ct)
     {
         var hash = Hash(presented);
+        var cache = Cache;
+        var now = time.GetUtcNow();
+        if (cache.TryGet(hash, now, out var cached)) return cached;
+        var generation = cache.Generation;
         var key = await db.Set<ApiKey>().AsNoTracking().SingleOrDefaultAsync(k => k.Hash == hash && k.RevokedAt == null, ct);
-        return key is null ? null : new ApiPrincipal(key.ProgramId, key.Role, key.Id);
+        if (key is null) return null;
+        var principal = new ApiPrincipal(key.ProgramId, key.Role, key.Id);
+        cache.Set(hash, principal, now + CacheFor, generation);
+        return principal;
+    }
+
+    /// <summary>Revokes a key of the program; false when there is no such unrevoked key.</summary>
+    public async Task<bool> RevokeAsync(long programId, long keyId, CancellationToken ct)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var changed = await db.Set<ApiKey>().Where(k => k.Id == keyId && k.ProgramId == programId && k.RevokedAt == null)
+            .ExecuteUpdateAsync(u => u.SetProperty(k => k.RevokedAt, now), ct);
+        Cache.Evict(keyId);
+        return changed == 1;
+    }
+
+    private sealed class ApiKeyCache
+    {
+        private readonly ConcurrentDictionary<string, (ApiPrincipal Principal, DateTimeOffset Until)> entries = new(StringComparer.Ordinal);
+        private long generation;
+
+        /// <summary>Bumped by every eviction: a lookup that started before it must not cache what it read.</summary>
+        public long Generation => Interlocked.Read(ref generation);
+
+        public bool TryGet(string hash, DateTimeOffset now, out ApiPrincipal? principal)
+        {
+            principal = entries.TryGetValue(hash, out var entry) && entry.Until > now ? entry.Principal : null;
+            return principal is not null;
+        }
+
+        public void Set(string hash, ApiPrincipal principal, DateTimeOffset until, long readAt)
+        {
+            entries[hash] = (principal, until);
+            // A revocation between the read and now: drop what was just cached (the read may predate it).
+            if (Generation != readAt) entries.TryRemove(hash, out _);
+        }
+
+        public void Evict(long keyId)
+        {
+            Interlocked.Increment(ref generation);
+            foreach (var (hash, entry) in entries)
+                if (entry.Principal.KeyId == keyId) entries.TryRemove(hash, out _);
+        }
     }
 }
