@@ -16,7 +16,7 @@ public sealed class SettlementOptions
     /// of intents, so a round that takes the whole queue mints each holder once: with 50,000, 100,000 accruals
     /// for 10,000 members took two rounds, 40 transactions and a second (8.8k gas) mint per holder; with
     /// 200,000 they take one round and 20 (scripts/bench.sh). On SQLite the round holds the write gate
-    /// while it is cut (about a second per 100,000 intents).
+    /// (and so delays intake) while it is cut.
     /// </summary>
     [Range(1, 1_000_000)] public int MaxIntentsPerRound { get; set; } = 200_000;
     /// <summary>
