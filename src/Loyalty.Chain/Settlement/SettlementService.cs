@@ -70,7 +70,9 @@ public sealed class SettlementService(
             // Claim exactly the intents read: if another run took any of them, this round backs off entirely.
             var ids = chunk.SelectMany(c => c.Intents).Select(i => i.Id).ToList();
             var batchId = batch.Id;
-            var claimed = await db.Set<MintIntent>().Where(i => ids.Contains(i.Id) && i.Status == IntentStatus.Queued)
+            // One array parameter (json_each on SQLite, an array on PostgreSQL): EF 10's default of one SQL parameter
+            // per id made each 5,000-id claim a fresh 5,000-parameter statement to compile.
+            var claimed = await db.Set<MintIntent>().Where(i => EF.Parameter(ids).Contains(i.Id) && i.Status == IntentStatus.Queued)
                 .ExecuteUpdateAsync(u => u.SetProperty(i => i.Status, IntentStatus.Batched).SetProperty(i => i.BatchId, batchId), ct);
             if (claimed != ids.Count)
             {
