@@ -17,6 +17,7 @@ builder.Services.AddScoped<Loyalty.Chain.Indexer.IIndexedContracts, Loyalty.Chai
 builder.Services.AddLoyaltyJobs(builder.Configuration);
 builder.Services.AddOptions<AdminOptions>().Bind(builder.Configuration.GetSection(AdminOptions.Section));
 builder.Services.AddSingleton<AdminKeyVerifier>();
+builder.Services.AddSingleton<ProgramCache>();
 builder.Services.AddProblemDetails();
 builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
 builder.Services.AddOpenApi();

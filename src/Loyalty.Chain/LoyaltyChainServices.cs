@@ -73,6 +73,7 @@ public static class LoyaltyChainServices
         services.AddScoped<LedgerWriter>();
         services.AddSingleton<SqliteWriteGate>();
         services.AddScoped<RuleUsageQuery>();
+        services.AddSingleton<ApiKeyCache>();
         services.AddScoped<ApiKeyService>();
         services.AddScoped<MemberTokens>();
         services.AddScoped<ProgramService>();

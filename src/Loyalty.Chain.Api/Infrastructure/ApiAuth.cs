@@ -50,7 +50,7 @@ public static class ApiAuth
                 throw new ApiProblem(StatusCodes.Status403Forbidden, "FORBIDDEN", "this key may not do this in this program");
             if (principal.Role == ApiRole.Member && !await OwnsRouteAsync(http, principal, programId))
                 throw new ApiProblem(StatusCodes.Status403Forbidden, "FORBIDDEN", "a member token acts for its own member only");
-            var program = await ProgramCache.For(http).GetAsync(http, programId)
+            var program = await http.RequestServices.GetRequiredService<ProgramCache>().GetAsync(http, programId)
                           ?? throw new ApiProblem(StatusCodes.Status404NotFound, "UNKNOWN_PROGRAM", "no such program");
             http.Items[ProgramItem] = program;
             http.Items[PrincipalItem] = principal;

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Reflection;
-using System.Runtime.CompilerServices;
 using Loyalty.Chain.Ledger;
 using Loyalty.Chain.Programs;
 using Microsoft.EntityFrameworkCore;
@@ -11,24 +10,17 @@ namespace Loyalty.Chain.Api.Infrastructure;
 /// The program row every program route loads, kept for a few seconds once the program is Active or Failed:
 /// from then on nothing changes it (activation only moves Deploying and Configuring programs), so the cached
 /// row is the row. Programs still deploying are read fresh on every request, so their status shows at once.
-/// Each request gets its own copy, so no handler can change what another sees.
+/// Each request gets its own copy, so no handler can change what another sees. A singleton of the host.
 /// </summary>
 internal sealed class ProgramCache
 {
     private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
-
-    // One cache per service provider (IServiceScopeFactory is its root), like a singleton, without needing a
-    // registration of its own in the host's service collection.
-    private static readonly ConditionalWeakTable<IServiceScopeFactory, ProgramCache> Caches = new();
 
     private static readonly Func<object, object> ShallowCopy = typeof(object)
         .GetMethod(nameof(MemberwiseClone), BindingFlags.Instance | BindingFlags.NonPublic)!
         .CreateDelegate<Func<object, object>>();
 
     private readonly ConcurrentDictionary<long, (LoyaltyProgram Program, DateTimeOffset Until)> entries = new();
-
-    public static ProgramCache For(HttpContext http) =>
-        Caches.GetValue(http.RequestServices.GetRequiredService<IServiceScopeFactory>(), _ => new ProgramCache());
 
     /// <summary>The program, or null when there is none.</summary>
     public async Task<LoyaltyProgram?> GetAsync(HttpContext http, long programId)

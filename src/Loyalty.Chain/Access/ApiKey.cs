@@ -1,11 +1,9 @@
 using System.Collections.Concurrent;
-using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using Loyalty.Chain.Ledger;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Loyalty.Chain.Access;
 
@@ -52,15 +50,9 @@ public sealed record ApiPrincipal(long? ProgramId, ApiRole Role, long? KeyId, st
 /// cached, so a new key works at once. The cache is keyed by the key's SHA-256, like the table: the plaintext
 /// is never kept.
 /// </remarks>
-public sealed class ApiKeyService(LoyaltyDbContext db, TimeProvider time, IServiceScopeFactory container)
+public sealed class ApiKeyService(LoyaltyDbContext db, TimeProvider time, ApiKeyCache cache)
 {
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
-
-    // One cache per service provider (IServiceScopeFactory is its root), like a singleton, without needing a
-    // registration of its own in the host's service collection.
-    private static readonly ConditionalWeakTable<IServiceScopeFactory, ApiKeyCache> Caches = new();
-
-    private ApiKeyCache Cache => Caches.GetValue(container, _ => new ApiKeyCache());
 
     public static string Hash(string key) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key))).ToLowerInvariant();
 
@@ -86,7 +78,6 @@ public sealed class ApiKeyService(LoyaltyDbContext db, TimeProvider time, IServi
     public async Task<ApiPrincipal?> AuthenticateAsync(string presented, CancellationToken ct)
     {
         var hash = Hash(presented);
-        var cache = Cache;
         var now = time.GetUtcNow();
         if (cache.TryGet(hash, now, out var cached)) return cached;
         var generation = cache.Generation;
@@ -103,36 +94,37 @@ public sealed class ApiKeyService(LoyaltyDbContext db, TimeProvider time, IServi
         var now = time.GetUtcNow().UtcDateTime;
         var changed = await db.Set<ApiKey>().Where(k => k.Id == keyId && k.ProgramId == programId && k.RevokedAt == null)
             .ExecuteUpdateAsync(u => u.SetProperty(k => k.RevokedAt, now), ct);
-        Cache.Evict(keyId);
+        cache.Evict(keyId);
         return changed == 1;
     }
+}
 
-    private sealed class ApiKeyCache
+/// <summary>The valid keys <see cref="ApiKeyService"/> looked up recently, by SHA-256 (a singleton per service instance).</summary>
+public sealed class ApiKeyCache
+{
+    private readonly ConcurrentDictionary<string, (ApiPrincipal Principal, DateTimeOffset Until)> entries = new(StringComparer.Ordinal);
+    private long generation;
+
+    /// <summary>Bumped by every eviction: a lookup that started before it must not cache what it read.</summary>
+    public long Generation => Interlocked.Read(ref generation);
+
+    public bool TryGet(string hash, DateTimeOffset now, out ApiPrincipal? principal)
     {
-        private readonly ConcurrentDictionary<string, (ApiPrincipal Principal, DateTimeOffset Until)> entries = new(StringComparer.Ordinal);
-        private long generation;
+        principal = entries.TryGetValue(hash, out var entry) && entry.Until > now ? entry.Principal : null;
+        return principal is not null;
+    }
 
-        /// <summary>Bumped by every eviction: a lookup that started before it must not cache what it read.</summary>
-        public long Generation => Interlocked.Read(ref generation);
+    public void Set(string hash, ApiPrincipal principal, DateTimeOffset until, long readAt)
+    {
+        entries[hash] = (principal, until);
+        // A revocation between the read and now: drop what was just cached (the read may predate it).
+        if (Generation != readAt) entries.TryRemove(hash, out _);
+    }
 
-        public bool TryGet(string hash, DateTimeOffset now, out ApiPrincipal? principal)
-        {
-            principal = entries.TryGetValue(hash, out var entry) && entry.Until > now ? entry.Principal : null;
-            return principal is not null;
-        }
-
-        public void Set(string hash, ApiPrincipal principal, DateTimeOffset until, long readAt)
-        {
-            entries[hash] = (principal, until);
-            // A revocation between the read and now: drop what was just cached (the read may predate it).
-            if (Generation != readAt) entries.TryRemove(hash, out _);
-        }
-
-        public void Evict(long keyId)
-        {
-            Interlocked.Increment(ref generation);
-            foreach (var (hash, entry) in entries)
-                if (entry.Principal.KeyId == keyId) entries.TryRemove(hash, out _);
-        }
+    public void Evict(long keyId)
+    {
+        Interlocked.Increment(ref generation);
+        foreach (var (hash, entry) in entries)
+            if (entry.Principal.KeyId == keyId) entries.TryRemove(hash, out _);
     }
 }

@@ -18,6 +18,7 @@ public sealed class ApiKeyCacheTests : IAsyncLifetime
         var collection = new ServiceCollection();
         collection.AddDbContext<LoyaltyDbContext>(o => o.UseSqlite($"Data Source={Path.Combine(folder, "loyalty.db")};Pooling=False"));
         collection.AddSingleton<TimeProvider>(time);
+        collection.AddSingleton<ApiKeyCache>();
         collection.AddScoped<ApiKeyService>();
         services = collection.BuildServiceProvider();
         await WithAsync((db, _) => db.Database.EnsureCreatedAsync());
