@@ -90,7 +90,7 @@ public sealed class IntakeCommitQueue : IAsyncDisposable, IDisposable
     {
         var item = new IntakeItem(program, e, key, hash, ct);
         EnsureStarted();
-        if (!channel.Writer.TryWrite(item)) throw new ObjectDisposedException(nameof(IntakeCommitQueue), "intake is shutting down");
+        if (!channel.Writer.TryWrite(item)) throw ShuttingDown();
         return await item.Completion.WaitAsync(ct);
     }
 
@@ -137,7 +137,7 @@ public sealed class IntakeCommitQueue : IAsyncDisposable, IDisposable
         }
         finally
         {
-            foreach (var item in carry) item.Fail(new ObjectDisposedException(nameof(IntakeCommitQueue), "intake is shutting down"));
+            foreach (var item in carry) item.Fail(ShuttingDown());
         }
     }
 
@@ -153,7 +153,7 @@ public sealed class IntakeCommitQueue : IAsyncDisposable, IDisposable
         }
         catch (Exception error) when (stop.IsCancellationRequested)
         {
-            var stopping = new ObjectDisposedException(nameof(IntakeCommitQueue), "intake is shutting down");
+            var stopping = ShuttingDown();
             foreach (var item in batch) item.Fail(error is OperationCanceledException ? stopping : error);
             return;
         }
@@ -200,6 +200,8 @@ public sealed class IntakeCommitQueue : IAsyncDisposable, IDisposable
         }
     }
 
+    private static ObjectDisposedException ShuttingDown() => new(nameof(IntakeCommitQueue), "intake is shutting down");
+
     public async ValueTask DisposeAsync()
     {
         Task? running;
@@ -222,7 +224,7 @@ public sealed class IntakeCommitQueue : IAsyncDisposable, IDisposable
                 // Already logged by the loop; disposal goes on.
             }
         }
-        while (channel.Reader.TryRead(out var item)) item.Fail(new ObjectDisposedException(nameof(IntakeCommitQueue), "intake is shutting down"));
+        while (channel.Reader.TryRead(out var item)) item.Fail(ShuttingDown());
         stop.Dispose();
     }
 
