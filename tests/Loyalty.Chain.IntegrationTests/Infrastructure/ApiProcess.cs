@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net.Sockets;
 
 namespace Loyalty.Chain.IntegrationTests.Infrastructure;
 
@@ -32,7 +31,7 @@ public sealed class ApiProcess : IAsyncDisposable
         var bin = Path.Combine(RepoPaths.Root, "src", "Loyalty.Chain.Api", "bin", configuration, "net10.0");
         var dll = Path.Combine(bin, "Loyalty.Chain.Api.dll");
         if (!File.Exists(dll)) throw new InvalidOperationException($"{dll} is missing: build the solution first");
-        var port = FreePort();
+        var port = HardhatNode.FreePort();
         var url = $"http://127.0.0.1:{port}";
         var info = new ProcessStartInfo("dotnet")
         {
@@ -58,13 +57,6 @@ public sealed class ApiProcess : IAsyncDisposable
             throw new InvalidOperationException($"API instance did not start on {url}:\n{string.Join('\n', instance.Output.TakeLast(40))}");
         }
         return instance;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()
