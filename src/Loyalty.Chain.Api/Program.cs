@@ -42,7 +42,7 @@ app.UseExceptionHandler();
 app.Use(async (http, next) =>
 {
     if (http.Request.ContentLength > 1024 * 1024)
-        throw new ApiProblem(StatusCodes.Status413PayloadTooLarge, "BODY_TOO_LARGE", "request bodies are at most 1 MiB");
+        throw new LoyaltyException("BODY_TOO_LARGE", "request bodies are at most 1 MiB", StatusCodes.Status413PayloadTooLarge);
     await next(http);
 });
 app.UseStatusCodePages();

@@ -72,6 +72,7 @@ public static class LoyaltyChainServices
         services.AddOptions<SettlementOptions>().Bind(configuration.GetSection(SettlementOptions.Section)).ValidateDataAnnotations();
         services.AddScoped<LedgerWriter>();
         services.AddSingleton<SqliteWriteGate>();
+        services.AddSingleton<Alerts.AlertSink>();
         services.AddScoped<RuleUsageQuery>();
         services.AddSingleton<ApiKeyCache>();
         services.AddScoped<ApiKeyService>();

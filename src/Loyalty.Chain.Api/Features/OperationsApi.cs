@@ -69,7 +69,7 @@ public static class OperationsApi
     {
         var http = context.HttpContext;
         if (!http.RequestServices.GetRequiredService<AdminKeyVerifier>().IsAdminRequest(http))
-            throw new ApiProblem(StatusCodes.Status401Unauthorized, "UNAUTHORIZED", "An admin API key is required (header X-Api-Key).");
+            throw new LoyaltyException("UNAUTHORIZED", "An admin API key is required (header X-Api-Key).", StatusCodes.Status401Unauthorized);
         return await next(context);
     }
 }

@@ -34,7 +34,7 @@ public static class ApiAuth
         builder.AddEndpointFilter(async (context, next) =>
         {
             var principal = await AuthenticateAsync(context.HttpContext) ?? throw Unauthorized();
-            if (!principal.IsRoot) throw new ApiProblem(StatusCodes.Status403Forbidden, "FORBIDDEN", "only the deployment admin may do this");
+            if (!principal.IsRoot) throw new LoyaltyException("FORBIDDEN", "only the deployment admin may do this", StatusCodes.Status403Forbidden);
             return await next(context);
         });
 
@@ -45,13 +45,13 @@ public static class ApiAuth
             var http = context.HttpContext;
             var principal = await AuthenticateAsync(http) ?? throw Unauthorized();
             if (!long.TryParse(http.Request.RouteValues["programId"]?.ToString(), out var programId))
-                throw new ApiProblem(StatusCodes.Status404NotFound, "UNKNOWN_PROGRAM", "no such program");
+                throw new LoyaltyException("UNKNOWN_PROGRAM", "no such program", StatusCodes.Status404NotFound);
             if (!principal.IsRoot && (principal.ProgramId != programId || !roles.Contains(principal.Role)))
-                throw new ApiProblem(StatusCodes.Status403Forbidden, "FORBIDDEN", "this key may not do this in this program");
+                throw new LoyaltyException("FORBIDDEN", "this key may not do this in this program", StatusCodes.Status403Forbidden);
             if (principal.Role == ApiRole.Member && !await OwnsRouteAsync(http, principal, programId))
-                throw new ApiProblem(StatusCodes.Status403Forbidden, "FORBIDDEN", "a member token acts for its own member only");
+                throw new LoyaltyException("FORBIDDEN", "a member token acts for its own member only", StatusCodes.Status403Forbidden);
             var program = await http.RequestServices.GetRequiredService<ProgramCache>().GetAsync(http, programId)
-                          ?? throw new ApiProblem(StatusCodes.Status404NotFound, "UNKNOWN_PROGRAM", "no such program");
+                          ?? throw new LoyaltyException("UNKNOWN_PROGRAM", "no such program", StatusCodes.Status404NotFound);
             http.Items[ProgramItem] = program;
             http.Items[PrincipalItem] = principal;
             return await next(context);
@@ -77,6 +77,6 @@ public static class ApiAuth
     public static LoyaltyProgram Program(this HttpContext http) =>
         http.Items[ProgramItem] as LoyaltyProgram ?? throw new InvalidOperationException("RequireProgramRole missing on this endpoint");
 
-    private static ApiProblem Unauthorized() =>
-        new(StatusCodes.Status401Unauthorized, "UNAUTHORIZED", "a valid API key is required in the X-Api-Key header");
+    private static LoyaltyException Unauthorized() =>
+        new("UNAUTHORIZED", "a valid API key is required in the X-Api-Key header", StatusCodes.Status401Unauthorized);
 }

@@ -3,13 +3,6 @@ using Microsoft.AspNetCore.Diagnostics;
 
 namespace Loyalty.Chain.Api.Infrastructure;
 
-/// <summary>An error the API reports with a stable machine-readable code (RFC 9457 problem details).</summary>
-public sealed class ApiProblem(int status, string code, string detail) : Exception(detail)
-{
-    public int Status { get; } = status;
-    public string Code { get; } = code;
-}
-
 /// <summary>The one exception handler: known errors become problem details with a stable `code`; the rest a bare 500.</summary>
 public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
 {
@@ -17,7 +10,6 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
     {
         var (status, code, detail) = exception switch
         {
-            ApiProblem p => (p.Status, p.Code, p.Message),
             LoyaltyException l => (l.Status, l.Code, l.Message),
             System.Text.Json.JsonException or Microsoft.AspNetCore.Http.BadHttpRequestException { StatusCode: 400 }
                 => (StatusCodes.Status400BadRequest, "MALFORMED_JSON", "The request body is not valid JSON for this endpoint."),
