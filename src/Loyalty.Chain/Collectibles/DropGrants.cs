@@ -83,18 +83,20 @@ public sealed class DropGrants(LoyaltyDbContext db, DropAudienceResolver audienc
         {
             try
             {
-                await using var tx = await db.Database.BeginTransactionAsync(ct);
-                var planned = (await db.Set<DropMint>().Where(m => m.DropId == dropId).Select(m => m.MemberId).Distinct().ToListAsync(ct))
-                    .Concat(await db.Set<DropVoucher>().Where(v => v.DropId == dropId).Select(v => v.MemberId).ToListAsync(ct)).ToHashSet();
-                var now = time.GetUtcNow().UtcDateTime;
-                var added = candidates.Where(id => !planned.Contains(id)).Select(id => new DropMint
+                var added = await db.InWriteTransactionAsync(async ct =>
                 {
-                    ProgramId = programId, DropId = dropId, MemberId = id, Sequence = 0, Source = AirdropSource,
-                    Status = DropMintStatus.Queued, CreatedAt = now,
-                }).ToList();
-                db.Set<DropMint>().AddRange(added);
-                await db.SaveChangesAsync(ct);
-                await tx.CommitAsync(ct);
+                    var planned = (await db.Set<DropMint>().Where(m => m.DropId == dropId).Select(m => m.MemberId).Distinct().ToListAsync(ct))
+                        .Concat(await db.Set<DropVoucher>().Where(v => v.DropId == dropId).Select(v => v.MemberId).ToListAsync(ct)).ToHashSet();
+                    var now = time.GetUtcNow().UtcDateTime;
+                    var added = candidates.Where(id => !planned.Contains(id)).Select(id => new DropMint
+                    {
+                        ProgramId = programId, DropId = dropId, MemberId = id, Sequence = 0, Source = AirdropSource,
+                        Status = DropMintStatus.Queued, CreatedAt = now,
+                    }).ToList();
+                    db.Set<DropMint>().AddRange(added);
+                    await db.SaveChangesAsync(ct);
+                    return added;
+                }, ct);
                 var total = await db.Set<DropMint>().CountAsync(m => m.DropId == dropId, ct);
                 logger.LogInformation("Drop {DropId}: airdrop planned {Added} mints ({Skipped} already planned)", dropId, added.Count,
                     candidates.Count - added.Count);

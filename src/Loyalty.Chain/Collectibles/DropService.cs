@@ -79,25 +79,22 @@ public sealed class DropService(LoyaltyDbContext db, ChainTxQueue queue, IOption
         if (drop.EndsAt <= now) throw new LoyaltyException("DROP_WINDOW_ENDED", "the drop's mint window has already ended", 409);
 
         var baseUri = options.Value.BaseUriFor(program.Id, drop.Id);
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        // Claims the Draft -> Publishing move first, so two concurrent publishes queue one createDrop.
-        var claimed = await db.Set<Drop>().Where(d => d.Id == drop.Id && d.Status == DropStatus.Draft)
-            .ExecuteUpdateAsync(u => u.SetProperty(d => d.Status, DropStatus.Publishing).SetProperty(d => d.BaseUri, baseUri)
-                .SetProperty(d => d.StatusDetail, (string?)null), ct);
-        if (claimed == 0)
+        await db.InWriteTransactionAsync(async ct =>
         {
-            await tx.RollbackAsync(ct);
-            return await GetAsync(program.Id, dropId, ct);
-        }
-        var data = new CreateDropFunction
-        {
-            MaxSupply = (ulong)drop.MaxSupply, BaseURI = baseUri, Soulbound = drop.Soulbound,
-            Start = Unix(drop.StartsAt), End = Unix(drop.EndsAt),
-        }.GetCallData().ToHex(true);
-        var chainTx = queue.Add(new ChainTxRequest(program.OperatorAddress, program.CollectibleContract, data, CreatePurpose, drop.Id.ToString()));
-        await db.SaveChangesAsync(ct);
-        await db.Set<Drop>().Where(d => d.Id == drop.Id).ExecuteUpdateAsync(u => u.SetProperty(d => d.CreateTxId, chainTx.Id), ct);
-        await tx.CommitAsync(ct);
+            // Claims the Draft -> Publishing move first, so two concurrent publishes queue one createDrop.
+            var claimed = await db.Set<Drop>().Where(d => d.Id == drop.Id && d.Status == DropStatus.Draft)
+                .ExecuteUpdateAsync(u => u.SetProperty(d => d.Status, DropStatus.Publishing).SetProperty(d => d.BaseUri, baseUri)
+                    .SetProperty(d => d.StatusDetail, (string?)null), ct);
+            if (claimed == 0) return;
+            var data = new CreateDropFunction
+            {
+                MaxSupply = (ulong)drop.MaxSupply, BaseURI = baseUri, Soulbound = drop.Soulbound,
+                Start = Unix(drop.StartsAt), End = Unix(drop.EndsAt),
+            }.GetCallData().ToHex(true);
+            var chainTx = queue.Add(new ChainTxRequest(program.OperatorAddress, program.CollectibleContract, data, CreatePurpose, drop.Id.ToString()));
+            await db.SaveChangesAsync(ct);
+            await db.Set<Drop>().Where(d => d.Id == drop.Id).ExecuteUpdateAsync(u => u.SetProperty(d => d.CreateTxId, chainTx.Id), ct);
+        }, ct);
         return await GetAsync(program.Id, dropId, ct);
     }
 

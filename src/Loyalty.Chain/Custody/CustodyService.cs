@@ -37,35 +37,35 @@ public sealed partial class CustodyService(
         for (var attempt = 1; ; attempt++)
         {
             var owned = db.Database.CurrentTransaction is null;
-            await using var tx = owned ? await db.Database.BeginTransactionAsync(ct) : null;
             CustodialWallet? wallet = null;
             try
             {
-                // The increment is the transaction's first statement so it takes the write lock (the row lock on
-                // PostgreSQL, the database lock on SQLite) before anything is read: concurrent allocations queue
-                // here instead of both reading the same index.
-                await db.Set<CustodySeed>().Where(s => s.ProgramId == programId)
-                    .ExecuteUpdateAsync(s => s.SetProperty(x => x.NextIndex, x => x.NextIndex + 1), ct);
-                var seed = await LoadSeedAsync(programId, ct);
-                var index = seed.NextIndex - 1;
-                var address = await WithSeedAsync(seed, e => HdWallet.DeriveAddress(e, index), ct);
-                wallet = new CustodialWallet
+                return await db.InWriteTransactionAsync(async ct =>
                 {
-                    ProgramId = programId,
-                    Index = index,
-                    Address = address.ToLowerInvariant(),
-                    CreatedAt = time.GetUtcNow().UtcDateTime,
-                };
-                db.Add(wallet);
-                await db.SaveChangesAsync(ct);
-                if (tx is not null) await tx.CommitAsync(ct);
-                logger.LogInformation("Created custodial wallet {Address} for program {ProgramId} at index {Index}",
-                    wallet.Address, programId, index);
-                return wallet;
+                    // The increment is the transaction's first statement so it takes the write lock (the row lock on
+                    // PostgreSQL, the database lock on SQLite) before anything is read: concurrent allocations queue
+                    // here instead of both reading the same index.
+                    await db.Set<CustodySeed>().Where(s => s.ProgramId == programId)
+                        .ExecuteUpdateAsync(s => s.SetProperty(x => x.NextIndex, x => x.NextIndex + 1), ct);
+                    var seed = await LoadSeedAsync(programId, ct);
+                    var index = seed.NextIndex - 1;
+                    var address = await WithSeedAsync(seed, e => HdWallet.DeriveAddress(e, index), ct);
+                    wallet = new CustodialWallet
+                    {
+                        ProgramId = programId,
+                        Index = index,
+                        Address = address.ToLowerInvariant(),
+                        CreatedAt = time.GetUtcNow().UtcDateTime,
+                    };
+                    db.Add(wallet);
+                    await db.SaveChangesAsync(ct);
+                    logger.LogInformation("Created custodial wallet {Address} for program {ProgramId} at index {Index}",
+                        wallet.Address, programId, index);
+                    return wallet;
+                }, ct);
             }
             catch (DbUpdateException e) when (owned && attempt < MaxAllocationAttempts)
             {
-                await tx!.RollbackAsync(ct);
                 if (wallet is not null) db.Entry(wallet).State = EntityState.Detached;
                 logger.LogWarning(e, "Wallet allocation for program {ProgramId} conflicted (attempt {Attempt}); retrying",
                     programId, attempt);

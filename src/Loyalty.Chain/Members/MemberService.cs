@@ -30,7 +30,21 @@ public sealed partial class MemberService(LoyaltyDbContext db, CustodyService cu
             throw new LoyaltyException("INVALID_PROFILE", "profile fields are too long or too many attributes (max 50)");
         if (await FindAsync(program.Id, request.ExternalId, ct) is { } existing) return (existing, false);
 
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        try
+        {
+            return await db.InWriteTransactionAsync(ct => CreateAsync(program, request, ct), ct);
+        }
+        catch (DbUpdateException)
+        {
+            // Most likely enrolled concurrently by another request (unique external id): return that one.
+            db.ChangeTracker.Clear();
+            return (await FindAsync(program.Id, request.ExternalId, ct) ?? throw new LoyaltyException("ENROL_CONFLICT",
+                "the member could not be enrolled; retry", 409), false);
+        }
+    }
+
+    private async Task<(Member Member, bool Created)> CreateAsync(LoyaltyProgram program, EnrolRequest request, CancellationToken ct)
+    {
         var wallet = await custody.CreateWalletAsync(program.Id, ct);
         var now = time.GetUtcNow().UtcDateTime;
         var member = new Member
@@ -45,18 +59,7 @@ public sealed partial class MemberService(LoyaltyDbContext db, CustodyService cu
             CreatedAt = now,
         };
         db.Set<Member>().Add(member);
-        try
-        {
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateException)
-        {
-            // Most likely enrolled concurrently by another request (unique external id): return that one.
-            await tx.RollbackAsync(ct);
-            db.ChangeTracker.Clear();
-            return (await FindAsync(program.Id, request.ExternalId, ct) ?? throw new LoyaltyException("ENROL_CONFLICT",
-                "the member could not be enrolled; retry", 409), false);
-        }
+        await db.SaveChangesAsync(ct);
         db.Set<MemberProfile>().Add(new MemberProfile
         {
             MemberId = member.Id, ProgramId = program.Id, Email = request.Email, Phone = request.Phone,
@@ -64,7 +67,6 @@ public sealed partial class MemberService(LoyaltyDbContext db, CustodyService cu
         });
         db.Set<MemberBalance>().Add(new MemberBalance { MemberId = member.Id, ProgramId = program.Id });
         await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
         return (member, true);
     }
 

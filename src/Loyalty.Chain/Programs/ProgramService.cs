@@ -28,41 +28,42 @@ public sealed class ProgramService(LoyaltyDbContext db, CustodyService custody, 
     {
         Validate(request);
         var operatorAddress = await custody.GetOrCreateServiceKeyAsync(OperatorPurpose, null, ct);
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var program = new LoyaltyProgram
+        return await db.InWriteTransactionAsync(async ct =>
         {
-            Name = request.Name.Trim(),
-            PointName = request.PointName.Trim(),
-            PointSymbol = request.PointSymbol.Trim(),
-            Decimals = request.Decimals,
-            Currency = request.Currency.ToUpperInvariant(),
-            PendingPeriodSeconds = request.PendingPeriodSeconds,
-            TimeZone = request.TimeZone ?? "UTC",
-            Status = ProgramStatus.Deploying,
-            OperatorAddress = operatorAddress,
-            CreatedAt = time.GetUtcNow().UtcDateTime,
-        };
-        db.Set<LoyaltyProgram>().Add(program);
-        await db.SaveChangesAsync(ct);
+            var program = new LoyaltyProgram
+            {
+                Name = request.Name.Trim(),
+                PointName = request.PointName.Trim(),
+                PointSymbol = request.PointSymbol.Trim(),
+                Decimals = request.Decimals,
+                Currency = request.Currency.ToUpperInvariant(),
+                PendingPeriodSeconds = request.PendingPeriodSeconds,
+                TimeZone = request.TimeZone ?? "UTC",
+                Status = ProgramStatus.Deploying,
+                OperatorAddress = operatorAddress,
+                CreatedAt = time.GetUtcNow().UtcDateTime,
+            };
+            db.Set<LoyaltyProgram>().Add(program);
+            await db.SaveChangesAsync(ct);
 
-        var encoder = new ConstructorCallEncoder();
-        var pointsData = encoder.EncodeRequest(new LoyaltyPointsDeployment
-        {
-            Name = program.PointName, Symbol = program.PointSymbol, Decimals = (byte)program.Decimals, Admin = operatorAddress,
-        }, LoyaltyPointsDeploymentBase.BYTECODE);
-        var collectibleData = encoder.EncodeRequest(new LoyaltyCollectibleDeployment
-        {
-            Name = program.Name + " Collectibles", Symbol = program.PointSymbol + "C", Admin = operatorAddress,
-        }, LoyaltyCollectibleDeploymentBase.BYTECODE);
-        var points = queue.Add(new ChainTxRequest(operatorAddress, null, pointsData, "program.deploy.points", program.Id.ToString()));
-        var collectible = queue.Add(new ChainTxRequest(operatorAddress, null, collectibleData, "program.deploy.collectible", program.Id.ToString()));
-        var (_, adminKey) = keys.Create(program.Id, ApiRole.Admin, "initial admin key");
-        await db.SaveChangesAsync(ct);
-        program.PointsDeployTxId = points.Id;
-        program.CollectibleDeployTxId = collectible.Id;
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
-        return new CreatedProgram(program, adminKey);
+            var encoder = new ConstructorCallEncoder();
+            var pointsData = encoder.EncodeRequest(new LoyaltyPointsDeployment
+            {
+                Name = program.PointName, Symbol = program.PointSymbol, Decimals = (byte)program.Decimals, Admin = operatorAddress,
+            }, LoyaltyPointsDeploymentBase.BYTECODE);
+            var collectibleData = encoder.EncodeRequest(new LoyaltyCollectibleDeployment
+            {
+                Name = program.Name + " Collectibles", Symbol = program.PointSymbol + "C", Admin = operatorAddress,
+            }, LoyaltyCollectibleDeploymentBase.BYTECODE);
+            var points = queue.Add(new ChainTxRequest(operatorAddress, null, pointsData, "program.deploy.points", program.Id.ToString()));
+            var collectible = queue.Add(new ChainTxRequest(operatorAddress, null, collectibleData, "program.deploy.collectible", program.Id.ToString()));
+            var (_, adminKey) = keys.Create(program.Id, ApiRole.Admin, "initial admin key");
+            await db.SaveChangesAsync(ct);
+            program.PointsDeployTxId = points.Id;
+            program.CollectibleDeployTxId = collectible.Id;
+            await db.SaveChangesAsync(ct);
+            return new CreatedProgram(program, adminKey);
+        }, ct);
     }
 
     private static void Validate(CreateProgramRequest r)

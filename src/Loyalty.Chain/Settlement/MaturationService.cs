@@ -9,14 +9,14 @@ namespace Loyalty.Chain.Settlement;
 /// Pending points whose return window has closed become available and are queued for minting. The move
 /// (ledger posting) and the mint intent commit together, so a point is never available but unminted forever.
 /// </summary>
-public sealed class MaturationService(LoyaltyDbContext db, LedgerWriter ledger, SqliteWriteGate gate, TimeProvider time,
+public sealed class MaturationService(LoyaltyDbContext db, LedgerWriter ledger, TimeProvider time,
     IOptions<SettlementOptions> options)
 {
-    public async Task<int> RunAsync(CancellationToken ct)
+    public Task<int> RunAsync(CancellationToken ct) => db.InWriteTransactionAsync(MatureDueAsync, ct);
+
+    private async Task<int> MatureDueAsync(CancellationToken ct)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        using var writer = await gate.EnterAsync(db, ct);
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
         var due = await db.Set<Accrual>().AsNoTracking()
             .Where(a => a.Status == AccrualStatus.Pending && a.MaturesAt <= now)
             .OrderBy(a => a.Id).Take(options.Value.MaturationBatch).ToListAsync(ct);
@@ -44,7 +44,6 @@ public sealed class MaturationService(LoyaltyDbContext db, LedgerWriter ledger, 
                 accrual.Remaining, new LedgerWriter.Refs(accrual.EventId, accrual.Id, intent.Id), ct);
         }
         await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
         return matured;
     }
 
