@@ -45,7 +45,7 @@ public sealed class ScaleOutTests(Xunit.Abstractions.ITestOutputHelper output) :
             // One key-encryption key for both, as a real deployment would share it (KMS or a mounted secret).
             ["Custody:DataDirectory"] = _shared.FullName,
             ["Custody:KeystoreScryptN"] = "4096",
-            ["Admin:ApiKeySha256"] = AdminKeyVerifier.Hash(adminKey),
+            ["Admin:ApiKeySha256"] = Loyalty.Chain.Access.ApiKeyService.Hash(adminKey),
             ["Jobs:PipelineCron"] = "* * * * * *",
             ["Jobs:SettlementCron"] = "* * * * * *",
             // Settle every second in batches of 10 while events keep coming: many transactions from both

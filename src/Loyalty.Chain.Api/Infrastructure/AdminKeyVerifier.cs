@@ -17,13 +17,11 @@ public sealed class AdminOptions
 /// </summary>
 public sealed class AdminKeyVerifier(Microsoft.Extensions.Options.IOptions<AdminOptions> options)
 {
-    public static string Hash(string key) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key))).ToLowerInvariant();
-
     public bool IsAdminKey(string? key)
     {
         var expected = options.Value.ApiKeySha256;
         if (string.IsNullOrEmpty(key) || string.IsNullOrEmpty(expected)) return false;
-        return CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Hash(key)), Encoding.ASCII.GetBytes(expected.ToLowerInvariant()));
+        return CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Loyalty.Chain.Access.ApiKeyService.Hash(key)), Encoding.ASCII.GetBytes(expected.ToLowerInvariant()));
     }
 
     public bool IsAdminRequest(HttpContext http)

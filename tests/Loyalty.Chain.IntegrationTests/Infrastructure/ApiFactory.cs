@@ -48,7 +48,7 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
         builder.UseSetting("Jobs:PipelineCron", "* * * * * *");
         builder.UseSetting("Jobs:SettlementCron", "* * * * * *");
         builder.UseSetting("Settlement:MaxIntentAge", "00:10:00");
-        builder.UseSetting("Admin:ApiKeySha256", AdminKeyVerifier.Hash(AdminKey));
+        builder.UseSetting("Admin:ApiKeySha256", Loyalty.Chain.Access.ApiKeyService.Hash(AdminKey));
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) builder.UseSetting(key, value);
         builder.ConfigureLogging(logging =>
         {
