@@ -101,7 +101,24 @@ public static class LoyaltyChainServices
     {
         using var scope = services.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<LoyaltyDbContext>();
-        if (db.IsSqlite) await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
-        await db.Database.MigrateAsync(ct);
+        if (db.IsSqlite)
+        {
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
+            await db.Database.MigrateAsync(ct);
+            return;
+        }
+        // Instances starting together would each apply the same pending migration (EF's own lock is released between
+        // migrations on Npgsql): a session advisory lock on one held connection makes the second wait, then find none.
+        await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_lock(7311001)", ct);
+            await db.Database.MigrateAsync(ct);
+        }
+        finally
+        {
+            await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_unlock(7311001)", CancellationToken.None);
+            await db.Database.CloseConnectionAsync();
+        }
     }
 }
