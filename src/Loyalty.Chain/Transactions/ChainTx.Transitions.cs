@@ -97,9 +97,9 @@ public sealed partial class ChainTx
     }
 
     /// <summary>At confirmation depth: Final, or Cancelled when the no-op replacement is what landed.</summary>
-    public void Finalize()
+    public void MarkFinal()
     {
-        Require(ChainTxStatus.Mined, nameof(Finalize));
+        Require(ChainTxStatus.Mined, nameof(MarkFinal));
         Status = Attempts.Any(a => a.IsCancellation && a.Hash == MinedHash) ? ChainTxStatus.Cancelled : ChainTxStatus.Final;
     }
 

@@ -138,7 +138,7 @@ public sealed class TransactionConfirmer(
         }
         var head = (long)(await web3.Eth.Blocks.GetBlockNumber.SendRequestAsync()).Value;
         if (head - tx.BlockNumber.Value + 1 < Options.ConfirmationDepth) return;
-        tx.Finalize();
+        tx.MarkFinal();
         await SaveAsync(tx, ct);
     }
 
