@@ -66,6 +66,13 @@ public static class LoyaltyChainServices
         services.AddScoped<TransactionConfirmer>();
         services.AddSingleton<PipelineRunner>();
         services.AddTransient<ChainTxJobs>();
+        services.AddSingleton<ChainTxFollower>();
+        services.AddScoped<IChainTxOutcomeHandler, SettlementMintOutcome>();
+        services.AddScoped<IChainTxOutcomeHandler, Redemption.BurnOutcome>();
+        services.AddScoped<IChainTxOutcomeHandler, ProgramSetupOutcome>();
+        services.AddScoped<IChainTxOutcomeHandler, Collectibles.DropCreateOutcome>();
+        services.AddScoped<IChainTxOutcomeHandler, Collectibles.DropMintOutcome>();
+        services.AddScoped<IChainTxOutcomeHandler, Collectibles.VoucherRelayOutcome>();
 
         services.AddCustody();
         services.TryAddScoped<ISenderKeys, CustodySenderKeys>();

@@ -24,8 +24,13 @@ public sealed class ChainOptions
 
     /// <summary>A sent transaction without a receipt for this long is replaced with higher fees.</summary>
     public TimeSpan StuckAfter { get; set; } = TimeSpan.FromSeconds(60);
-    /// <summary>How often in-flight transactions are checked.</summary>
-    public TimeSpan ConfirmPollInterval { get; set; } = TimeSpan.FromSeconds(1);
+    /// <summary>A transaction still without a receipt this long after it was first sent (replacements included) raises TX_STUCK.</summary>
+    public TimeSpan StuckAlertAfter { get; set; } = TimeSpan.FromMinutes(10);
+    /// <summary>
+    /// Consecutive confirm passes that must see a nonce consumed with none of our hashes known before a row whose
+    /// purpose is idempotent on chain is signed again with a new nonce (one lagging node's answer is not enough).
+    /// </summary>
+    [Range(2, 1000)] public int ReSignAfterPasses { get; set; } = 3;
     /// <summary>Backoff after a transport error before the same row is tried again.</summary>
     public TimeSpan RetryBackoff { get; set; } = TimeSpan.FromSeconds(2);
     /// <summary>A paused sender is unpaused once its balance covers this many wei.</summary>

@@ -56,125 +56,14 @@ public sealed class DropProcessor(
         }
     }
 
-    /// <summary>Publishing drops whose createDrop is final take their on-chain id from the DropCreated event.</summary>
-    public async Task<int> FollowPublishingAsync(CancellationToken ct)
-    {
-        var rows = await (from d in db.Set<Drop>()
-                          join t in db.Set<ChainTx>() on d.CreateTxId equals t.Id
-                          where d.Status == DropStatus.Publishing && (t.Status == ChainTxStatus.Final || t.Status == ChainTxStatus.Errored
-                                                                      || t.Status == ChainTxStatus.Cancelled)
-                          select new { Drop = d, Tx = t }).AsNoTracking().ToListAsync(ct);
-        foreach (var row in rows)
-        {
-            var (drop, tx) = (row.Drop, row.Tx);
-            var publishing = db.Set<Drop>().Where(d => d.Id == drop.Id && d.Status == DropStatus.Publishing && d.CreateTxId == tx.Id);
-            if (tx.Status == ChainTxStatus.Final && tx.Outcome == ChainTxOutcome.Succeeded)
-            {
-                var receipt = await ReceiptAsync(tx);
-                var created = receipt.DecodeAllEvents<DropCreatedEventDTO>()
-                    .SingleOrDefault(e => string.Equals(e.Log.Address, tx.To, StringComparison.OrdinalIgnoreCase))
-                    ?? throw new InvalidOperationException($"createDrop tx {tx.Id} has no DropCreated event");
-                var onChainId = (long)created.Event.DropId;
-                await publishing.ExecuteUpdateAsync(u => u.SetProperty(d => d.OnChainDropId, onChainId)
-                    .SetProperty(d => d.Status, DropStatus.Published).SetProperty(d => d.PublishedAt, time.GetUtcNow().UtcDateTime), ct);
-                logger.LogInformation("Drop {DropId} published as on-chain drop {OnChain}", drop.Id, onChainId);
-            }
-            else
-            {
-                // Back to Draft with the reason, so the brand can fix it and publish again.
-                var detail = $"publication failed: {tx.ErrorCode ?? tx.Outcome?.ToString() ?? tx.Status.ToString()}";
-                await publishing.ExecuteUpdateAsync(u => u.SetProperty(d => d.Status, DropStatus.Draft)
-                    .SetProperty(d => d.StatusDetail, detail).SetProperty(d => d.CreateTxId, (long?)null), ct);
-                logger.LogWarning("Drop {DropId}: {Detail}", drop.Id, detail);
-            }
-        }
-        return rows.Count;
-    }
+    /// <summary>Publishing drops whose createDrop finished (<see cref="DropCreateOutcome"/>).</summary>
+    public Task<int> FollowPublishingAsync(CancellationToken ct) => db.FollowFinishedAsync([DropService.CreatePurpose], ct);
 
-    /// <summary>Applies finished mint batches: token ids from the receipt's Transfer logs, or the mints back to the queue.</summary>
-    public async Task<int> FollowBatchesAsync(CancellationToken ct)
-    {
-        var rows = await (from b in db.Set<DropMintBatch>()
-                          join t in db.Set<ChainTx>() on b.ChainTxId equals t.Id
-                          where b.Status == DropBatchStatus.Pending && (t.Status == ChainTxStatus.Final || t.Status == ChainTxStatus.Errored
-                                                                        || t.Status == ChainTxStatus.Cancelled)
-                          orderby b.Id
-                          select new { Batch = b, Tx = t }).AsNoTracking().Take(100).ToListAsync(ct);
-        foreach (var row in rows)
-        {
-            var (batch, tx) = (row.Batch, row.Tx);
-            var now = time.GetUtcNow().UtcDateTime;
-            var succeeded = tx.Status == ChainTxStatus.Final && tx.Outcome == ChainTxOutcome.Succeeded;
-            var tokenIds = succeeded ? MintedTokenIds(await ReceiptAsync(tx), tx.To!) : [];
-            await using var dbTx = await db.Database.BeginTransactionAsync(ct);
-            // The batch is claimed first: another instance applying the same batch finds nothing to do.
-            var outcome = succeeded ? DropBatchStatus.Confirmed : DropBatchStatus.Failed;
-            var claimed = await db.Set<DropMintBatch>().Where(b => b.Id == batch.Id && b.Status == DropBatchStatus.Pending)
-                .ExecuteUpdateAsync(u => u.SetProperty(b => b.Status, outcome).SetProperty(b => b.CompletedAt, now), ct);
-            if (claimed == 0) continue;
-            var mints = await db.Set<DropMint>().Where(m => m.BatchId == batch.Id).OrderBy(m => m.BatchIndex).ToListAsync(ct);
-            if (succeeded)
-            {
-                if (tokenIds.Count != mints.Count)
-                    throw new InvalidOperationException($"mint batch {batch.Id}: {tokenIds.Count} Transfer logs for {mints.Count} mints");
-                for (var i = 0; i < mints.Count; i++)
-                {
-                    mints[i].Status = DropMintStatus.Minted;
-                    mints[i].TokenId = tokenIds[i];
-                    mints[i].MintedAt = now;
-                    mints[i].Version++;
-                }
-            }
-            else
-            {
-                // The chunk did not land (a revert, an error): its mints go back to the queue, up to a limit.
-                var code = tx.ErrorCode ?? tx.Outcome?.ToString() ?? tx.Status.ToString();
-                foreach (var mint in mints)
-                {
-                    mint.FailedBatches++;
-                    mint.BatchId = null;
-                    mint.BatchIndex = null;
-                    mint.Status = mint.FailedBatches >= options.Value.MaxFailedBatches ? DropMintStatus.Failed : DropMintStatus.Queued;
-                    if (mint.Status == DropMintStatus.Failed) mint.FailureCode = code;
-                    mint.Version++;
-                }
-                logger.LogWarning("Drop {DropId}: mint batch {BatchId} failed ({Code}); {Count} mints re-queued", batch.DropId, batch.Id, code, mints.Count);
-            }
-            await db.SaveChangesAsync(ct);
-            await dbTx.CommitAsync(ct);
-            db.ChangeTracker.Clear();
-        }
-        return rows.Count;
-    }
+    /// <summary>Finished mint batches (<see cref="DropMintOutcome"/>).</summary>
+    public Task<int> FollowBatchesAsync(CancellationToken ct) => db.FollowFinishedAsync([MintPurpose], ct);
 
-    /// <summary>Applies finished relayed claims. A voucher the member already used reverts with LoyaltyCollectibleVoucherUsed.</summary>
-    public async Task<int> FollowRelaysAsync(CancellationToken ct)
-    {
-        var rows = await (from v in db.Set<DropVoucher>()
-                          join t in db.Set<ChainTx>() on v.RelayTxId equals t.Id
-                          where v.Status == VoucherStatus.Relaying && (t.Status == ChainTxStatus.Final || t.Status == ChainTxStatus.Errored
-                                                                       || t.Status == ChainTxStatus.Cancelled)
-                          orderby v.Id
-                          select new { Voucher = v, Tx = t }).AsNoTracking().Take(200).ToListAsync(ct);
-        foreach (var row in rows)
-        {
-            var (voucher, tx) = (row.Voucher, row.Tx);
-            var relaying = db.Set<DropVoucher>().Where(v => v.Id == voucher.Id && v.Status == VoucherStatus.Relaying && v.RelayTxId == tx.Id);
-            if (tx.Status == ChainTxStatus.Final && tx.Outcome == ChainTxOutcome.Succeeded)
-            {
-                var claimed = (await ReceiptAsync(tx)).DecodeAllEvents<VoucherClaimedEventDTO>().FirstOrDefault()?.Event.TokenId;
-                await relaying.ExecuteUpdateAsync(u => u.SetProperty(v => v.Status, VoucherStatus.Claimed).SetProperty(v => v.TokenId, claimed), ct);
-            }
-            else
-            {
-                // Used already (normally by the member themselves): the voucher is spent either way.
-                var error = tx.ErrorCode ?? tx.Outcome?.ToString() ?? tx.Status.ToString();
-                var status = error == VoucherUsedError ? VoucherStatus.Claimed : VoucherStatus.Issued;
-                await relaying.ExecuteUpdateAsync(u => u.SetProperty(v => v.Status, status).SetProperty(v => v.RelayError, error), ct);
-            }
-        }
-        return rows.Count;
-    }
+    /// <summary>Finished relayed claims (<see cref="VoucherRelayOutcome"/>).</summary>
+    public Task<int> FollowRelaysAsync(CancellationToken ct) => db.FollowFinishedAsync([ClaimPurpose], ct);
 
     /// <summary>Cuts queued mints of every minting drop into mintBatch transactions.</summary>
     public async Task<int> CutBatchesAsync(CancellationToken ct)
@@ -305,10 +194,6 @@ public sealed class DropProcessor(
         if (failed > 0) logger.LogWarning("Drop {DropId}: {Count} queued mints not minted ({Code})", drop.Id, failed, code);
         return 0;
     }
-
-    private async Task<TransactionReceipt> ReceiptAsync(ChainTx tx) =>
-        await web3Factory.Get().Eth.Transactions.GetTransactionReceipt.SendRequestAsync(tx.MinedHash)
-        ?? throw new InvalidOperationException($"no receipt for final ChainTx {tx.Id} ({tx.MinedHash})");
 
     /// <summary>Token ids minted by a receipt, in log order (mintBatch mints in the order of its recipients).</summary>
     internal static List<BigInteger> MintedTokenIds(TransactionReceipt receipt, string contract) => receipt.DecodeAllEvents<TransferEventDTO>()

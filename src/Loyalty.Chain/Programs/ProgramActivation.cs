@@ -1,93 +1,16 @@
-using Loyalty.Chain.Contracts.LoyaltyPoints.ContractDefinition;
 using Loyalty.Chain.Ledger;
 using Loyalty.Chain.Transactions;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Logging;
-using Nethereum.Contracts;
-using Nethereum.Hex.HexConvertors.Extensions;
-using Nethereum.Util;
 
 namespace Loyalty.Chain.Programs;
 
 /// <summary>
-/// Moves programs forward: Deploying (both deployments final) → Configuring (operator granted its roles
-/// through the pipeline) → Active. A terminal failure of any step marks the program Failed with the reason.
-/// Re-entrant: each pass re-reads the state and does only what is missing.
+/// Moves programs forward as their deployments and role grants finish; the work is in <see cref="ProgramSetupOutcome"/>,
+/// called by the one follower of finished transactions.
 /// </summary>
-public sealed class ProgramActivation(LoyaltyDbContext db, ChainTxQueue queue, ILogger<ProgramActivation> logger)
+public sealed class ProgramActivation(LoyaltyDbContext db)
 {
     public const string SetupPurpose = "program.setup";
-    private static readonly string[] PointsRoles = ["MINTER_ROLE", "PAUSER_ROLE"];
-    private static readonly string[] CollectibleRoles = ["MINTER_ROLE", "PAUSER_ROLE", "DROP_ADMIN_ROLE", "CLAIM_SIGNER_ROLE"];
 
-    public async Task<int> AdvanceAsync(CancellationToken ct)
-    {
-        var programs = await db.Set<LoyaltyProgram>()
-            .Where(p => p.Status == ProgramStatus.Deploying || p.Status == ProgramStatus.Configuring).ToListAsync(ct);
-        foreach (var program in programs)
-        {
-            if (program.Status == ProgramStatus.Deploying) await AdvanceDeployingAsync(program, ct);
-            else await AdvanceConfiguringAsync(program, ct);
-        }
-        return programs.Count;
-    }
-
-    private async Task AdvanceDeployingAsync(LoyaltyProgram program, CancellationToken ct)
-    {
-        var ids = new[] { program.PointsDeployTxId, program.CollectibleDeployTxId };
-        var txs = await db.Set<ChainTx>().AsNoTracking().Where(t => ids.Contains(t.Id)).ToListAsync(ct);
-        if (Failure(txs) is { } failure)
-        {
-            await FailAsync(program, "deployment failed: " + failure, ct);
-            return;
-        }
-        if (txs.Count != 2 || txs.Any(t => t.Status != ChainTxStatus.Final)) return;
-
-        var points = txs.Single(t => t.Id == program.PointsDeployTxId);
-        var collectible = txs.Single(t => t.Id == program.CollectibleDeployTxId);
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        program.PointsContract = Address.Normalize(points.ContractAddress!);
-        program.CollectibleContract = Address.Normalize(collectible.ContractAddress!);
-        program.StartBlock = Math.Min(points.BlockNumber!.Value, collectible.BlockNumber!.Value);
-        foreach (var role in PointsRoles) queue.Add(Grant(program, program.PointsContract, role));
-        foreach (var role in CollectibleRoles) queue.Add(Grant(program, program.CollectibleContract, role));
-        program.Status = ProgramStatus.Configuring;
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
-        logger.LogInformation("Program {ProgramId} deployed: points {Points}, collectible {Collectible}",
-            program.Id, program.PointsContract, program.CollectibleContract);
-    }
-
-    private async Task AdvanceConfiguringAsync(LoyaltyProgram program, CancellationToken ct)
-    {
-        var reference = program.Id.ToString();
-        var txs = await db.Set<ChainTx>().AsNoTracking().Where(t => t.Purpose == SetupPurpose && t.Reference == reference).ToListAsync(ct);
-        if (Failure(txs) is { } failure)
-        {
-            await FailAsync(program, "role setup failed: " + failure, ct);
-            return;
-        }
-        if (txs.Any(t => t.Status != ChainTxStatus.Final)) return;
-        program.Status = ProgramStatus.Active;
-        await db.SaveChangesAsync(ct);
-        logger.LogInformation("Program {ProgramId} is active", program.Id);
-    }
-
-    private static ChainTxRequest Grant(LoyaltyProgram program, string contract, string role) => new(
-        program.OperatorAddress, contract,
-        new GrantRoleFunction { Role = Sha3Keccack.Current.CalculateHash(System.Text.Encoding.UTF8.GetBytes(role)), Account = program.OperatorAddress }
-            .GetCallData().ToHex(true),
-        SetupPurpose, program.Id.ToString());
-
-    private static string? Failure(IEnumerable<ChainTx> txs) => txs
-        .Where(t => t.Status is ChainTxStatus.Errored or ChainTxStatus.Cancelled || t.Outcome == ChainTxOutcome.Reverted)
-        .Select(t => $"{t.Purpose} #{t.Id}: {t.ErrorCode ?? t.Status.ToString()}").FirstOrDefault();
-
-    private async Task FailAsync(LoyaltyProgram program, string detail, CancellationToken ct)
-    {
-        program.Status = ProgramStatus.Failed;
-        program.StatusDetail = detail;
-        await db.SaveChangesAsync(ct);
-        logger.LogError("Program {ProgramId} failed: {Detail}", program.Id, detail);
-    }
+    public Task<int> AdvanceAsync(CancellationToken ct) =>
+        db.FollowFinishedAsync([ProgramSetupOutcome.DeployPointsPurpose, ProgramSetupOutcome.DeployCollectiblePurpose, SetupPurpose], ct);
 }

@@ -89,58 +89,6 @@ public sealed class SettlementService(
         return chunks.Count;
     }
 
-    /// <summary>Applies the outcome of finished batches to intents and on-chain balances.</summary>
-    public async Task<int> FollowBatchesAsync(CancellationToken ct)
-    {
-        var pending = await (from b in db.Set<SettlementBatch>().AsNoTracking()
-                             join t in db.Set<ChainTx>() on b.ChainTxId equals t.Id
-                             where b.Status == BatchStatus.Pending && b.Kind == SettlementBatch.KindMint && (t.Status == ChainTxStatus.Final
-                                   || t.Status == ChainTxStatus.Errored || t.Status == ChainTxStatus.Cancelled)
-                             orderby b.Id
-                             select new { Batch = b, t.Status, t.Outcome, t.ErrorCode }).Take(100).ToListAsync(ct);
-        foreach (var item in pending)
-        {
-            var now = time.GetUtcNow().UtcDateTime;
-            using var writer = await gate.EnterAsync(db, ct);
-            await using var tx = await db.Database.BeginTransactionAsync(ct);
-            var outcome = item.Status == ChainTxStatus.Final && item.Outcome == ChainTxOutcome.Succeeded ? BatchStatus.Confirmed : BatchStatus.Failed;
-            // Claim the batch: a concurrent run that applied it already makes this a no-op.
-            var batchId = item.Batch.Id;
-            if (await db.Set<SettlementBatch>().Where(b => b.Id == batchId && b.Status == BatchStatus.Pending)
-                    .ExecuteUpdateAsync(u => u.SetProperty(b => b.Status, outcome).SetProperty(b => b.CompletedAt, now), ct) == 0)
-            {
-                await tx.RollbackAsync(ct);
-                continue;
-            }
-            var intents = await db.Set<MintIntent>().Where(i => i.BatchId == item.Batch.Id).ToListAsync(ct);
-            if (outcome == BatchStatus.Confirmed)
-            {
-                foreach (var intent in intents)
-                {
-                    intent.Status = IntentStatus.Confirmed;
-                    intent.ConfirmedAt = now;
-                }
-                foreach (var perMember in intents.GroupBy(i => i.MemberId))
-                {
-                    var amount = perMember.Sum(i => i.Amount);
-                    await db.Set<MemberBalance>().Where(b => b.MemberId == perMember.Key)
-                        .ExecuteUpdateAsync(u => u.SetProperty(b => b.OnChain, b => b.OnChain + amount), ct);
-                }
-            }
-            else
-            {
-                // The chunk did not land: its intents go back to the queue for the next round.
-                foreach (var intent in intents)
-                {
-                    intent.Status = IntentStatus.Queued;
-                    intent.BatchId = null;
-                    intent.FailedBatches++;
-                }
-                logger.LogWarning("Mint batch {BatchId} failed ({Code}); {Count} intents re-queued", item.Batch.Id, item.ErrorCode, intents.Count);
-            }
-            await db.SaveChangesAsync(ct);
-            await tx.CommitAsync(ct);
-        }
-        return pending.Count;
-    }
+    /// <summary>Applies the outcome of finished batches to intents and on-chain balances (<see cref="SettlementMintOutcome"/>).</summary>
+    public Task<int> FollowBatchesAsync(CancellationToken ct) => db.FollowFinishedAsync([MintPurpose], ct);
 }

@@ -32,7 +32,7 @@ public enum ChainTxOutcome
 /// sent that was not first recorded here, and every signed variant (hash, fees) is kept as an
 /// <see cref="ChainTxAttempt"/>, written before it is broadcast.
 /// </summary>
-public sealed class ChainTx
+public sealed partial class ChainTx
 {
     public long Id { get; set; }
     public long ChainId { get; set; }
@@ -45,8 +45,9 @@ public sealed class ChainTx
     public string Purpose { get; set; } = "";
     public string? Reference { get; set; }
 
-    public ChainTxStatus Status { get; set; }
-    public ChainTxOutcome? Outcome { get; set; }
+    /// <summary>Moves only through the guarded transitions in ChainTx.Transitions.cs.</summary>
+    public ChainTxStatus Status { get; private set; }
+    public ChainTxOutcome? Outcome { get; private set; }
     public long? Nonce { get; set; }
     public long? GasLimit { get; set; }
     public int ResendCount { get; set; }
@@ -68,6 +69,16 @@ public sealed class ChainTx
     public DateTime? LastBroadcastAt { get; set; }
     /// <summary>Do not touch before this time (backoff after transport errors, fee ceiling, paused sender).</summary>
     public DateTime? NotBefore { get; set; }
+
+    /// <summary>
+    /// Consecutive confirm passes that found the nonce consumed at the safe block while no attempt was known
+    /// to the node by hash or receipt. Only a run of them (never one answer of a lagging node) allows a re-sign.
+    /// </summary>
+    public int NonceLostPasses { get; set; }
+    /// <summary>An operator alert (stuck, nonce lost) is open for this row; resolved when it lands.</summary>
+    public bool AlertOpen { get; set; }
+    /// <summary>When the outcome handler of <see cref="Purpose"/> applied this terminal row; null until then.</summary>
+    public DateTime? OutcomeHandledAt { get; set; }
 
     /// <summary>Optimistic concurrency: two service instances never both move the same row.</summary>
     public int Version { get; set; }
@@ -106,6 +117,7 @@ internal sealed class ChainTxConfiguration : IEntityTypeConfiguration<ChainTx>, 
         b.HasIndex(x => new { x.Status, x.NotBefore });
         b.HasIndex(x => new { x.ChainId, x.From, x.Nonce });
         b.HasIndex(x => new { x.Purpose, x.Reference });
+        b.HasIndex(x => new { x.OutcomeHandledAt, x.Status });
         b.HasMany(x => x.Attempts).WithOne().HasForeignKey(a => a.ChainTxId);
     }
 

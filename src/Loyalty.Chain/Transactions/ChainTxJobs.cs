@@ -12,13 +12,6 @@ public sealed class ChainTxJobs(PipelineRunner runner)
     public const string SubmitRecurringId = "chain-submit";
     public const string ConfirmRecurringId = "chain-confirm";
 
-    /// <summary>Submits one row right after it was committed (latency); the recurring pass is the safety net.</summary>
-    [AutomaticRetry(Attempts = 3, DelaysInSeconds = [1, 5, 15], OnAttemptsExceeded = AttemptsExceededAction.Delete)]
-    public Task SubmitAsync(long chainTxId, CancellationToken ct) => runner.SubmitOneAsync(chainTxId, ct);
-
-    [AutomaticRetry(Attempts = 3, DelaysInSeconds = [1, 5, 15], OnAttemptsExceeded = AttemptsExceededAction.Delete)]
-    public Task ConfirmAsync(long chainTxId, CancellationToken ct) => runner.ConfirmOneAsync(chainTxId, ct);
-
     /// <summary>Recurring: every Queued row that is due. Overlapping runs are skipped, not stacked.</summary>
     [AutomaticRetry(Attempts = 0)]
     [DisableConcurrentExecution(timeoutInSeconds: 120)]

@@ -32,7 +32,6 @@ public sealed class ChainTxQueue(LoyaltyDbContext db, IOptions<ChainOptions> opt
             Purpose = request.Purpose,
             Reference = request.Reference,
             GasLimit = request.GasLimit,
-            Status = ChainTxStatus.Queued,
             CreatedAt = now,
             UpdatedAt = now,
         };
@@ -58,10 +57,7 @@ public sealed class ChainTxQueue(LoyaltyDbContext db, IOptions<ChainOptions> opt
         var tx = await db.Set<ChainTx>().SingleAsync(t => t.Id == id, ct);
         if (tx.IsTerminal || tx.Status == ChainTxStatus.Mined) return false;
         tx.CancelRequested = true;
-        if (tx.Nonce is null)
-        {
-            tx.Status = ChainTxStatus.Cancelled;
-        }
+        if (tx.Nonce is null) tx.MarkCancelled();
         tx.UpdatedAt = time.GetUtcNow().UtcDateTime;
         tx.NotBefore = null;
         tx.Version++;

@@ -14,14 +14,14 @@ namespace Loyalty.Chain.Transactions;
 public static class NonceAllocator
 {
     public static async Task<long> NextAsync(LoyaltyDbContext db, long chainId, string address,
-        Func<Task<long>> chainPendingNonce, CancellationToken ct)
+        long? firstNonce, CancellationToken ct)
     {
         var tx = db.Database.CurrentTransaction ?? throw new InvalidOperationException("nonce allocation needs a transaction");
         var next = await AdvanceAsync(db, tx, chainId, address, ct);
         if (next is not null) return next.Value;
 
-        // First use of this sender: start from what the chain says, then allocate as usual.
-        var start = await chainPendingNonce();
+        // First use of this sender: start from what the chain said (read by the caller before the transaction).
+        var start = firstNonce ?? throw new InvalidOperationException($"sender {address} has no nonce cursor and no starting nonce was read");
         await ExecuteAsync(db, tx,
             """
             INSERT INTO "SenderStates" ("ChainId", "Address", "NextNonce", "Paused", "UpdatedAt")

@@ -20,10 +20,16 @@ public sealed class TransactionConfirmer(
     FeeEstimator fees,
     TransactionSubmitter submitter,
     IPipelineFaults faults,
+    Alerts.AlertSink alerts,
     TimeProvider time,
     ILogger<TransactionConfirmer> logger)
 {
+    public const string StuckAlert = "TX_STUCK";
+    public const string NonceLostAlert = "TX_NONCE_LOST";
+
     private ChainOptions Options => web3Factory.Options;
+
+    public static string AlertSubject(long chainTxId) => $"chaintx:{chainTxId}";
 
     public async Task<ChainTxStatus?> ConfirmAsync(long id, CancellationToken ct)
     {
@@ -56,26 +62,28 @@ public sealed class TransactionConfirmer(
             var receipt = await web3.Eth.Transactions.GetTransactionReceipt.SendRequestAsync(attempt.Hash);
             if (receipt is null) continue;
             faults.At(FaultPoint.AfterReceiptBeforeRecord, tx.Id);
-            RecordReceipt(tx, attempt, receipt);
-            await SaveAsync(tx, ct);
+            tx.RecordReceipt(new ChainTxReceipt(attempt.Hash, receipt.Status?.Value == 1, (long)receipt.BlockNumber.Value, receipt.BlockHash,
+                (long)receipt.GasUsed.Value, receipt.EffectiveGasPrice?.Value, receipt.ContractAddress));
+            var alerted = tx.AlertOpen;
+            tx.AlertOpen = false;
+            if (await SaveAsync(tx, ct) && alerted) await ResolveAlertsAsync(tx.Id, ct);
             logger.LogInformation("ChainTx {Id} mined in block {Block}: {Outcome}", tx.Id, tx.BlockNumber, tx.Outcome);
             return;
         }
 
         var latest = tx.Attempts.OrderBy(a => a.Id).Last();
-        var confirmedNonce = nonceAtSafeBlock;
-        if (confirmedNonce > tx.Nonce)
+        if (nonceAtSafeBlock > tx.Nonce)
         {
-            // Our nonce is used on chain but by none of our hashes (all of which are recorded before
-            // broadcast): another party signed with this key. Sign again with a fresh nonce.
-            logger.LogError("Nonce {Nonce} of {From} was consumed by a foreign transaction; ChainTx {Id} gets a new nonce", tx.Nonce, tx.From, tx.Id);
-            await NonceAllocator.ResyncAsync(db, tx.ChainId, tx.From, confirmedNonce, ct);
-            tx.Status = ChainTxStatus.Queued;
-            tx.Nonce = null;
-            tx.ErrorCode = "NONCE_USED_ELSEWHERE";
-            await SaveAsync(tx, ct);
+            await NonceConsumedWithoutReceiptAsync(web3, tx, nonceAtSafeBlock, ct);
             return;
         }
+        if (tx.NonceLostPasses != 0)
+        {
+            // The run of "nonce consumed, nothing found" passes is broken: it has to start over.
+            tx.NonceLostPasses = 0;
+            if (!await SaveAsync(tx, ct)) return;
+        }
+        if (!await RaiseIfStuckAsync(tx, ct)) return;
 
         var now = Now;
         var pending = await web3.Eth.Transactions.GetTransactionByHash.SendRequestAsync(latest.Hash);
@@ -123,40 +131,75 @@ public sealed class TransactionConfirmer(
         var block = await web3.Eth.Blocks.GetBlockWithTransactionsHashesByNumber.SendRequestAsync(new HexBigInteger(tx.BlockNumber!.Value));
         if (block is null || !string.Equals(block.BlockHash, tx.BlockHash, StringComparison.OrdinalIgnoreCase))
         {
-            // The block that held it is no longer canonical: back to Sent, to be found again or re-broadcast.
             logger.LogWarning("ChainTx {Id}: block {Block} was reorganised away", tx.Id, tx.BlockNumber);
-            tx.Status = ChainTxStatus.Sent;
-            tx.Outcome = null;
-            tx.MinedHash = null;
-            tx.BlockNumber = null;
-            tx.BlockHash = null;
-            tx.GasUsed = null;
-            tx.EffectiveGasPrice = null;
-            tx.ContractAddress = null;
-            tx.ErrorCode = "REORGED";
-            tx.LastBroadcastAt = null;
+            tx.Reorg();
             await SaveAsync(tx, ct);
             return;
         }
         var head = (long)(await web3.Eth.Blocks.GetBlockNumber.SendRequestAsync()).Value;
         if (head - tx.BlockNumber.Value + 1 < Options.ConfirmationDepth) return;
-        var cancelled = tx.Attempts.Any(a => a.IsCancellation && a.Hash == tx.MinedHash);
-        tx.Status = cancelled ? ChainTxStatus.Cancelled : ChainTxStatus.Final;
+        tx.MarkFinal();
         await SaveAsync(tx, ct);
     }
 
-    private static void RecordReceipt(ChainTx tx, ChainTxAttempt attempt, TransactionReceipt receipt)
+    /// <summary>
+    /// Our nonce is used at the safe block, yet no attempt has a receipt. Usually a lagging or load-balanced node
+    /// that has not seen our block yet; only rarely a foreign transaction signed with our key. Signing again with
+    /// a new nonce would execute a mined mint twice, so it happens only when every attempt is unknown by hash on
+    /// several consecutive passes, and only for a purpose that is idempotent on chain; otherwise an operator decides.
+    /// </summary>
+    private async Task NonceConsumedWithoutReceiptAsync(IWeb3 web3, ChainTx tx, long nonceAtSafeBlock, CancellationToken ct)
     {
-        tx.Status = ChainTxStatus.Mined;
-        tx.Outcome = receipt.Status?.Value == 1 ? ChainTxOutcome.Succeeded : ChainTxOutcome.Reverted;
-        tx.MinedHash = attempt.Hash;
-        tx.BlockNumber = (long)receipt.BlockNumber.Value;
-        tx.BlockHash = receipt.BlockHash;
-        tx.GasUsed = (long)receipt.GasUsed.Value;
-        tx.EffectiveGasPrice = receipt.EffectiveGasPrice?.Value;
-        tx.ContractAddress = receipt.ContractAddress;
-        tx.ErrorCode = tx.Outcome == ChainTxOutcome.Reverted ? "REVERTED" : null;
-        tx.ErrorMessage = null;
+        foreach (var attempt in tx.Attempts)
+        {
+            if (await web3.Eth.Transactions.GetTransactionByHash.SendRequestAsync(attempt.Hash) is null) continue;
+            // The node knows one of our hashes: its receipt is on its way.
+            tx.NonceLostPasses = 0;
+            await SaveAsync(tx, ct);
+            return;
+        }
+        tx.NonceLostPasses++;
+        if (tx.NonceLostPasses < Options.ReSignAfterPasses)
+        {
+            await SaveAsync(tx, ct);
+            return;
+        }
+        if (!ChainTxPurposes.MayReSign(tx.Purpose))
+        {
+            tx.ErrorCode = NonceLostAlert;
+            tx.ErrorMessage = $"nonce {tx.Nonce} is used on chain but no attempt is found by hash or receipt; not signed again ({tx.Purpose} is not idempotent)";
+            tx.AlertOpen = true;
+            if (!await SaveAsync(tx, ct)) return;
+            logger.LogError("ChainTx {Id} ({Purpose}): nonce {Nonce} of {From} consumed, none of its {Count} hashes known; left for an operator",
+                tx.Id, tx.Purpose, tx.Nonce, tx.From, tx.Attempts.Count);
+            await alerts.RaiseAsync(NonceLostAlert, AlertSubject(tx.Id), $"ChainTx {tx.Id} ({tx.Purpose}) from {tx.From}: {tx.ErrorMessage}. " +
+                "Check every hash on a trusted node; if none landed, cancel the business operation and create it again.", ct);
+            return;
+        }
+        logger.LogError("Nonce {Nonce} of {From} was consumed by a foreign transaction; ChainTx {Id} gets a new nonce", tx.Nonce, tx.From, tx.Id);
+        await NonceAllocator.ResyncAsync(db, tx.ChainId, tx.From, nonceAtSafeBlock, ct);
+        tx.ReleaseNonce(Options.ReSignAfterPasses, "NONCE_USED_ELSEWHERE");
+        await SaveAsync(tx, ct);
+    }
+
+    /// <summary>Still no receipt long after the first send, replacements included: an operator should look (fees, node).</summary>
+    /// <returns>False when another instance moved the row meanwhile (nothing more may be done with it this pass).</returns>
+    private async Task<bool> RaiseIfStuckAsync(ChainTx tx, CancellationToken ct)
+    {
+        var since = tx.Attempts.Min(a => a.CreatedAt);
+        if (tx.AlertOpen || Now - since <= Options.StuckAlertAfter) return true;
+        tx.AlertOpen = true;
+        if (!await SaveAsync(tx, ct)) return false;
+        await alerts.RaiseAsync(StuckAlert, AlertSubject(tx.Id),
+            $"ChainTx {tx.Id} ({tx.Purpose}) from {tx.From} nonce {tx.Nonce} has no receipt {(int)(Now - since).TotalMinutes} min after it was first sent " +
+            $"({tx.ResendCount} resends). Check the node and the fee ceiling.", ct);
+        return true;
+    }
+
+    private async Task ResolveAlertsAsync(long id, CancellationToken ct)
+    {
+        await alerts.ResolveAsync(StuckAlert, AlertSubject(id), ct);
+        await alerts.ResolveAsync(NonceLostAlert, AlertSubject(id), ct);
     }
 
     private async Task<bool> SaveAsync(ChainTx tx, CancellationToken ct)

@@ -32,7 +32,7 @@ public sealed class TransactionSubmitter(
         var tx = await db.Set<ChainTx>().Include(t => t.Attempts).SingleOrDefaultAsync(t => t.Id == id, ct);
         var now = Now;
         if (tx is null || tx.Status != ChainTxStatus.Queued || tx.NotBefore > now) return SubmitResult.NotDue;
-        if (tx.CancelRequested && tx.Nonce is null) return await FinishAsync(tx, ChainTxStatus.Cancelled, null, null, ct);
+        if (tx.CancelRequested && tx.Nonce is null) return await FinishAsync(tx, t => t.MarkCancelled(), SubmitResult.Cancelled, ct);
         if (await health.IsPausedAsync(tx.ChainId, tx.From, ct)) return await WaitAsync(tx, "SENDER_PAUSED", "sender is out of funds", ct);
 
         var web3 = web3Factory.Get();
@@ -56,43 +56,42 @@ public sealed class TransactionSubmitter(
             {
                 var name = ContractErrors.NameOf(ContractErrors.RevertData(ex)) ?? "REVERTED";
                 logger.LogWarning("ChainTx {Id} ({Purpose}) reverts at estimation: {Error}", tx.Id, tx.Purpose, name);
-                return await FinishAsync(tx, ChainTxStatus.Errored, name, failure.Message, ct);
+                return await FinishAsync(tx, t => t.MarkErrored(name, failure.Message), SubmitResult.Errored, ct);
             }
             if (failure.Kind == RpcErrorKind.InsufficientFunds) await health.PauseAsync(tx.ChainId, tx.From, failure.Message, ct);
             return await WaitAsync(tx, failure.Code, failure.Message, ct);
         }
         if (gasLimit > Options.MaxTransactionGas)
-            return await FinishAsync(tx, ChainTxStatus.Errored, "GAS_ABOVE_CAP", $"needs {gasLimit} gas, cap is {Options.MaxTransactionGas}", ct);
+            return await FinishAsync(tx, t => t.MarkErrored("GAS_ABOVE_CAP", $"needs {gasLimit} gas, cap is {Options.MaxTransactionGas}"), SubmitResult.Errored, ct);
 
+        // The chain is asked before the write transaction, never inside it (only a sender's first nonce needs it).
+        long? firstNonce = tx.Nonce is null && !await db.Set<SenderState>().AnyAsync(s => s.ChainId == tx.ChainId && s.Address == tx.From, ct)
+            ? (long)(await web3.Eth.Transactions.GetTransactionCount.SendRequestAsync(tx.From, BlockParameter.CreatePending())).Value
+            : null;
+        var (version, nonce) = (tx.Version, tx.Nonce);
         ChainTxAttempt attempt;
-        await using (var dbTx = await db.Database.BeginTransactionAsync(ct))
+        try
         {
-            if (tx.Nonce is null)
+            (tx, attempt) = await db.InWriteTransactionAsync(async c =>
             {
-                tx.Nonce = await NonceAllocator.NextAsync(db, tx.ChainId, tx.From,
-                    async () => (long)(await web3.Eth.Transactions.GetTransactionCount.SendRequestAsync(tx.From, BlockParameter.CreatePending())).Value, ct);
-            }
-            attempt = await SignAttemptAsync(tx, priced, gasLimit, ct);
-            tx.Attempts.Add(attempt);
-            tx.Status = ChainTxStatus.Sent;
-            tx.GasLimit ??= gasLimit;
-            tx.ErrorCode = null;
-            tx.ErrorMessage = null;
-            tx.NotBefore = null;
-            tx.UpdatedAt = Now;
-            tx.Version++;
-            try
-            {
-                await db.SaveChangesAsync(ct);
-                await dbTx.CommitAsync(ct);
-            }
-            catch (DbUpdateConcurrencyException)
-            {
-                // Another instance moved this row first; its nonce allocation rolls back with ours.
-                await dbTx.RollbackAsync(ct);
+                // Re-read inside: on PostgreSQL this delegate may run again after a serialization failure.
                 db.ChangeTracker.Clear();
-                return SubmitResult.LostRace;
-            }
+                var row = await db.Set<ChainTx>().Include(t => t.Attempts).SingleAsync(t => t.Id == id, c);
+                if (row.Version != version || row.Nonce != nonce) throw new DbUpdateConcurrencyException("moved by another instance");
+                row.Nonce ??= await NonceAllocator.NextAsync(db, row.ChainId, row.From, firstNonce, c);
+                var signed = await SignAttemptAsync(row, priced, gasLimit, c);
+                row.MarkSent(signed, gasLimit);
+                row.UpdatedAt = Now;
+                row.Version++;
+                await db.SaveChangesAsync(c);
+                return (row, signed);
+            }, ct);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            // Another instance moved this row first; its nonce allocation rolled back with ours.
+            db.ChangeTracker.Clear();
+            return SubmitResult.LostRace;
         }
         faults.At(FaultPoint.AfterRecordBeforeBroadcast, tx.Id);
         return await BroadcastAsync(web3, tx, attempt, ct);
@@ -171,7 +170,7 @@ public sealed class TransactionSubmitter(
     /// <summary>The node refused the attempt outright: sign again later with the same nonce.</summary>
     private async Task<SubmitResult> RequeueAsync(ChainTx tx, RpcFailure failure, CancellationToken ct)
     {
-        tx.Status = ChainTxStatus.Queued;
+        tx.Requeue(failure.Code, failure.Message);
         return await WaitAsync(tx, failure.Code, failure.Message, ct);
     }
 
@@ -186,15 +185,13 @@ public sealed class TransactionSubmitter(
         return SubmitResult.Waiting;
     }
 
-    private async Task<SubmitResult> FinishAsync(ChainTx tx, ChainTxStatus status, string? code, string? message, CancellationToken ct)
+    private async Task<SubmitResult> FinishAsync(ChainTx tx, Action<ChainTx> transition, SubmitResult result, CancellationToken ct)
     {
-        tx.Status = status;
-        tx.ErrorCode = code;
-        tx.ErrorMessage = message;
+        transition(tx);
         tx.UpdatedAt = Now;
         tx.Version++;
         await SaveIgnoringRaceAsync(ct);
-        return status == ChainTxStatus.Cancelled ? SubmitResult.Cancelled : SubmitResult.Errored;
+        return result;
     }
 
     private async Task SaveIgnoringRaceAsync(CancellationToken ct)

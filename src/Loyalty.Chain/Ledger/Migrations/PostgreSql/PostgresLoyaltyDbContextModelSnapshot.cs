@@ -1613,6 +1613,9 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
+                    b.Property<bool>("AlertOpen")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("BlockHash")
                         .HasColumnType("text");
 
@@ -1664,12 +1667,18 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                     b.Property<long?>("Nonce")
                         .HasColumnType("bigint");
 
+                    b.Property<int>("NonceLostPasses")
+                        .HasColumnType("integer");
+
                     b.Property<DateTime?>("NotBefore")
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("Outcome")
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
+
+                    b.Property<DateTime?>("OutcomeHandledAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("Purpose")
                         .IsRequired()
@@ -1702,6 +1711,8 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                         .HasColumnType("integer");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("OutcomeHandledAt", "Status");
 
                     b.HasIndex("Purpose", "Reference");
 

@@ -1552,6 +1552,9 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool>("AlertOpen")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("BlockHash")
                         .HasColumnType("TEXT");
 
@@ -1603,11 +1606,17 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                     b.Property<long?>("Nonce")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("NonceLostPasses")
+                        .HasColumnType("INTEGER");
+
                     b.Property<DateTime?>("NotBefore")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Outcome")
                         .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("OutcomeHandledAt")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Purpose")
@@ -1641,6 +1650,8 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("OutcomeHandledAt", "Status");
 
                     b.HasIndex("Purpose", "Reference");
 

@@ -1,0 +1,56 @@
+using Loyalty.Chain.Ledger;
+using Loyalty.Chain.Members;
+using Loyalty.Chain.Transactions;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+
+namespace Loyalty.Chain.Settlement;
+
+/// <summary>A finished settlement mint: its intents are confirmed and the members' on-chain balances raised, or re-queued.</summary>
+public sealed class SettlementMintOutcome(LoyaltyDbContext db, TimeProvider time, ILogger<SettlementMintOutcome> logger) : IChainTxOutcomeHandler
+{
+    public IReadOnlyCollection<string> Purposes { get; } = [SettlementService.MintPurpose];
+
+    public async Task OnFinishedAsync(ChainTx tx, CancellationToken ct)
+    {
+        var confirmed = tx.Status == ChainTxStatus.Final && tx.Outcome == ChainTxOutcome.Succeeded;
+        var outcome = confirmed ? BatchStatus.Confirmed : BatchStatus.Failed;
+        await db.InWriteTransactionAsync(async c =>
+        {
+            var now = time.GetUtcNow().UtcDateTime;
+            // Claim the batch: a concurrent run that applied it already makes this a no-op.
+            var batchId = await db.Set<SettlementBatch>().Where(b => b.ChainTxId == tx.Id && b.Kind == SettlementBatch.KindMint)
+                .Select(b => (long?)b.Id).SingleOrDefaultAsync(c);
+            if (batchId is null || await db.Set<SettlementBatch>().Where(b => b.Id == batchId && b.Status == BatchStatus.Pending)
+                    .ExecuteUpdateAsync(u => u.SetProperty(b => b.Status, outcome).SetProperty(b => b.CompletedAt, now), c) == 0)
+                return;
+            var intents = await db.Set<MintIntent>().Where(i => i.BatchId == batchId).ToListAsync(c);
+            if (confirmed)
+            {
+                foreach (var intent in intents)
+                {
+                    intent.Status = IntentStatus.Confirmed;
+                    intent.ConfirmedAt = now;
+                }
+                foreach (var perMember in intents.GroupBy(i => i.MemberId))
+                {
+                    var amount = perMember.Sum(i => i.Amount);
+                    await db.Set<MemberBalance>().Where(b => b.MemberId == perMember.Key)
+                        .ExecuteUpdateAsync(u => u.SetProperty(b => b.OnChain, b => b.OnChain + amount), c);
+                }
+            }
+            else
+            {
+                // The chunk did not land: its intents go back to the queue for the next round.
+                foreach (var intent in intents)
+                {
+                    intent.Status = IntentStatus.Queued;
+                    intent.BatchId = null;
+                    intent.FailedBatches++;
+                }
+                logger.LogWarning("Mint batch {BatchId} failed ({Code}); {Count} intents re-queued", batchId, tx.ErrorCode, intents.Count);
+            }
+            await db.SaveChangesAsync(c);
+        }, ct);
+    }
+}
