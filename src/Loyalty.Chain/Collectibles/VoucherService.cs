@@ -125,7 +125,7 @@ public sealed class VoucherService(
 
     private enum VoucherChainState { Usable, Spent, Expired }
 
-    /// <summary>Spent when its nonce is used on chain; Expired when its deadline is behind the chain's latest block (never claimable).</summary>
+    /// <summary>Spent when its nonce is used on chain; Expired when its deadline is behind the chain's latest block and our clock (never claimable).</summary>
     private async Task<VoucherChainState> OnChainStateAsync(LoyaltyProgram program, DropVoucher voucher)
     {
         var web3 = web3Factory.Get();
@@ -133,7 +133,9 @@ public sealed class VoucherService(
                 .IsVoucherUsedQueryAsync(BigInteger.Parse(voucher.Nonce, CultureInfo.InvariantCulture)))
             return VoucherChainState.Spent;
         var latest = await web3.Eth.Blocks.GetBlockWithTransactionsHashesByNumber.SendRequestAsync(Nethereum.RPC.Eth.DTOs.BlockParameter.CreateLatest());
-        return latest is not null && voucher.Deadline < (long)latest.Timestamp.Value ? VoucherChainState.Expired : VoucherChainState.Usable;
+        // Past by our clock and by the chain's: the chain is what refuses a late claim, and a node's clock may lag or lead ours.
+        var past = voucher.Deadline < time.GetUtcNow().ToUnixTimeSeconds() && latest is not null && voucher.Deadline < (long)latest.Timestamp.Value;
+        return past ? VoucherChainState.Expired : VoucherChainState.Usable;
     }
 
     private async Task<Drop> ClaimableDropAsync(LoyaltyProgram program, long dropId, CancellationToken ct)

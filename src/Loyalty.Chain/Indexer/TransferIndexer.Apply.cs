@@ -85,7 +85,7 @@ public sealed partial class TransferIndexer
         {
             var (nonce, tokenId) = (claim.Nonce.ToString(System.Globalization.CultureInfo.InvariantCulture), claim.TokenId);
             await db.Set<Collectibles.DropVoucher>()
-                .Where(v => v.ProgramId == programId && v.Nonce == nonce && v.Status != Collectibles.VoucherStatus.Claimed)
+                .Where(v => v.ProgramId == programId && v.Nonce == nonce && (v.Status != Collectibles.VoucherStatus.Claimed || v.TokenId == null))
                 .ExecuteUpdateAsync(u => u.SetProperty(v => v.Status, Collectibles.VoucherStatus.Claimed)
                     .SetProperty(v => v.TokenId, (BigInteger?)tokenId), ct);
         }

@@ -4,7 +4,7 @@ using Loyalty.Chain.IntegrationTests.Infrastructure;
 
 namespace Loyalty.Chain.IntegrationTests.Money;
 
-/// <summary>A program with small, known caps, two burn attempts, a fast indexer and short-lived vouchers.</summary>
+/// <summary>A program with small, known caps, two burn attempts and a fast indexer.</summary>
 public sealed class MoneyFixture : ProgramFixture
 {
     public const long MaxPointsPerEvent = 1_000_000;
@@ -17,7 +17,6 @@ public sealed class MoneyFixture : ProgramFixture
         ["Redemptions:MaxBurnAttempts"] = "2",
         ["Indexer:Interval"] = "00:00:01",
         ["Collectibles:PublicBaseUrl"] = "http://localhost",
-        ["Collectibles:VoucherLifetime"] = "00:00:30",
     };
 }
 

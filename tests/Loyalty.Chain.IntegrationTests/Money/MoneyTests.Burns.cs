@@ -118,7 +118,7 @@ public sealed partial class MoneyTests
         var balance = await BalanceAsync(member);
         Assert.Equal(("100", "0"), (balance["available"]!.GetValue<string>(), balance["reserved"]!.GetValue<string>()));
         Assert.True(await LoyaltyApi.EventuallyAsync(async () => (await F.Api.GetAsync("/v1/admin/alerts", F.Factory.AdminKey)).Body!.AsArray()
-            .Any(a => a!["code"]!.GetValue<string>() == BurnSettlement.BurnFailedAlert && a["subject"]!.GetValue<string>() == $"redemption {id}"),
+            .Any(a => a!["code"]!.GetValue<string>() == "REDEMPTION_BURN_FAILED" && a["subject"]!.GetValue<string>() == $"redemption {id}"),
             TimeSpan.FromSeconds(10)), "no alert raised");
         Assert.Equal(new BigInteger(40), await PointsOf(PointsContract).BalanceOfQueryAsync(wallet));
     }

@@ -39,8 +39,7 @@ public sealed partial class MoneyTests(MoneyFixture f) : MoneyTestsBase(f), ICla
         Assert.NotNull(voided.Body["voidedAt"]);
         var released = await BalanceAsync(member);
         Assert.Equal(("100", "0"), (released["available"]!.GetValue<string>(), released["reserved"]!.GetValue<string>()));
-        var coupon = await WithDbAsync(db => db.Set<CouponCode>().AsNoTracking().SingleAsync(c => c.Code == code));
-        Assert.NotNull(coupon.VoidedAt);
+        Assert.NotNull(await WithDbAsync(db => db.Set<CouponCode>().Where(c => c.Code == code).Select(c => EF.Property<DateTime?>(c, "VoidedAt")).SingleAsync()));
         Assert.Equal("Voided", (await F.Api.PostAsync(F.P($"/redemptions/{id}/void"), F.AdminKey, null)).Body!["status"]!.GetValue<string>());
 
         // The voided redemption still counts toward the per-member limit of one.
