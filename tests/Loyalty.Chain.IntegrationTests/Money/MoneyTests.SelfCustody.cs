@@ -53,8 +53,8 @@ public sealed partial class MoneyTests
         var first = await Task.WhenAny(intake, Task.Delay(TimeSpan.FromSeconds(20)));
         var intakeFirst = first == intake && !redeem.IsCompleted;
         proxy.Release();
-        var outcome = await redeem.WaitAsync(TimeSpan.FromSeconds(60));
         Assert.True(intakeFirst, "the event waited for the redemption's balanceOf");
+        var outcome = await redeem.WaitAsync(TimeSpan.FromSeconds(60));
         Assert.Equal(HttpStatusCode.Created, (await intake).Status);
         // The wallet holds nothing on chain: the redemption is refused, after the node answered.
         Assert.Equal("INSUFFICIENT_POINTS", outcome);
