@@ -1,6 +1,7 @@
 using System.Net;
 using Loyalty.Chain.IntegrationTests.Infrastructure;
 using Loyalty.Chain.Ledger;
+using Loyalty.Chain.Members;
 using Loyalty.Chain.Programs;
 using Loyalty.Chain.Settlement;
 using Microsoft.EntityFrameworkCore;
@@ -83,5 +84,33 @@ public sealed partial class MoneyTests
         var cut = await harness.WithDbAsync(db => db.Set<SettlementBatch>().AsNoTracking().Where(x => x.ProgramId == program.Id).ToListAsync());
         Assert.All(cut, x => Assert.Equal(6_000_000_000_000_000_000, x.Total));
         Assert.Equal(0, await harness.WithDbAsync(db => db.Set<MintIntent>().CountAsync(i => i.ProgramId == program.Id && i.Status == IntentStatus.Queued)));
+    }
+
+    /// <summary>SQLite turns an int64 sum that overflows into a float without a word; the ledger must refuse the credit instead.</summary>
+    [Fact]
+    public async Task CreditThatWouldOverflowABalance_IsRefusedWithPointsLimitExceeded_AndTheBalanceStaysExact()
+    {
+        await using var harness = await PipelineHarness.StartAsync(F.Chain.Chain.Node.RpcUrl, F.Chain.NewDatabase(), F.Chain.Keys);
+        const long nearMax = long.MaxValue - 5;
+        var memberId = await harness.WithDbAsync(async db =>
+        {
+            var m = new Member { ProgramId = 1, ExternalId = "near-max", WalletAddress = PipelineFixture.NewAddress().ToLowerInvariant(), CreatedAt = DateTime.UtcNow };
+            db.Add(m);
+            await db.SaveChangesAsync();
+            db.Add(new MemberBalance { MemberId = m.Id, ProgramId = 1, Available = nearMax });
+            await db.SaveChangesAsync();
+            return m.Id;
+        });
+
+        using var scope = harness.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<LoyaltyDbContext>();
+        var ledger = scope.ServiceProvider.GetRequiredService<LedgerWriter>();
+        var refused = await Assert.ThrowsAsync<LoyaltyException>(() => db.InWriteTransactionAsync(c =>
+            ledger.PostAsync(1, memberId, EntryKind.Adjustment, LedgerAccount.Issuance, LedgerAccount.Available, 10, new LedgerWriter.Refs(), c),
+            CancellationToken.None));
+
+        Assert.Equal("POINTS_LIMIT_EXCEEDED", refused.Code);
+        Assert.Equal(nearMax, await harness.WithDbAsync(d => d.Set<MemberBalance>().AsNoTracking().Where(b => b.MemberId == memberId).Select(b => b.Available).SingleAsync()));
+        Assert.Equal(0, await harness.WithDbAsync(d => d.Set<LedgerEntry>().CountAsync(e => e.MemberId == memberId)));
     }
 }
