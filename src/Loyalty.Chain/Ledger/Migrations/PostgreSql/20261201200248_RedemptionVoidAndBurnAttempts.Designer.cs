@@ -13,7 +13,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
 {
     [DbContext(typeof(PostgresLoyaltyDbContext))]
-    [Migration("20261201200247_RedemptionVoidAndBurnAttempts")]
+    [Migration("20261201200248_RedemptionVoidAndBurnAttempts")]
     partial class RedemptionVoidAndBurnAttempts
     {
         /// <inheritdoc />
