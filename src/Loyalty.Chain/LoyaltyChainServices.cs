@@ -77,6 +77,7 @@ public static class LoyaltyChainServices
         services.AddCustody();
         services.TryAddScoped<ISenderKeys, CustodySenderKeys>();
         services.AddOptions<SettlementOptions>().Bind(configuration.GetSection(SettlementOptions.Section)).ValidateDataAnnotations();
+        services.AddOptions<Redemption.RedemptionOptions>().Bind(configuration.GetSection(Redemption.RedemptionOptions.Section)).ValidateDataAnnotations();
         services.AddScoped<LedgerWriter>();
         services.AddSingleton<SqliteWriteGate>();
         services.AddSingleton<Alerts.AlertSink>();

@@ -137,7 +137,7 @@ public sealed class RedemptionTests(ProgramFixture f) : IClassFixture<ProgramFix
     }
 
     [Fact]
-    public async Task CancelBeforeBurn_ReleasesThePointsTheStockAndTheCoupon()
+    public async Task CancelBeforeBurn_OfARewardWithNothingHandedOut_ReleasesThePointsAndTheStock()
     {
         // Points earned but not yet minted (settlement waits for batches to fill): the burn cannot start yet.
         await EnsureRuleAsync();
@@ -147,7 +147,9 @@ public sealed class RedemptionTests(ProgramFixture f) : IClassFixture<ProgramFix
         var other = "c2-" + member;
         await f.Api.PostAsync(f.P("/members"), f.AdminKey, new { externalId = other });
         await f.Api.PostAsync(f.P("/events"), f.AdminKey, new { type = "gift", memberId = other, eventId = "gift-" + other, amount = "100.00" });
-        var reward = await RewardAsync(40, stock: 1);
+        // No code and no collectible: once one is handed out, cancel is refused (see Money/MoneyTests.IssuedRewards.cs).
+        var created = await f.Api.PostAsync(f.P("/rewards"), f.AdminKey, new { type = "Experience", name = "tasting", cost = "40", stock = 1 });
+        var reward = created.Body!["id"]!.GetValue<long>();
 
         var redeemed = await f.Api.PostAsync(f.P($"/members/{member}/redemptions"), f.AdminKey, new { rewardId = reward });
         Assert.Equal("Reserved", redeemed.Body!["status"]!.GetValue<string>());

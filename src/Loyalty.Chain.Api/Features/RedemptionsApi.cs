@@ -15,7 +15,8 @@ public static class RedemptionsApi
     public sealed record RedeemRequest(long? RewardId);
     public sealed record SignatureRequest(string? Signature);
     public sealed record RedemptionView(long Id, string MemberId, long RewardId, string Cost, string Status, string? CouponCode, string Owner,
-        bool SelfCustody, string? FailureCode, DateTime CreatedAt, object? TypedDataToSign);
+        bool SelfCustody, string? FailureCode, DateTime CreatedAt, object? TypedDataToSign, DateTime? IssuedAt = null, DateTime? VoidedAt = null,
+        string? CouponStatus = null);
 
     public static RouteGroupBuilder MapRedemptions(this IEndpointRouteBuilder routes)
     {
@@ -24,6 +25,7 @@ public static class RedemptionsApi
         group.MapGet("/redemptions/{redemptionId:long}", GetAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop, ApiRole.Member);
         group.MapPost("/redemptions/{redemptionId:long}/signature", SignAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop, ApiRole.Member);
         group.MapPost("/redemptions/{redemptionId:long}/cancel", CancelAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop, ApiRole.Member);
+        group.MapPost("/redemptions/{redemptionId:long}/void", VoidAsync).RequireProgramRole(ApiRole.Admin);
         return group;
     }
 
@@ -63,7 +65,16 @@ public static class RedemptionsApi
     {
         var (_, memberId) = await LoadAsync(http, db, redemptionId, ct);
         var caller = http.Caller();
-        var r = await redemptions.CancelAsync(http.Program(), redemptionId, mayRefund: caller.IsRoot || caller.Role == ApiRole.Admin, ct);
+        var r = await redemptions.CancelAsync(http.Program(), redemptionId, byAdmin: caller.IsRoot || caller.Role == ApiRole.Admin, ct);
+        return TypedResults.Ok(await ViewAsync(http, r, memberId, redemptions, chain, ct));
+    }
+
+    /// <summary>Admin only: undoes a redemption whose reward was handed out; its code is void from then on.</summary>
+    private static async Task<Ok<RedemptionView>> VoidAsync(HttpContext http, long redemptionId, LoyaltyDbContext db, RedemptionService redemptions,
+        Loyalty.Chain.Api.Chain.ChainOptionsAccessor chain, CancellationToken ct)
+    {
+        var (_, memberId) = await LoadAsync(http, db, redemptionId, ct);
+        var r = await redemptions.CancelAsync(http.Program(), redemptionId, byAdmin: true, ct);
         return TypedResults.Ok(await ViewAsync(http, r, memberId, redemptions, chain, ct));
     }
 
@@ -88,6 +99,7 @@ public static class RedemptionsApi
             typedData = LoyaltyTypedData.ToWalletJson(burn, program.PointName, chain.ChainId, program.PointsContract!);
         }
         return new RedemptionView(r.Id, memberId, r.RewardId, r.Cost.ToString(), r.Status.ToString(), r.CouponCode, r.Owner, r.SelfCustody,
-            r.FailureCode, r.CreatedAt, typedData);
+            r.FailureCode, r.CreatedAt, typedData, r.IssuedAt, r.VoidedAt,
+            r.CouponCode is null ? null : r.VoidedAt is null ? "Active" : "Void");
     }
 }

@@ -41,9 +41,21 @@ public sealed class VoucherService(
 
         var now = time.GetUtcNow();
         var existing = await db.Set<DropVoucher>().SingleOrDefaultAsync(v => v.DropId == dropId && v.MemberId == member.Id, ct);
-        // The same voucher again while it is usable (idempotent); a new signature only once an unused one expired.
-        if (existing is not null && (existing.Status != VoucherStatus.Issued || existing.Deadline > now.AddMinutes(1).ToUnixTimeSeconds()))
-            return await ViewAsync(program, drop, existing, member, ct);
+        // The same voucher again while it could still be used (idempotent). A new signature only once the old one can never
+        // be: its deadline is behind the chain's latest block, and the chain says its nonce was not spent by a direct claim
+        // the indexer has not recorded yet. Two usable vouchers would let one member claim twice.
+        if (existing is not null)
+        {
+            var state = existing.Status == VoucherStatus.Issued ? await OnChainStateAsync(program, existing) : VoucherChainState.Spent;
+            if (state == VoucherChainState.Spent && existing.Status == VoucherStatus.Issued)
+            {
+                // Claimed from the member's wallet and not indexed yet: record it now.
+                await db.Set<DropVoucher>().Where(v => v.Id == existing.Id && v.Status == VoucherStatus.Issued)
+                    .ExecuteUpdateAsync(u => u.SetProperty(v => v.Status, VoucherStatus.Claimed), ct);
+                existing = await db.Set<DropVoucher>().AsNoTracking().SingleAsync(v => v.Id == existing.Id, ct);
+            }
+            if (state != VoucherChainState.Expired) return await ViewAsync(program, drop, existing, member, ct);
+        }
         if (!drop.AllowMultiplePerMember && await db.Set<DropMint>().AnyAsync(m => m.DropId == dropId && m.MemberId == member.Id
                                                                                    && m.Status != DropMintStatus.Failed, ct))
             throw new LoyaltyException("DROP_ALREADY_GRANTED", "this member already has a mint of this drop planned or done", 409);
@@ -109,6 +121,21 @@ public sealed class VoucherService(
         var member = await db.Set<Member>().AsNoTracking().SingleAsync(m => m.Id == voucher.MemberId, ct);
         var current = await db.Set<DropVoucher>().AsNoTracking().SingleAsync(v => v.Id == voucher.Id, ct);
         return await ViewAsync(program, drop, current, member, ct);
+    }
+
+    private enum VoucherChainState { Usable, Spent, Expired }
+
+    /// <summary>Spent when its nonce is used on chain; Expired when its deadline is behind the chain's latest block and our clock (never claimable).</summary>
+    private async Task<VoucherChainState> OnChainStateAsync(LoyaltyProgram program, DropVoucher voucher)
+    {
+        var web3 = web3Factory.Get();
+        if (await new LoyaltyCollectibleService(web3, program.CollectibleContract!)
+                .IsVoucherUsedQueryAsync(BigInteger.Parse(voucher.Nonce, CultureInfo.InvariantCulture)))
+            return VoucherChainState.Spent;
+        var latest = await web3.Eth.Blocks.GetBlockWithTransactionsHashesByNumber.SendRequestAsync(Nethereum.RPC.Eth.DTOs.BlockParameter.CreateLatest());
+        // Past by our clock and by the chain's: the chain is what refuses a late claim, and a node's clock may lag or lead ours.
+        var past = voucher.Deadline < time.GetUtcNow().ToUnixTimeSeconds() && latest is not null && voucher.Deadline < (long)latest.Timestamp.Value;
+        return past ? VoucherChainState.Expired : VoucherChainState.Usable;
     }
 
     private async Task<Drop> ClaimableDropAsync(LoyaltyProgram program, long dropId, CancellationToken ct)

@@ -21,9 +21,10 @@ public sealed partial class TransferIndexer
         var transfers = logs.Select(l => TransferEvents.Decode(l, contract.Standard))
             .Where(t => t is { } d && d.BlockNumber >= from && d.BlockNumber <= to)
             .Select(t => t!.Value).OrderBy(t => t.BlockNumber).ThenBy(t => t.LogIndex).ToList();
-        if (transfers.Count < logs.Length)
+        var claims = VoucherClaims.Decode(logs, from, to);
+        if (transfers.Count + claims.Count < logs.Length)
             logger.LogWarning("{Count} Transfer logs of {Contract} in blocks {From}-{To} are not {Standard} transfers; skipped",
-                logs.Length - transfers.Count, checkpoint.Contract, from, to, contract.Standard);
+                logs.Length - transfers.Count - claims.Count, checkpoint.Contract, from, to, contract.Standard);
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         try
@@ -60,6 +61,7 @@ public sealed partial class TransferIndexer
             }
             await ApplyHoldingsAsync(contract.ProgramId, checkpoint.Contract, fresh, ct);
             if (contract.Standard == TokenStandard.Erc721) await ApplyOwnersAsync(contract.ProgramId, checkpoint.Contract, fresh, ct);
+            await ApplyVoucherClaimsAsync(contract.ProgramId, claims, ct);
 
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
@@ -70,6 +72,22 @@ public sealed partial class TransferIndexer
         finally
         {
             db.ChangeTracker.Clear();
+        }
+    }
+
+    /// <summary>
+    /// A voucher spent on chain, by our relay or from the member's own wallet, is Claimed: a claim the service did not
+    /// relay otherwise left it Issued, and a fresh voucher was signed when its deadline neared. Applying a claim twice is a no-op.
+    /// </summary>
+    private async Task ApplyVoucherClaimsAsync(long programId, IReadOnlyList<VoucherClaim> claims, CancellationToken ct)
+    {
+        foreach (var claim in claims)
+        {
+            var (nonce, tokenId) = (claim.Nonce.ToString(System.Globalization.CultureInfo.InvariantCulture), claim.TokenId);
+            await db.Set<Collectibles.DropVoucher>()
+                .Where(v => v.ProgramId == programId && v.Nonce == nonce && (v.Status != Collectibles.VoucherStatus.Claimed || v.TokenId == null))
+                .ExecuteUpdateAsync(u => u.SetProperty(v => v.Status, Collectibles.VoucherStatus.Claimed)
+                    .SetProperty(v => v.TokenId, (BigInteger?)tokenId), ct);
         }
     }
 

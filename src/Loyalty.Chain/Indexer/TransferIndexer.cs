@@ -89,7 +89,7 @@ public sealed partial class TransferIndexer(
                     Address = [address],
                     FromBlock = new BlockParameter(new HexBigInteger(from)),
                     ToBlock = new BlockParameter(new HexBigInteger(to)),
-                    Topics = [TransferEvents.Topic],
+                    Topics = [contract.Standard == TokenStandard.Erc721 ? new[] { TransferEvents.Topic, VoucherClaims.Topic } : TransferEvents.Topic],
                 }) ?? [];
             }
             catch (Exception ex) when (to > from && TransferEvents.IsRangeTooLarge(ex))

@@ -16,7 +16,8 @@ namespace Loyalty.Chain.Intake;
 /// same event twice (same Idempotency-Key, or same type and external id) is credited once; a reused key with
 /// another body is refused.
 /// </summary>
-public sealed partial class EventIntakeService(LoyaltyDbContext db, IntakeCommitQueue queue, TimeProvider time)
+public sealed partial class EventIntakeService(LoyaltyDbContext db, IntakeCommitQueue queue, TimeProvider time,
+    Microsoft.Extensions.Options.IOptions<IntakeLimitsOptions> limits)
 {
     public const string Purchase = "purchase";
     public const string Return = "return";
@@ -74,12 +75,22 @@ public sealed partial class EventIntakeService(LoyaltyDbContext db, IntakeCommit
             lines.Add(new EventLine(line.Sku, line.Category, ParseMoney(line.Amount, currency, "lines.amount") ?? 0, line.Quantity ?? 1));
         }
         if (lines.Count > 500) throw new LoyaltyException("INVALID_LINE", "at most 500 lines per event");
+        CheckMagnitude(amount, lines, currency);
         var now = time.GetUtcNow().UtcDateTime;
         var occurredAt = r.OccurredAt?.ToUniversalTime() ?? now;
         if (occurredAt > now + MaxClockSkew) throw new LoyaltyException("INVALID_OCCURRED_AT", "occurredAt is in the future");
         // Awards count against the day the event happened; a bounded past keeps limits meaningful.
         if (occurredAt < now - MaxEventAge) throw new LoyaltyException("INVALID_OCCURRED_AT", "occurredAt is more than a year in the past");
         return new ParsedEvent(type, r.MemberId!, r.EventId!, amount, currency, occurredAt, lines, r.OrderId);
+    }
+
+    /// <summary>The amount, each line and their sum stay under the cap: every later sum of points then fits in int64.</summary>
+    private void CheckMagnitude(long? amount, List<EventLine> lines, string currency)
+    {
+        var max = limits.Value.MaxEventAmount;
+        var lineSum = lines.Aggregate(System.Numerics.BigInteger.Zero, (sum, l) => sum + l.Amount);
+        if (amount > max || lines.Any(l => l.Amount > max) || lineSum > max)
+            throw new LoyaltyException("AMOUNT_TOO_LARGE", $"an event's amount is at most {Currencies.Format(max, currency)} {currency}", 422);
     }
 
     private static long? ParseMoney(JsonElement? value, string currency, string field)

@@ -40,7 +40,7 @@ internal enum IntakeOutcomeKind
 /// rule usage and whether any badge rule could react.
 /// </summary>
 internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger, RuleUsageQuery usage, MaturationService maturation,
-    SqliteWriteGate gate, BadgeAwarder badges, TimeProvider time)
+    SqliteWriteGate gate, BadgeAwarder badges, TimeProvider time, Microsoft.Extensions.Options.IOptions<IntakeLimitsOptions> limits)
 {
     private const string Savepoint = "intake_event";
 
@@ -258,7 +258,16 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
         };
         // Loaded once for the batch, plus what earlier events of the batch awarded: what a fresh query would see.
         var snapshot = rules.Count == 0 ? RuleUsage.None : batch.Tallies[program.Id].For(member.Id, e.OccurredAt);
-        var evaluation = RuleEvaluator.Evaluate(earning, rules, snapshot, program.Zone);
+        RuleEvaluation evaluation;
+        try
+        {
+            evaluation = RuleEvaluator.Evaluate(earning, rules, snapshot, program.Zone);
+        }
+        catch (OverflowException)
+        {
+            throw new LoyaltyException("POINTS_LIMIT_EXCEEDED", "this event would award more points than a ledger can hold", 422);
+        }
+        await CheckPointCapsAsync(member.Id, evaluation.TotalPoints, ct);
         row.Points = evaluation.TotalPoints;
         row.Evaluation = JsonSerializer.Serialize(evaluation.Outcomes.Select(RuleView.From), IntakeResponse.Json);
         await db.SaveChangesAsync(ct);
@@ -299,6 +308,21 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
         var response = new IntakeResponse(row.Id, e.Type, e.EventId, e.MemberId, evaluation.TotalPoints.ToString(), status, availableAt,
             evaluation.Outcomes.Select(RuleView.From).ToList(), "0", "0");
         return (response, awards);
+    }
+
+    /// <summary>Refuses (in this event's savepoint) an award over the per-event cap or one that takes the member's balance over theirs.</summary>
+    private async Task CheckPointCapsAsync(long memberId, long points, CancellationToken ct)
+    {
+        if (points <= 0) return;
+        var caps = limits.Value;
+        if (points > caps.MaxPointsPerEvent)
+            throw new LoyaltyException("POINTS_LIMIT_EXCEEDED", $"this event would award {points} points; at most {caps.MaxPointsPerEvent} per event", 422);
+        // Read inside the batch's transaction, after the member's lock: earlier events of the batch are included.
+        var b = await db.Set<MemberBalance>().AsNoTracking().Where(x => x.MemberId == memberId)
+            .Select(x => new { x.Pending, x.Available, x.Reserved }).SingleAsync(ct);
+        var held = (System.Numerics.BigInteger)b.Pending + b.Available + b.Reserved;
+        if (held + points > caps.MaxPointsPerMember)
+            throw new LoyaltyException("POINTS_LIMIT_EXCEEDED", $"a member holds at most {caps.MaxPointsPerMember} points; this one holds {held}", 422);
     }
 
     private async Task<IntakeResponse> ReturnAsync(LoyaltyProgram program, Member member, LoyaltyEvent row, ParsedEvent e, CancellationToken ct)

@@ -15,6 +15,9 @@ public static class IntakeServiceCollectionExtensions
         services.AddOptions<IntakeOptions>()
             .Configure<IServiceProvider>((options, sp) => sp.GetService<IConfiguration>()?.GetSection(IntakeOptions.Section).Bind(options))
             .ValidateDataAnnotations();
+        services.AddOptions<IntakeLimitsOptions>()
+            .Configure<IServiceProvider>((options, sp) => sp.GetService<IConfiguration>()?.GetSection(IntakeLimitsOptions.Section).Bind(options))
+            .ValidateDataAnnotations();
         services.AddSingleton<IntakeCommitQueue>();
         services.AddScoped<IntakeBatchWriter>();
         services.AddScoped<EventIntakeService>();

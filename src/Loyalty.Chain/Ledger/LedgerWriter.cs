@@ -24,8 +24,9 @@ public sealed class LedgerWriter(LoyaltyDbContext db, TimeProvider time)
         await ApplyAsync(memberId, to, amount, kind, ct);
         if (kind == EntryKind.Earn)
         {
-            await db.Set<MemberBalance>().Where(b => b.MemberId == memberId)
-                .ExecuteUpdateAsync(u => u.SetProperty(b => b.LifetimeEarned, b => b.LifetimeEarned + amount), ct);
+            var headroom = long.MaxValue - amount;
+            await CheckedAsync(memberId, await db.Set<MemberBalance>().Where(b => b.MemberId == memberId && b.LifetimeEarned <= headroom)
+                .ExecuteUpdateAsync(u => u.SetProperty(b => b.LifetimeEarned, b => b.LifetimeEarned + amount), ct), ct);
         }
 
         LedgerEntry Entry(LedgerAccount account, long signed) => new()
@@ -52,15 +53,28 @@ public sealed class LedgerWriter(LoyaltyDbContext db, TimeProvider time)
         db.Set<MemberBalance>().Where(b => b.MemberId == memberId)
             .ExecuteUpdateAsync(u => u.SetProperty(b => b.Pending, b => b.Pending), ct);
 
-    private Task ApplyAsync(long memberId, LedgerAccount account, long delta, EntryKind kind, CancellationToken ct)
+    /// <summary>
+    /// Checked arithmetic in SQL: a credit applies only while it fits in int64 (SQLite would silently turn the sum into a
+    /// float, PostgreSQL would fail the whole batch); a debit never overflows, as balances are never below -int64.MaxValue.
+    /// </summary>
+    private async Task ApplyAsync(long memberId, LedgerAccount account, long delta, EntryKind kind, CancellationToken ct)
     {
+        var headroom = delta > 0 ? long.MaxValue - delta : long.MaxValue;
         var balances = db.Set<MemberBalance>().Where(b => b.MemberId == memberId);
-        return account switch
+        var applied = account switch
         {
-            LedgerAccount.Pending => balances.ExecuteUpdateAsync(u => u.SetProperty(b => b.Pending, b => b.Pending + delta), ct),
-            LedgerAccount.Available => balances.ExecuteUpdateAsync(u => u.SetProperty(b => b.Available, b => b.Available + delta), ct),
-            LedgerAccount.Reserved => balances.ExecuteUpdateAsync(u => u.SetProperty(b => b.Reserved, b => b.Reserved + delta), ct),
-            _ => Task.FromResult(0),
+            LedgerAccount.Pending => await balances.Where(b => b.Pending <= headroom).ExecuteUpdateAsync(u => u.SetProperty(b => b.Pending, b => b.Pending + delta), ct),
+            LedgerAccount.Available => await balances.Where(b => b.Available <= headroom).ExecuteUpdateAsync(u => u.SetProperty(b => b.Available, b => b.Available + delta), ct),
+            LedgerAccount.Reserved => await balances.Where(b => b.Reserved <= headroom).ExecuteUpdateAsync(u => u.SetProperty(b => b.Reserved, b => b.Reserved + delta), ct),
+            _ => -1,
         };
+        if (applied == 0) await CheckedAsync(memberId, applied, ct);
+    }
+
+    /// <summary>No row updated: an overflow when the member's balance row exists (a missing row was always left alone).</summary>
+    private async Task CheckedAsync(long memberId, int applied, CancellationToken ct)
+    {
+        if (applied == 0 && await db.Set<MemberBalance>().AnyAsync(b => b.MemberId == memberId, ct))
+            throw new LoyaltyException("POINTS_LIMIT_EXCEEDED", "the member's balance would exceed what a 64-bit ledger holds", 422);
     }
 }

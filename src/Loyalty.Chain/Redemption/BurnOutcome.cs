@@ -47,7 +47,7 @@ public sealed class BurnOutcome(LoyaltyDbContext db, LedgerWriter ledger, Redemp
             {
                 if (succeeded && !skipped.ContainsKey(r.BatchIndex ?? -1))
                 {
-                    r.Status = RedemptionStatus.Completed;
+                    await RedemptionService.MoveAsync(db, r, RedemptionStatus.Completed, voidReward: false, time, c);
                     await ledger.PostAsync(r.ProgramId, r.MemberId, EntryKind.Redeem, LedgerAccount.Reserved, LedgerAccount.Issuance, r.Cost,
                         new LedgerWriter.Refs(Note: $"redemption {r.Id} burned in {tx.MinedHash}"), c);
                     var cost = r.Cost;
@@ -63,7 +63,8 @@ public sealed class BurnOutcome(LoyaltyDbContext db, LedgerWriter ledger, Redemp
                 {
                     // Not burned: custodial entries are signed again next round; self-custody members must sign again.
                     r.FailureCode = skipped.GetValueOrDefault(r.BatchIndex ?? -1) ?? tx.ErrorCode ?? "BURN_FAILED";
-                    r.Status = r.SelfCustody ? RedemptionStatus.AwaitingSignature : RedemptionStatus.Reserved;
+                    await RedemptionService.MoveAsync(db, r, r.SelfCustody ? RedemptionStatus.AwaitingSignature : RedemptionStatus.Reserved,
+                        voidReward: false, time, c);
                     r.BatchId = null;
                     r.BatchIndex = null;
                     if (r.SelfCustody)

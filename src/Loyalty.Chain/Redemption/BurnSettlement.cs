@@ -10,6 +10,7 @@ using Loyalty.Chain.Settlement;
 using Loyalty.Chain.Transactions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Nethereum.Contracts;
 using Nethereum.Hex.HexConvertors.Extensions;
 
@@ -24,7 +25,8 @@ namespace Loyalty.Chain.Redemption;
 /// </summary>
 public sealed class BurnSettlement(
     LoyaltyDbContext db, ChainTxQueue queue, CustodyService custody, LedgerWriter ledger, RedemptionService redemptionService,
-    SqliteWriteGate gate, Web3Factory web3, TimeProvider time, ILogger<BurnSettlement> logger)
+    SqliteWriteGate gate, Web3Factory web3, Alerts.AlertSink alerts, IOptions<RedemptionOptions> options, TimeProvider time,
+    ILogger<BurnSettlement> logger)
 {
     public const string BurnPurpose = "redemption.burn";
     public const int MaxEntries = 300;
@@ -33,13 +35,25 @@ public sealed class BurnSettlement(
     {
         var applied = await FollowAsync(ct);
         var programs = await db.Set<LoyaltyProgram>().AsNoTracking().Where(p => p.Status == ProgramStatus.Active).ToListAsync(ct);
-        foreach (var program in programs) await BatchProgramAsync(program, ct);
+        foreach (var program in programs)
+        {
+            try
+            {
+                await BatchProgramAsync(program, ct);
+            }
+            catch (LoyaltyException changed) when (changed.Code == "REDEMPTION_CHANGED")
+            {
+                db.ChangeTracker.Clear();
+                logger.LogWarning("{Message}; retrying next round", changed.Message);
+            }
+        }
         return applied;
     }
 
     private async Task BatchProgramAsync(LoyaltyProgram program, CancellationToken ct)
     {
-        var ready = await db.Set<Redemption>().Where(r => r.ProgramId == program.Id && r.Status == RedemptionStatus.Reserved && r.BatchId == null)
+        var ready = await db.Set<Redemption>().AsNoTracking()
+            .Where(r => r.ProgramId == program.Id && r.Status == RedemptionStatus.Reserved && r.BatchId == null)
             .OrderBy(r => r.Id).Take(MaxEntries * 4).ToListAsync(ct);
         if (ready.Count == 0) return;
         var burning = await db.Set<Redemption>().Where(r => r.ProgramId == program.Id && r.Status == RedemptionStatus.Burning)
@@ -49,42 +63,96 @@ public sealed class BurnSettlement(
                              where memberIds.Contains(m.Id) select new { m.Id, m.CustodialIndex, b.OnChain }).ToDictionaryAsync(x => x.Id, ct);
         var points = new LoyaltyPointsService(web3.Get(), program.PointsContract!);
         var now = time.GetUtcNow();
+        var maxAttempts = options.Value.MaxBurnAttempts;
         var entries = new List<(SignedBurn Burn, List<Redemption> Redemptions)>();
+        var exhausted = ready.Where(r => r.BurnAttempts >= maxAttempts).ToList();
+        var heldBack = new List<Redemption>();
+        var expired = new List<Redemption>();
 
-        // Custodial: one merged entry per member, only when the points are on chain and no burn of theirs is in flight.
-        foreach (var group in ready.Where(r => !r.SelfCustody).GroupBy(r => r.MemberId))
+        // Custodial: one merged entry per member of what the wallet really holds (balanceOf, not the ledger's OnChain:
+        // a withdrawal the ledger has not seen yet would make the contract skip the entry), none while a burn is in flight.
+        foreach (var group in ready.Where(r => !r.SelfCustody && r.BurnAttempts < maxAttempts).GroupBy(r => r.MemberId))
         {
             var m = members[group.Key];
-            var total = group.Sum(r => r.Cost);
-            if (burning.Contains(group.Key) || m.OnChain < total || m.CustodialIndex is null) continue;
+            if (burning.Contains(group.Key) || m.CustodialIndex is null) continue;
             var owner = group.First().Owner;
+            var held = await points.BalanceOfQueryAsync(owner);
+            var budget = BigInteger.Min(held, m.OnChain);
+            var taken = new List<Redemption>();
+            BigInteger total = 0;
+            foreach (var r in group.OrderBy(r => r.Id))
+            {
+                if (total + r.Cost <= budget) { taken.Add(r); total += r.Cost; }
+                // Points still being minted are waited for; points the chain lacks although the ledger has them final are not coming.
+                else if (held < m.OnChain) heldBack.Add(r);
+            }
+            if (taken.Count == 0) continue;
             var nonce = await points.NoncesQueryAsync(owner);
             var deadline = now.AddHours(1).ToUnixTimeSeconds();
             var message = new BurnMessage { Owner = owner, Value = total, Nonce = nonce, Deadline = deadline };
             var signature = await custody.WithMemberKeyAsync(program.Id, m.CustodialIndex.Value,
                 key => LoyaltyTypedData.Sign(message, program.PointName, web3.Options.ChainId, program.PointsContract!, key), ct);
-            entries.Add((new SignedBurn { Owner = owner, Value = total, Nonce = nonce, Deadline = deadline, Signature = signature }, group.ToList()));
+            entries.Add((new SignedBurn { Owner = owner, Value = total, Nonce = nonce, Deadline = deadline, Signature = signature }, taken));
         }
         // Self-custody: the member's own signature, one entry per redemption, in nonce order.
-        foreach (var r in ready.Where(r => r.SelfCustody && r.BurnSignature is not null).OrderBy(r => r.Owner).ThenBy(r => r.BurnNonce))
+        foreach (var r in ready.Where(r => r.SelfCustody && r.BurnSignature is not null && r.BurnAttempts < maxAttempts)
+                     .OrderBy(r => r.Owner).ThenBy(r => r.BurnNonce))
         {
             if (r.BurnDeadline < now.ToUnixTimeSeconds())
             {
-                r.Status = RedemptionStatus.AwaitingSignature;
-                r.BurnSignature = null;
-                r.BurnNonce = null;
-                r.BurnDeadline = null;
-                r.FailureCode = "SIGNATURE_EXPIRED";
+                expired.Add(r);
                 continue;
             }
             entries.Add((new SignedBurn { Owner = r.Owner, Value = r.Cost, Nonce = r.BurnNonce!.Value, Deadline = r.BurnDeadline!.Value,
                 Signature = r.BurnSignature!.HexToByteArray() }, [r]));
         }
-        await db.SaveChangesAsync(ct);
-        if (entries.Count == 0) return;
+        if (entries.Count == 0 && exhausted.Count == 0 && heldBack.Count == 0 && expired.Count == 0) return;
 
-        using var writer = await gate.EnterAsync(db, ct);
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var queued = await db.InWriteTransactionAsync(async c =>
+        {
+            foreach (var r in expired)
+            {
+                // Conditional on what was read: a cancel meanwhile wins.
+                await db.Set<Redemption>().Where(x => x.Id == r.Id && x.Status == RedemptionStatus.Reserved && x.BatchId == null)
+                    .ExecuteUpdateAsync(u => u.SetProperty(x => x.Status, RedemptionStatus.AwaitingSignature)
+                        .SetProperty(x => x.BurnSignature, (string?)null).SetProperty(x => x.BurnNonce, (long?)null)
+                        .SetProperty(x => x.BurnDeadline, (long?)null).SetProperty(x => x.FailureCode, "SIGNATURE_EXPIRED")
+                        .SetProperty(x => x.UpdatedAt, now.UtcDateTime), c);
+            }
+            foreach (var r in heldBack)
+            {
+                await db.Set<Redemption>().Where(x => x.Id == r.Id && x.Status == RedemptionStatus.Reserved && x.BatchId == null)
+                    .ExecuteUpdateAsync(u => u.SetProperty(x => x.BurnAttempts, x => x.BurnAttempts + 1)
+                        .SetProperty(x => x.FailureCode, "CHAIN_BALANCE_SHORT").SetProperty(x => x.UpdatedAt, now.UtcDateTime), c);
+            }
+            foreach (var r in exhausted) await FailAsync(r, c);
+            return await QueueBurnsAsync(program, entries, now, c);
+        }, ct);
+        db.ChangeTracker.Clear();
+        foreach (var r in exhausted)
+        {
+            await alerts.RaiseAsync(BurnFailedAlert, $"redemption {r.Id}",
+                $"program {program.Id}: the burn of redemption {r.Id} ({r.Cost} points from {r.Owner}) did not succeed in {maxAttempts} rounds " +
+                $"(last: {r.FailureCode}); the reservation was released and its code voided", ct);
+        }
+        if (queued) logger.LogInformation("Program {ProgramId}: {Entries} signed burns queued", program.Id, entries.Count);
+    }
+
+    public const string BurnFailedAlert = "REDEMPTION_BURN_FAILED";
+
+    /// <summary>Gives up on a burn: the reservation goes back to available (Release), the stock stays taken and the code is void.</summary>
+    private async Task FailAsync(Redemption r, CancellationToken ct)
+    {
+        await RedemptionService.MoveAsync(db, r, RedemptionStatus.Failed, voidReward: true, time, ct, "BURN_RETRIES_EXHAUSTED");
+        await ledger.PostAsync(r.ProgramId, r.MemberId, EntryKind.Release, LedgerAccount.Reserved, LedgerAccount.Available, r.Cost,
+            new LedgerWriter.Refs(Note: $"redemption {r.Id}: burn failed after {r.BurnAttempts} rounds ({r.FailureCode})"), ct);
+    }
+
+    /// <summary>Queues the burn transactions and claims their redemptions; false (nothing queued) when one changed meanwhile.</summary>
+    private async Task<bool> QueueBurnsAsync(LoyaltyProgram program, List<(SignedBurn Burn, List<Redemption> Redemptions)> entries,
+        DateTimeOffset now, CancellationToken ct)
+    {
+        if (entries.Count == 0) return false;
         foreach (var chunk in entries.Chunk(MaxEntries))
         {
             var data = new BurnBatchWithSignatureFunction { Burns = chunk.Select(e => e.Burn).ToList() }.GetCallData().ToHex(true);
@@ -93,32 +161,26 @@ public sealed class BurnSettlement(
             var batch = new SettlementBatch
             {
                 ProgramId = program.Id, ChainTxId = chainTx.Id, Kind = SettlementBatch.KindBurn, Recipients = chunk.Length,
-                Total = chunk.Sum(e => (long)e.Burn.Value), Status = BatchStatus.Pending, CreatedAt = now.UtcDateTime,
+                Total = checked((long)chunk.Aggregate(BigInteger.Zero, (sum, e) => sum + e.Burn.Value)), Status = BatchStatus.Pending,
+                CreatedAt = now.UtcDateTime,
             };
             db.Set<SettlementBatch>().Add(batch);
             await db.SaveChangesAsync(ct);
             for (var i = 0; i < chunk.Length; i++)
             {
-                // Claim each redemption as it was read: one cancelled (or batched) meanwhile aborts this round,
-                // so nothing is ever burned that the ledger has released.
+                // Claim each redemption as it was read (UPDATE ... WHERE Status = Reserved): one cancelled (or batched)
+                // meanwhile refuses this round whole, so nothing is ever burned that the ledger has released.
                 var ids = chunk[i].Redemptions.Select(r => r.Id).ToList();
                 var (batchId, index, nonce, deadline, at) = (batch.Id, i, (long)chunk[i].Burn.Nonce, (long)chunk[i].Burn.Deadline, now.UtcDateTime);
                 var claimed = await db.Set<Redemption>().Where(r => ids.Contains(r.Id) && r.Status == RedemptionStatus.Reserved && r.BatchId == null)
                     .ExecuteUpdateAsync(u => u.SetProperty(r => r.Status, RedemptionStatus.Burning).SetProperty(r => r.BatchId, batchId)
                         .SetProperty(r => r.BatchIndex, index).SetProperty(r => r.BurnNonce, nonce).SetProperty(r => r.BurnDeadline, deadline)
-                        .SetProperty(r => r.UpdatedAt, at), ct);
+                        .SetProperty(r => r.BurnAttempts, r => r.BurnAttempts + 1).SetProperty(r => r.UpdatedAt, at), ct);
                 if (claimed != ids.Count)
-                {
-                    await tx.RollbackAsync(ct);
-                    db.ChangeTracker.Clear();
-                    logger.LogWarning("Program {ProgramId}: a redemption changed while its burn was prepared; retrying next round", program.Id);
-                    return;
-                }
+                    throw new LoyaltyException("REDEMPTION_CHANGED", $"program {program.Id}: a redemption changed while its burn was prepared", 409);
             }
         }
-        db.ChangeTracker.Clear();
-        await tx.CommitAsync(ct);
-        logger.LogInformation("Program {ProgramId}: {Entries} signed burns queued", program.Id, entries.Count);
+        return true;
     }
 
     /// <summary>Finished burn batches (<see cref="BurnOutcome"/>).</summary>

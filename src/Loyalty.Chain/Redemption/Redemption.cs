@@ -17,6 +17,13 @@ public enum RedemptionStatus
     Cancelled,
     /// <summary>Refunded after the burn: the points were minted back.</summary>
     Refunded,
+    /// <summary>
+    /// Voided by an admin after the reward was handed out but before the burn: points released, the code void
+    /// (stock is not given back: a code someone has seen is never handed to another member).
+    /// </summary>
+    Voided,
+    /// <summary>The burn could not be done within the allowed attempts: reservation released, the code void.</summary>
+    Failed,
 }
 
 /// <summary>A member spending points on a reward. The row is also the burn intent.</summary>
@@ -40,6 +47,12 @@ public sealed class Redemption
     /// <summary>Position of this redemption's entry in the batch (several custodial redemptions of one member share one entry).</summary>
     public int? BatchIndex { get; set; }
     public string? FailureCode { get; set; }
+    /// <summary>When a code was shown or a collectible granted: from then on only an admin may undo the redemption (void).</summary>
+    public DateTime? IssuedAt { get; set; }
+    /// <summary>When an admin voided (or refunded) the issued reward, or a failed burn voided it: its code must be refused.</summary>
+    public DateTime? VoidedAt { get; set; }
+    /// <summary>Burn rounds this redemption was put into (or held back from because the chain lacked the points).</summary>
+    public int BurnAttempts { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
 }

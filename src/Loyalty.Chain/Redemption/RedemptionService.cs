@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Security.Cryptography;
 using Loyalty.Chain.Chain;
 using Loyalty.Chain.Contracts.LoyaltyPoints;
@@ -16,7 +17,7 @@ namespace Loyalty.Chain.Redemption;
 /// signs for custodial wallets, self-custody members sign the EIP-712 Burn in their own wallet.
 /// </summary>
 public sealed class RedemptionService(
-    LoyaltyDbContext db, LedgerWriter ledger, SqliteWriteGate gate, MaturationService maturation, Collectibles.DropGrants drops,
+    LoyaltyDbContext db, LedgerWriter ledger, MaturationService maturation, Collectibles.DropGrants drops,
     Web3Factory web3, TimeProvider time)
 {
     public static readonly TimeSpan SignatureLifetime = TimeSpan.FromDays(2);
@@ -27,16 +28,42 @@ public sealed class RedemptionService(
         var key = idempotencyKey is null ? null : "redeem:" + idempotencyKey;
         if (key is { Length: > 255 }) throw new LoyaltyException("INVALID_IDEMPOTENCY_KEY", "Idempotency-Key must be at most 240 characters");
         var requestHash = $"{member.Id}:{rewardId}";
-        using var writer = await gate.EnterAsync(db, ct);
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        if (key is not null && await db.Set<IdempotencyRecord>().AsNoTracking()
-                .SingleOrDefaultAsync(r => r.ProgramId == program.Id && r.Key == key, ct) is { } record)
+        // The node is read before the write transaction: a slow node must not hold the SQLite gate (every writer) or row locks.
+        BigInteger? held = member.WalletKind == WalletKind.SelfCustody
+            ? await new LoyaltyPointsService(web3.Get(), program.PointsContract!).BalanceOfQueryAsync(member.WalletAddress)
+            : null;
+        return await db.InWriteTransactionAsync(async c =>
         {
-            if (record.RequestHash != requestHash)
-                throw new LoyaltyException("IDEMPOTENCY_KEY_REUSED", "this Idempotency-Key was used with a different request", 422);
-            return (await db.Set<Redemption>().AsNoTracking().SingleAsync(r => r.Id == long.Parse(record.ResponseBody), ct), true);
-        }
-        await ledger.LockMemberAsync(member.Id, ct);
+            if (key is not null && await db.Set<IdempotencyRecord>().AsNoTracking()
+                    .SingleOrDefaultAsync(r => r.ProgramId == program.Id && r.Key == key, c) is { } record)
+            {
+                if (record.RequestHash != requestHash)
+                    throw new LoyaltyException("IDEMPOTENCY_KEY_REUSED", "this Idempotency-Key was used with a different request", 422);
+                return (await db.Set<Redemption>().AsNoTracking().SingleAsync(r => r.Id == long.Parse(record.ResponseBody), c), true);
+            }
+            await ledger.LockMemberAsync(member.Id, c);
+            // Under the lock: the wallet the chain was read for must still be the member's.
+            var wallet = await db.Set<Member>().AsNoTracking().Where(m => m.Id == member.Id)
+                .Select(m => new { m.WalletKind, m.WalletAddress }).SingleAsync(c);
+            if (wallet.WalletKind != member.WalletKind || wallet.WalletAddress != member.WalletAddress)
+                throw new LoyaltyException("MEMBER_CHANGED", "the member's wallet changed meanwhile; try again", 409);
+            var redemption = await ReserveAsync(program, member, rewardId, held, c);
+            if (key is not null)
+            {
+                db.Set<IdempotencyRecord>().Add(new IdempotencyRecord
+                {
+                    ProgramId = program.Id, Key = key, RequestHash = requestHash, StatusCode = 201,
+                    ResponseBody = redemption.Id.ToString(), CreatedAt = redemption.CreatedAt,
+                });
+            }
+            await db.SaveChangesAsync(c);
+            return (redemption, false);
+        }, ct);
+    }
+
+    /// <summary>Checks and reserves inside the write transaction, under the member's lock.</summary>
+    private async Task<Redemption> ReserveAsync(LoyaltyProgram program, Member member, long rewardId, BigInteger? held, CancellationToken ct)
+    {
         var now = time.GetUtcNow().UtcDateTime;
         var reward = await db.Set<Reward>().AsNoTracking().SingleOrDefaultAsync(r => r.Id == rewardId && r.ProgramId == program.Id, ct)
                      ?? throw new LoyaltyException("UNKNOWN_REWARD", "no such reward in this program", 404);
@@ -44,14 +71,12 @@ public sealed class RedemptionService(
         var balance = await db.Set<MemberBalance>().AsNoTracking().SingleAsync(b => b.MemberId == member.Id, ct);
         if (balance.Available < reward.Cost)
             throw new LoyaltyException("INSUFFICIENT_POINTS", $"{reward.Cost} points needed, {balance.Available} available", 409);
-        if (member.WalletKind == WalletKind.SelfCustody)
+        if (held is { } onChain)
         {
-            // The member's own wallet is theirs to spend elsewhere: what counts is what it holds now, less pending burns.
-            var held = await new LoyaltyPointsService(web3.Get(), program.PointsContract!).BalanceOfQueryAsync(member.WalletAddress);
-            var pendingBurns = await db.Set<Redemption>().Where(r => r.Owner == member.WalletAddress && (r.Status == RedemptionStatus.Reserved
-                || r.Status == RedemptionStatus.AwaitingSignature || r.Status == RedemptionStatus.Burning)).SumAsync(r => r.Cost, ct);
-            if (held - pendingBurns < reward.Cost)
-                throw new LoyaltyException("INSUFFICIENT_POINTS", $"{reward.Cost} points needed, the wallet holds {held - pendingBurns} not yet pledged", 409);
+            // The member's own wallet is theirs to spend elsewhere: what counts is what it holds, less this program's pending burns.
+            var pledged = await PendingBurns(program.Id, member.WalletAddress).SumAsync(r => r.Cost, ct);
+            if (onChain - pledged < reward.Cost)
+                throw new LoyaltyException("INSUFFICIENT_POINTS", $"{reward.Cost} points needed, the wallet holds {onChain - pledged} not yet pledged", 409);
         }
         var taken = await db.Set<Reward>().Where(r => r.Id == reward.Id && (r.Stock == null || r.Issued < r.Stock))
             .ExecuteUpdateAsync(u => u.SetProperty(r => r.Issued, r => r.Issued + 1), ct);
@@ -71,18 +96,13 @@ public sealed class RedemptionService(
         // Custodial: the service signs the burn, so the reward goes out now. Self-custody: only once the member's
         // signed burn has landed (BurnSettlement), or a member could take the reward and never sign.
         if (!redemption.SelfCustody) await IssueRewardAsync(reward, redemption, now, ct);
-        if (key is not null)
-        {
-            db.Set<IdempotencyRecord>().Add(new IdempotencyRecord
-            {
-                ProgramId = program.Id, Key = key, RequestHash = requestHash, StatusCode = 201,
-                ResponseBody = redemption.Id.ToString(), CreatedAt = now,
-            });
-        }
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
-        return (redemption, false);
+        return redemption;
     }
+
+    /// <summary>Burns of one wallet still to come in ONE program: nonces and balances are per points contract.</summary>
+    private IQueryable<Redemption> PendingBurns(long programId, string owner, long except = 0) =>
+        db.Set<Redemption>().Where(r => r.ProgramId == programId && r.Owner == owner && r.Id != except
+            && (r.Status == RedemptionStatus.Reserved || r.Status == RedemptionStatus.AwaitingSignature || r.Status == RedemptionStatus.Burning));
 
     /// <summary>The EIP-712 Burn a self-custody member signs (nonce after any of their burns still pending).</summary>
     public async Task<BurnMessage> BurnToSignAsync(LoyaltyProgram program, Redemption redemption, CancellationToken ct)
@@ -91,8 +111,7 @@ public sealed class RedemptionService(
             return new BurnMessage { Owner = redemption.Owner, Value = redemption.Cost, Nonce = n, Deadline = d };
         var points = new LoyaltyPointsService(web3.Get(), program.PointsContract!);
         var chainNonce = (long)await points.NoncesQueryAsync(redemption.Owner);
-        var pending = await db.Set<Redemption>().CountAsync(r => r.Owner == redemption.Owner && r.Id != redemption.Id && r.BurnNonce != null
-            && (r.Status == RedemptionStatus.Reserved || r.Status == RedemptionStatus.Burning || r.Status == RedemptionStatus.AwaitingSignature), ct);
+        var pending = await PendingBurns(program.Id, redemption.Owner, redemption.Id).CountAsync(r => r.BurnNonce != null, ct);
         redemption.BurnNonce = chainNonce + pending;
         redemption.BurnDeadline = time.GetUtcNow().Add(SignatureLifetime).ToUnixTimeSeconds();
         await db.Set<Redemption>().Where(r => r.Id == redemption.Id).ExecuteUpdateAsync(u => u
@@ -123,48 +142,70 @@ public sealed class RedemptionService(
     }
 
     /// <summary>
-    /// Before the burn: releases the reservation, the stock and the coupon. After the burn: refunds by minting the
-    /// points back. Idempotent: cancelling a cancelled or refunded redemption returns it unchanged.
+    /// Before the burn and before anything was handed out: releases the reservation and the stock (Cancelled). Once a
+    /// code was shown or a collectible granted, only an admin may undo it: before the burn the reservation is released
+    /// (Voided), after it the points are minted back (Refunded); either way the code is marked void and the stock stays
+    /// taken. Every move is a conditional update on the status read, so a burn batch that claimed the row meanwhile
+    /// wins and this refuses. Idempotent: undoing an undone redemption returns it unchanged.
     /// </summary>
-    public async Task<Redemption> CancelAsync(LoyaltyProgram program, long redemptionId, bool mayRefund, CancellationToken ct)
-    {
-        using var writer = await gate.EnterAsync(db, ct);
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var r = await db.Set<Redemption>().SingleOrDefaultAsync(x => x.Id == redemptionId && x.ProgramId == program.Id, ct)
-                ?? throw new LoyaltyException("UNKNOWN_REDEMPTION", "no such redemption", 404);
-        await ledger.LockMemberAsync(r.MemberId, ct);
-        var now = time.GetUtcNow().UtcDateTime;
-        switch (r.Status)
+    public Task<Redemption> CancelAsync(LoyaltyProgram program, long redemptionId, bool byAdmin, CancellationToken ct) =>
+        db.InWriteTransactionAsync(async c =>
         {
-            case RedemptionStatus.Cancelled or RedemptionStatus.Refunded:
-                return r;
-            case RedemptionStatus.Burning:
-                throw new LoyaltyException("BURN_IN_PROGRESS", "the burn is on its way; cancel again once it completed to refund", 409);
-            case RedemptionStatus.Reserved or RedemptionStatus.AwaitingSignature:
-                if (!r.SelfCustody && await db.Set<Reward>().AnyAsync(x => x.Id == r.RewardId && x.Type == RewardType.Collectible, ct))
-                    throw new LoyaltyException("NOT_CANCELLABLE", "a collectible reward is minted at once and cannot be cancelled", 409);
-                await ledger.PostAsync(program.Id, r.MemberId, EntryKind.Release, LedgerAccount.Reserved, LedgerAccount.Available, r.Cost,
-                    new LedgerWriter.Refs(Note: $"redemption {r.Id} cancelled"), ct);
-                await db.Set<Reward>().Where(x => x.Id == r.RewardId).ExecuteUpdateAsync(u => u.SetProperty(x => x.Issued, x => x.Issued - 1), ct);
-                // A code the member has seen stays theirs (void): it is never handed to someone else.
-                r.Status = RedemptionStatus.Cancelled;
-                break;
-            case RedemptionStatus.Completed when !mayRefund:
-                throw new LoyaltyException("REFUND_REQUIRES_ADMIN", "the points were burned; only a program admin can refund", 403);
-            case RedemptionStatus.Completed:
-                // The points were burned: mint them back (a new posting; the burn stays in the history).
-                var member = await db.Set<Member>().AsNoTracking().SingleAsync(m => m.Id == r.MemberId, ct);
-                var intent = maturation.Queue(program.Id, member.Id, member.WalletAddress, r.Cost, now);
-                await db.SaveChangesAsync(ct);
-                await ledger.PostAsync(program.Id, r.MemberId, EntryKind.Adjustment, LedgerAccount.Issuance, LedgerAccount.Available, r.Cost,
-                    new LedgerWriter.Refs(MintIntentId: intent.Id, Note: $"refund of redemption {r.Id}"), ct);
-                r.Status = RedemptionStatus.Refunded;
-                break;
-        }
-        r.UpdatedAt = now;
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
-        return r;
+            var r = await db.Set<Redemption>().AsNoTracking().SingleOrDefaultAsync(x => x.Id == redemptionId && x.ProgramId == program.Id, c)
+                    ?? throw new LoyaltyException("UNKNOWN_REDEMPTION", "no such redemption", 404);
+            await ledger.LockMemberAsync(r.MemberId, c);
+            var issued = await IsIssuedAsync(r, c);
+            switch (r.Status)
+            {
+                case RedemptionStatus.Cancelled or RedemptionStatus.Refunded or RedemptionStatus.Voided or RedemptionStatus.Failed:
+                    return r;
+                case RedemptionStatus.Burning:
+                    throw new LoyaltyException("BURN_IN_PROGRESS", "the burn is on its way; try again once it completed", 409);
+                case RedemptionStatus.Reserved or RedemptionStatus.AwaitingSignature when issued && !byAdmin:
+                    throw new LoyaltyException("REWARD_ISSUED", "the reward was handed out (a code shown or a collectible granted); only a program admin can void it", 409);
+                case RedemptionStatus.Reserved or RedemptionStatus.AwaitingSignature:
+                    await MoveAsync(db, r, issued ? RedemptionStatus.Voided : RedemptionStatus.Cancelled, issued, time, c);
+                    await ledger.PostAsync(program.Id, r.MemberId, EntryKind.Release, LedgerAccount.Reserved, LedgerAccount.Available, r.Cost,
+                        new LedgerWriter.Refs(Note: $"redemption {r.Id} {(issued ? "voided" : "cancelled")}"), c);
+                    // A code someone has seen is never handed to another member: stock comes back only when nothing went out.
+                    if (!issued) await db.Set<Reward>().Where(x => x.Id == r.RewardId).ExecuteUpdateAsync(u => u.SetProperty(x => x.Issued, x => x.Issued - 1), c);
+                    break;
+                case RedemptionStatus.Completed when !byAdmin:
+                    throw new LoyaltyException("REFUND_REQUIRES_ADMIN", "the points were burned; only a program admin can refund", 403);
+                case RedemptionStatus.Completed:
+                    await MoveAsync(db, r, RedemptionStatus.Refunded, issued, time, c);
+                    // The points were burned: mint them back (a new posting; the burn stays in the history).
+                    var member = await db.Set<Member>().AsNoTracking().SingleAsync(m => m.Id == r.MemberId, c);
+                    var intent = maturation.Queue(program.Id, member.Id, member.WalletAddress, r.Cost, time.GetUtcNow().UtcDateTime);
+                    await db.SaveChangesAsync(c);
+                    await ledger.PostAsync(program.Id, r.MemberId, EntryKind.Adjustment, LedgerAccount.Issuance, LedgerAccount.Available, r.Cost,
+                        new LedgerWriter.Refs(MintIntentId: intent.Id, Note: $"refund of redemption {r.Id}"), c);
+                    break;
+            }
+            return await db.Set<Redemption>().AsNoTracking().SingleAsync(x => x.Id == r.Id, c);
+        }, ct);
+
+    /// <summary>Rows from before <see cref="Redemption.IssuedAt"/> existed count as issued when they carry a code or a custodial collectible.</summary>
+    private async Task<bool> IsIssuedAsync(Redemption r, CancellationToken ct) =>
+        r.IssuedAt is not null || r.CouponCode is not null
+        || (!r.SelfCustody && await db.Set<Reward>().AnyAsync(x => x.Id == r.RewardId && x.Type == RewardType.Collectible, ct));
+
+    /// <summary>
+    /// Moves a redemption from the status it was read in (UPDATE ... WHERE Status = seen); a concurrent move (the burn
+    /// batch's claim, its completion, another cancel) makes it miss, and the caller's transaction is refused whole.
+    /// A void also marks the redemption's coupon code void.
+    /// </summary>
+    internal static async Task MoveAsync(LoyaltyDbContext db, Redemption seen, RedemptionStatus to, bool voidReward, TimeProvider time,
+        CancellationToken ct, string? failureCode = null)
+    {
+        var (id, from, now) = (seen.Id, seen.Status, time.GetUtcNow().UtcDateTime);
+        DateTime? voidedAt = voidReward ? now : null;
+        var moved = await db.Set<Redemption>().Where(r => r.Id == id && r.Status == from)
+            .ExecuteUpdateAsync(u => u.SetProperty(r => r.Status, to).SetProperty(r => r.UpdatedAt, now)
+                .SetProperty(r => r.VoidedAt, r => voidedAt ?? r.VoidedAt).SetProperty(r => r.FailureCode, r => failureCode ?? r.FailureCode), ct);
+        if (moved == 0) throw new LoyaltyException("REDEMPTION_CHANGED", $"the redemption is no longer {from}; read it again", 409);
+        if (voidReward)
+            await db.Set<CouponCode>().Where(x => x.RedemptionId == id).ExecuteUpdateAsync(u => u.SetProperty(x => x.VoidedAt, now), ct);
     }
 
     private async Task CheckEligibleAsync(Reward reward, Member member, DateTime now, CancellationToken ct)
@@ -185,7 +226,7 @@ public sealed class RedemptionService(
         if (reward.PerMemberLimit is { } limit)
         {
             var used = await db.Set<Redemption>().CountAsync(r => r.MemberId == member.Id && r.RewardId == reward.Id
-                && r.Status != RedemptionStatus.Cancelled, ct);
+                && r.Status != RedemptionStatus.Cancelled && r.Status != RedemptionStatus.Failed, ct);
             if (used >= limit) throw new LoyaltyException("LIMIT_REACHED", $"at most {limit} per member", 409);
         }
     }
@@ -197,6 +238,7 @@ public sealed class RedemptionService(
         // A collectible reward mints the token in the same transaction (outbox).
         if (reward is { Type: RewardType.Collectible, DropId: { } dropId })
             await drops.GrantAsync(redemption.ProgramId, dropId, redemption.MemberId, $"redemption {redemption.Id}", ct);
+        if (redemption.CouponCode is not null || reward.Type == RewardType.Collectible) redemption.IssuedAt = now;
     }
 
     private async Task<string?> IssueCouponAsync(Reward reward, Redemption redemption, DateTime now, CancellationToken ct)

@@ -42,6 +42,8 @@ public sealed class CouponCode
     public long RewardId { get; set; }
     public string Code { get; set; } = "";
     public long? RedemptionId { get; set; }
+    /// <summary>Set when its redemption was voided or refunded: a shop's check of the code must refuse it.</summary>
+    public DateTime? VoidedAt { get; set; }
     public DateTime CreatedAt { get; set; }
 }
 

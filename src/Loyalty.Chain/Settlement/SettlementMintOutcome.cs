@@ -34,7 +34,8 @@ public sealed class SettlementMintOutcome(LoyaltyDbContext db, TimeProvider time
                 }
                 foreach (var perMember in intents.GroupBy(i => i.MemberId))
                 {
-                    var amount = perMember.Sum(i => i.Amount);
+                    // A batch's total fits in int64 (MintEntries), so each member's share of it does too.
+                    var amount = perMember.Aggregate(0L, (sum, i) => checked(sum + i.Amount));
                     await db.Set<MemberBalance>().Where(b => b.MemberId == perMember.Key)
                         .ExecuteUpdateAsync(u => u.SetProperty(b => b.OnChain, b => b.OnChain + amount), c);
                 }

@@ -40,17 +40,31 @@ public sealed class SettlementService(
     /// <summary>Cuts batches from everything queued for the program now, whatever its age.</summary>
     public async Task<int> SettleProgramAsync(LoyaltyProgram program, CancellationToken ct)
     {
-        using var writer = await gate.EnterAsync(db, ct);
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        try
+        {
+            return await db.InWriteTransactionAsync(c => CutAsync(program, c), ct);
+        }
+        catch (IntentsTaken)
+        {
+            db.ChangeTracker.Clear();
+            logger.LogWarning("Program {ProgramId}: intents were taken by a concurrent settlement round; backing off", program.Id);
+            return 0;
+        }
+    }
+
+    /// <summary>Another round claimed some of the intents read: this round's transaction is rolled back whole.</summary>
+    private sealed class IntentsTaken : Exception;
+
+    private async Task<int> CutAsync(LoyaltyProgram program, CancellationToken ct)
+    {
         var intents = await db.Set<MintIntent>().AsNoTracking()
             .Where(i => i.ProgramId == program.Id && i.Status == IntentStatus.Queued)
             .OrderBy(i => i.Id).Take(options.Value.MaxIntentsPerRound).ToListAsync(ct);
         if (intents.Count == 0) return 0;
 
         var now = time.GetUtcNow().UtcDateTime;
-        var perWallet = intents.GroupBy(i => i.Address).Select(g => (Address: g.Key, Amount: g.Sum(i => i.Amount), Intents: g.ToList()))
-            .OrderBy(g => g.Intents[0].Id).ToList();
-        var chunks = perWallet.Chunk(options.Value.MaxBatchSize).ToList();
+        var perWallet = MintEntries.PerWallet(intents);
+        var chunks = MintEntries.Chunk(perWallet, options.Value.MaxBatchSize);
         foreach (var chunk in chunks)
         {
             var data = new MintBatchFunction
@@ -62,7 +76,7 @@ public sealed class SettlementService(
             await db.SaveChangesAsync(ct);
             var batch = new SettlementBatch
             {
-                ProgramId = program.Id, ChainTxId = chainTx.Id, Recipients = chunk.Length, Total = chunk.Sum(c => c.Amount),
+                ProgramId = program.Id, ChainTxId = chainTx.Id, Recipients = chunk.Count, Total = MintEntries.Total(chunk),
                 Status = BatchStatus.Pending, CreatedAt = now,
             };
             db.Set<SettlementBatch>().Add(batch);
@@ -74,16 +88,9 @@ public sealed class SettlementService(
             // per id made each 5,000-id claim a fresh 5,000-parameter statement to compile.
             var claimed = await db.Set<MintIntent>().Where(i => EF.Parameter(ids).Contains(i.Id) && i.Status == IntentStatus.Queued)
                 .ExecuteUpdateAsync(u => u.SetProperty(i => i.Status, IntentStatus.Batched).SetProperty(i => i.BatchId, batchId), ct);
-            if (claimed != ids.Count)
-            {
-                await tx.RollbackAsync(ct);
-                db.ChangeTracker.Clear();
-                logger.LogWarning("Program {ProgramId}: intents were taken by a concurrent settlement round; backing off", program.Id);
-                return 0;
-            }
+            if (claimed != ids.Count) throw new IntentsTaken();
         }
         await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
         logger.LogInformation("Program {ProgramId}: {Intents} intents for {Wallets} wallets in {Chunks} mint batches",
             program.Id, intents.Count, perWallet.Count, chunks.Count);
         return chunks.Count;

@@ -1243,6 +1243,9 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                     b.Property<long>("RewardId")
                         .HasColumnType("bigint");
 
+                    b.Property<DateTime?>("VoidedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.HasKey("Id");
 
                     b.HasIndex("ProgramId", "Code")
@@ -1267,6 +1270,9 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                     b.Property<int?>("BatchIndex")
                         .HasColumnType("integer");
 
+                    b.Property<int>("BurnAttempts")
+                        .HasColumnType("integer");
+
                     b.Property<long?>("BurnDeadline")
                         .HasColumnType("bigint");
 
@@ -1287,6 +1293,9 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
 
                     b.Property<string>("FailureCode")
                         .HasColumnType("text");
+
+                    b.Property<DateTime?>("IssuedAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<long>("MemberId")
                         .HasColumnType("bigint");
@@ -1310,6 +1319,9 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                         .HasColumnType("character varying(24)");
 
                     b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime?>("VoidedAt")
                         .HasColumnType("timestamp with time zone");
 
                     b.HasKey("Id");

@@ -1198,6 +1198,9 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                     b.Property<long>("RewardId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<DateTime?>("VoidedAt")
+                        .HasColumnType("TEXT");
+
                     b.HasKey("Id");
 
                     b.HasIndex("ProgramId", "Code")
@@ -1220,6 +1223,9 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                     b.Property<int?>("BatchIndex")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("BurnAttempts")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long?>("BurnDeadline")
                         .HasColumnType("INTEGER");
 
@@ -1239,6 +1245,9 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<string>("FailureCode")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("IssuedAt")
                         .HasColumnType("TEXT");
 
                     b.Property<long>("MemberId")
@@ -1263,6 +1272,9 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("VoidedAt")
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
