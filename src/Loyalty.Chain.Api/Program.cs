@@ -26,7 +26,11 @@ builder.Services.AddOptions<Loyalty.Chain.Api.Features.WalletOptions>().Bind(bui
 builder.Services.AddSingleton<Loyalty.Chain.Api.Chain.ChainOptionsAccessor>();
 builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
-builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024 * 1024);
+builder.WebHost.ConfigureKestrel(k =>
+{
+    k.Limits.MaxRequestBodySize = 1024 * 1024;
+    k.ConfigureEndpointDefaults(listen => listen.UseCodedBadRequests());
+});
 
 var app = builder.Build();
 
