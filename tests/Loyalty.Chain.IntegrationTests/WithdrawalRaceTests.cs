@@ -8,7 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Loyalty.Chain.IntegrationTests;
 
 /// <summary>The API talks to the node through a proxy that can pin a withdrawal between its chain reads and its write.</summary>
-public sealed class GatedRpcProgramFixture : ProgramFixture
+public sealed class GatedRpcProgramFixture : ProgramFixture, IAsyncLifetime
 {
     public GatedRpcProxy Proxy { get; private set; } = null!;
 
@@ -21,9 +21,12 @@ public sealed class GatedRpcProgramFixture : ProgramFixture
         }
     }
 
-    public new async Task DisposeAsync()
+    // Re-implemented so xunit's disposal also stops the proxy (ProgramFixture's methods are not virtual).
+    Task IAsyncLifetime.InitializeAsync() => InitializeAsync();
+
+    async Task IAsyncLifetime.DisposeAsync()
     {
-        await base.DisposeAsync();
+        await DisposeAsync();
         if (Proxy is not null) await Proxy.DisposeAsync();
     }
 }
