@@ -56,6 +56,8 @@ if [[ "${LC_DATABASE:-sqlite}" == postgresql ]]; then
   DB_ENV+=(Database__Provider=PostgreSql "Database__ConnectionString=$PG_SERVER;Database=loyalty")
   DB_INFO="PostgreSQL on 127.0.0.1:$PG_PORT, database loyalty (user postgres, trust auth, deleted on exit)"
 fi
+# The demo links a wallet and withdraws at once; a deployment keeps the 24 h cool-off after a link (Wallets:WithdrawalCoolOff).
+DB_ENV+=(Wallets__WithdrawalCoolOff="${LC_WITHDRAWAL_COOL_OFF:-00:00:00}")
 
 # The bootstrap admin key: only its SHA-256 goes to the service.
 ROOT_KEY="lc_root_$(node -e 'console.log(require("crypto").randomBytes(24).toString("base64url"))')"

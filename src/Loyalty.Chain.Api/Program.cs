@@ -13,19 +13,24 @@ builder.Services.AddLoyaltyChainCore(builder.Configuration);
 builder.Services.AddIndexer();
 builder.Services.AddPartners();
 builder.Services.AddPublicRateLimiter();
+builder.Services.AddAbuseRateLimits();
 builder.Services.AddScoped<Loyalty.Chain.Indexer.IIndexedContracts, Loyalty.Chain.Programs.ProgramIndexedContracts>();
 builder.Services.AddLoyaltyJobs(builder.Configuration);
 builder.Services.AddOptions<AdminOptions>().Bind(builder.Configuration.GetSection(AdminOptions.Section));
 builder.Services.AddSingleton<AdminKeyVerifier>();
 builder.Services.AddSingleton<ProgramCache>();
-builder.Services.AddProblemDetails();
+builder.Services.AddCodedProblemDetails();
 builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
 builder.Services.AddOpenApi();
 builder.Services.AddOptions<Loyalty.Chain.Api.Features.WalletOptions>().Bind(builder.Configuration.GetSection(Loyalty.Chain.Api.Features.WalletOptions.Section));
 builder.Services.AddSingleton<Loyalty.Chain.Api.Chain.ChainOptionsAccessor>();
 builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
-builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024 * 1024);
+builder.WebHost.ConfigureKestrel(k =>
+{
+    k.Limits.MaxRequestBodySize = 1024 * 1024;
+    k.ConfigureEndpointDefaults(listen => listen.UseCodedBadRequests());
+});
 
 var app = builder.Build();
 
@@ -37,6 +42,7 @@ using (var scope = app.Services.CreateScope())
     app.Logger.LogInformation("Operator (gas payer) address: {Address}", operatorAddress);
 }
 
+app.UseSecurityHeaders();
 app.UseExceptionHandler();
 // Kestrel enforces the limit on the wire; this also answers clients that announce an oversize body, with a code.
 app.Use(async (http, next) =>
@@ -45,7 +51,7 @@ app.Use(async (http, next) =>
         throw new LoyaltyException("BODY_TOO_LARGE", "request bodies are at most 1 MiB", StatusCodes.Status413PayloadTooLarge);
     await next(http);
 });
-app.UseStatusCodePages();
+app.UseCodedStatusCodePages();
 app.UseRateLimiter();
 app.MapOpenApi();
 app.MapScalarApiReference("/docs");

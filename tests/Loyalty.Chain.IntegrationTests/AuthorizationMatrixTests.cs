@@ -1,43 +1,102 @@
 using System.Net;
 using Loyalty.Chain.IntegrationTests.Infrastructure;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Loyalty.Chain.IntegrationTests;
 
 /// <summary>
-/// Every program endpoint × every kind of caller: no key (401), another program's admin key (403), a role that
-/// may not (403), a member token of another member (403), and the allowed roles (never 401/403). No denied call
-/// returns data.
+/// Every endpoint of the route table × every kind of caller: no key and an unknown key (401), another program's
+/// admin (403), the root key, each program role, the member's own token and another member's token. Allowed
+/// callers are never refused; the others are refused with a coded problem and no data. An endpoint missing
+/// from the matrix fails the test, so a new route cannot ship without its roles being decided here.
 /// </summary>
 [Collection(ApiCollection.Name)]
 public sealed class AuthorizationMatrixTests(ProgramFixture f) : IClassFixture<ProgramFixture>
 {
-    private sealed record Endpoint(string Method, string Path, object? Body, params string[] Allowed);
+    /// <summary><paramref name="Route"/> is the template as the route table has it; "public" allows anyone, "root" only the deployment admin.</summary>
+    private sealed record Endpoint(string Method, string Route, string Path, object? Body, params string[] Allowed);
 
-    private Endpoint[] Endpoints(string m) =>
+    private const string P = "/v1/programs/{programId:long}";
+    private const string Address = "0x0000000000000000000000000000000000000001";
+
+    private Endpoint[] Endpoints(string m, long r) =>
     [
-        new("GET", "", null, "admin", "shop", "partner"),
-        new("GET", "/api-keys", null, "admin"),
-        new("POST", "/api-keys", new { role = "partner" }, "admin"),
-        new("POST", "/members", new { externalId = "matrix-new" }, "admin", "shop"),
-        new("GET", $"/members/{m}", null, "admin", "shop", "member"),
-        new("GET", $"/members/{m}/history", null, "admin", "shop", "member"),
-        new("POST", $"/members/{m}/tokens", null, "admin", "shop"),
-        new("POST", "/events", new { type = "visit", memberId = m, eventId = "matrix-visit" }, "admin", "shop"),
-        new("GET", "/rules", null, "admin"),
-        new("POST", "/rules", new { name = "matrix", trigger = "visit", effect = new { kind = "Fixed", points = 1 } }, "admin"),
-        new("GET", "/settlement", null, "admin"),
-        new("POST", "/settlement/run", null, "admin"),
-        new("GET", "/reconciliation", null, "admin"),
-        new("GET", "/rewards", null, "admin", "shop"),
-        new("POST", "/rewards", new { name = "matrix", cost = "1" }, "admin"),
-        new("POST", $"/members/{m}/redemptions", new { rewardId = 999999 }, "admin", "shop", "member"),
-        new("POST", $"/members/{m}/wallet/challenge", new { address = "0x0000000000000000000000000000000000000001" }, "admin", "shop", "member"),
-        new("POST", $"/members/{m}/withdrawals", null, "admin", "shop", "member"),
-        new("POST", $"/members/{m}/wallet/export", new { password = "short" }, "admin"),
-        new("POST", "/custody/seed-export", new { password = "short" }, "admin"),
-        new("GET", "/redemptions/999999", null, "admin", "shop"),
-        new("POST", "/attestations", new { address = "0x0000000000000000000000000000000000000001" }, "admin", "partner"),
+        new("GET", "/health", "/health", null, "public"),
+        new("GET", "/openapi/{documentName}.json", "/openapi/v1.json", null, "public"),
+        new("GET", "/docs/{documentName?}", "/docs", null, "public"),
+        new("GET", "/docs/scalar.js", "/docs/scalar.js", null, "public"),
+        new("GET", "/docs/scalar.aspnetcore.js", "/docs/scalar.aspnetcore.js", null, "public"),
+        new("GET", "/docs/favicon.svg", "/docs/favicon.svg", null, "public"),
+        new("GET", "/v1/public/programs/{programId:long}/balances/{address}", $"/v1/public/programs/{f.ProgramId}/balances/{Address}", null, "public"),
+        new("GET", "/v1/public/programs/{programId:long}/attestation-key", $"/v1/public/programs/{f.ProgramId}/attestation-key", null, "public"),
+        new("GET", "/v1/public/metadata/{programId:long}/{dropId:long}/{tokenId}", $"/v1/public/metadata/{f.ProgramId}/999999/1", null, "public"),
+        new("GET", "/v1/public/drops/{programId:long}/{dropId:long}/image", $"/v1/public/drops/{f.ProgramId}/999999/image", null, "public"),
+        new("POST", "/v1/programs", "/v1/programs", new { }, "root"),
+        new("GET", "/v1/admin/chain-txs", "/v1/admin/chain-txs", null, "root"),
+        new("GET", "/v1/admin/chain-txs/{id:long}", "/v1/admin/chain-txs/999999", null, "root"),
+        new("GET", "/v1/admin/alerts", "/v1/admin/alerts", null, "root"),
+        new("GET", "/v1/admin/operator", "/v1/admin/operator", null, "root"),
+        new("GET", P, "", null, "admin", "shop", "partner"),
+        new("GET", P + "/api-keys", "/api-keys", null, "admin"),
+        new("POST", P + "/api-keys", "/api-keys", new { role = "partner" }, "admin"),
+        new("DELETE", P + "/api-keys/{keyId:long}", "/api-keys/999999", null, "admin"),
+        new("POST", P + "/members", "/members", new { externalId = "matrix-new" }, "admin", "shop"),
+        new("GET", P + "/members/{memberId}", $"/members/{m}", null, "admin", "shop", "member"),
+        new("GET", P + "/members/{memberId}/history", $"/members/{m}/history", null, "admin", "shop", "member"),
+        new("POST", P + "/members/{memberId}/tokens", $"/members/{m}/tokens", null, "admin", "shop"),
+        new("DELETE", P + "/members/{memberId}/profile", "/members/matrix-erased/profile", null, "admin"),
+        new("GET", P + "/members/{memberId}/collectibles", $"/members/{m}/collectibles", null, "admin", "shop"),
+        new("POST", P + "/events", "/events", new { type = "visit", memberId = m, eventId = "matrix-visit" }, "admin", "shop"),
+        new("GET", P + "/rules", "/rules", null, "admin"),
+        new("POST", P + "/rules", "/rules", new { name = "matrix", trigger = "visit", effect = new { kind = "Fixed", points = 1 } }, "admin"),
+        new("PUT", P + "/rules/{ruleId:long}", "/rules/999999", new { name = "matrix", trigger = "visit", effect = new { kind = "Fixed", points = 1 } }, "admin"),
+        new("DELETE", P + "/rules/{ruleId:long}", "/rules/999999", null, "admin"),
+        new("GET", P + "/settlement", "/settlement", null, "admin"),
+        new("POST", P + "/settlement/run", "/settlement/run", null, "admin"),
+        new("GET", P + "/reconciliation", "/reconciliation", null, "admin"),
+        new("POST", P + "/reconciliation", "/reconciliation", null, "admin"),
+        new("GET", P + "/rewards", "/rewards", null, "admin", "shop"),
+        new("POST", P + "/rewards", "/rewards", new { name = "matrix", cost = "1" }, "admin"),
+        new("POST", P + "/rewards/{rewardId:long}/coupons", "/rewards/999999/coupons", new { codes = new[] { "A" } }, "admin"),
+        new("POST", P + "/members/{memberId}/redemptions", $"/members/{m}/redemptions", new { rewardId = 999999 }, "admin", "shop", "member"),
+        new("GET", P + "/redemptions/{redemptionId:long}", $"/redemptions/{r}", null, "admin", "shop", "member"),
+        new("POST", P + "/redemptions/{redemptionId:long}/signature", $"/redemptions/{r}/signature", new { signature = "0x00" }, "admin", "shop", "member"),
+        new("POST", P + "/redemptions/{redemptionId:long}/cancel", $"/redemptions/{r}/cancel", null, "admin", "shop", "member"),
+        new("POST", P + "/members/{memberId}/wallet/challenge", $"/members/{m}/wallet/challenge", new { address = Address }, "admin", "shop", "member"),
+        new("POST", P + "/members/{memberId}/wallet/link", $"/members/{m}/wallet/link", new { }, "admin", "member"),
+        new("POST", P + "/members/{memberId}/withdrawals", $"/members/{m}/withdrawals", null, "admin", "member"),
+        new("GET", P + "/audit/asset-moves", "/audit/asset-moves", null, "admin"),
+        new("POST", P + "/members/{memberId}/wallet/export", $"/members/{m}/wallet/export", new { password = "short" }, "admin"),
+        new("POST", P + "/custody/seed-export", "/custody/seed-export", new { password = "short" }, "admin"),
+        new("POST", P + "/drops", "/drops", new { }, "admin"),
+        new("GET", P + "/drops", "/drops", null, "admin"),
+        new("GET", P + "/drops/{dropId:long}", "/drops/999999", null, "admin"),
+        new("PUT", P + "/drops/{dropId:long}/image", "/drops/999999/image", null, "admin"),
+        new("POST", P + "/drops/{dropId:long}/publish", "/drops/999999/publish", null, "admin"),
+        new("POST", P + "/drops/{dropId:long}/airdrop", "/drops/999999/airdrop", new { memberIds = new[] { m } }, "admin"),
+        new("POST", P + "/drops/{dropId:long}/claims", "/drops/999999/claims", new { memberId = m }, "admin", "shop"),
+        new("POST", P + "/drops/{dropId:long}/vouchers", "/drops/999999/vouchers", new { memberId = m }, "admin", "shop"),
+        new("POST", P + "/drops/{dropId:long}/vouchers/{nonce}/relay", "/drops/999999/vouchers/1/relay", new { }, "admin", "shop"),
+        new("GET", P + "/badges", "/badges", null, "admin"),
+        new("POST", P + "/badges", "/badges", new { }, "admin"),
+        new("DELETE", P + "/badges/{ruleId:long}", "/badges/999999", null, "admin"),
+        new("POST", P + "/attestations", "/attestations", new { address = Address }, "admin", "partner"),
     ];
+
+    [Fact]
+    public void TheMatrix_ListsEveryEndpointOfTheRouteTable()
+    {
+        var routes = f.Factory.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .SelectMany(e => (e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["*"]).Select(method => $"{method} {Normalize(e.RoutePattern.RawText)}"))
+            .ToHashSet();
+        var listed = Endpoints("m", 1).Select(e => $"{e.Method} {Normalize(e.Route)}").ToHashSet();
+
+        Assert.True(routes.Except(listed).Count() == 0, "endpoints without a row in the matrix:\n" + string.Join("\n", routes.Except(listed).Order()));
+        Assert.True(listed.Except(routes).Count() == 0, "matrix rows for endpoints that do not exist:\n" + string.Join("\n", listed.Except(routes).Order()));
+    }
+
+    private static string Normalize(string? template) => "/" + (template ?? "").Trim('/');
 
     [Fact]
     public async Task EveryEndpoint_ForEveryCaller_IsAllowedOrRefusedAsSpecified()
@@ -45,8 +104,11 @@ public sealed class AuthorizationMatrixTests(ProgramFixture f) : IClassFixture<P
         var m = "matrix-member";
         await f.Api.PostAsync(f.P("/members"), f.AdminKey, new { externalId = m });
         await f.Api.PostAsync(f.P("/members"), f.AdminKey, new { externalId = "matrix-other" });
+        await f.Api.PostAsync(f.P("/members"), f.AdminKey, new { externalId = "matrix-erased" });
+        var redemption = await RedemptionOfAsync(m);
         var keys = new Dictionary<string, string>
         {
+            ["root"] = f.Factory.AdminKey,
             ["admin"] = f.AdminKey,
             ["shop"] = (await f.Api.PostAsync(f.P("/api-keys"), f.AdminKey, new { role = "shop" })).Body!["key"]!.GetValue<string>(),
             ["partner"] = (await f.Api.PostAsync(f.P("/api-keys"), f.AdminKey, new { role = "partner" })).Body!["key"]!.GetValue<string>(),
@@ -58,41 +120,62 @@ public sealed class AuthorizationMatrixTests(ProgramFixture f) : IClassFixture<P
         var otherAdmin = otherProgram.Body!["adminKey"]!.GetValue<string>();
 
         var failures = new List<string>();
-        foreach (var e in Endpoints(m))
+        foreach (var e in Endpoints(m, redemption))
         {
-            async Task Expect(string caller, Func<HttpRequestMessage, HttpRequestMessage> auth, params HttpStatusCode[] expected)
+            var isPublic = e.Allowed.Contains("public");
+            // The root key is the admin of every program; /v1/admin answers any other key with 401.
+            var allowed = (string caller) => isPublic || caller == "root" || e.Allowed.Contains(caller);
+            var refusal = e.Route.StartsWith("/v1/admin") ? new[] { HttpStatusCode.Unauthorized } : [HttpStatusCode.Forbidden];
+
+            async Task Expect(string caller, Func<HttpRequestMessage, HttpRequestMessage> auth, params HttpStatusCode[] refusedWith)
             {
-                var request = auth(new HttpRequestMessage(new HttpMethod(e.Method), f.P(e.Path)));
+                var path = e.Path.StartsWith('/') && !e.Route.StartsWith(P) ? e.Path : f.P(e.Path);
+                var request = auth(new HttpRequestMessage(new HttpMethod(e.Method), path));
                 if (e.Body is not null) request.Content = System.Net.Http.Json.JsonContent.Create(e.Body);
                 var response = await f.Api.Http.SendAsync(request);
                 var body = await response.Content.ReadAsStringAsync();
-                if (expected.Length > 0 && !expected.Contains(response.StatusCode))
-                    failures.Add($"{e.Method} {e.Path} as {caller}: {(int)response.StatusCode}, expected {string.Join("/", expected.Select(x => (int)x))}");
-                if (expected.Length == 0 && response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
-                    failures.Add($"{e.Method} {e.Path} as {caller}: refused ({(int)response.StatusCode}) but the role is allowed: {body}");
-                if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden && !body.Contains("\"code\""))
+                var refused = body.Contains("\"code\":\"UNAUTHORIZED\"") || body.Contains("\"code\":\"FORBIDDEN\"")
+                              || response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden && !body.Contains("\"code\":\"SIWE_");
+                if (refusedWith.Length > 0 && !refusedWith.Contains(response.StatusCode))
+                    failures.Add($"{e.Method} {e.Path} as {caller}: {(int)response.StatusCode}, expected {string.Join("/", refusedWith.Select(x => (int)x))}: {body}");
+                if (refusedWith.Length > 0 && !body.Contains("\"code\""))
                     failures.Add($"{e.Method} {e.Path} as {caller}: refusal without problem details");
+                if (refusedWith.Length == 0 && refused)
+                    failures.Add($"{e.Method} {e.Path} as {caller}: refused ({(int)response.StatusCode}) but the caller is allowed: {body}");
+                if ((int)response.StatusCode >= 500)
+                    failures.Add($"{e.Method} {e.Path} as {caller}: {(int)response.StatusCode}");
             }
 
-            await Expect("no key", r => r, HttpStatusCode.Unauthorized);
-            await Expect("unknown key", r => { r.Headers.Add("X-Api-Key", "lc_admin_nope"); return r; }, HttpStatusCode.Unauthorized);
-            await Expect("other program's admin", r => { r.Headers.Add("X-Api-Key", otherAdmin); return r; }, HttpStatusCode.Forbidden);
+            HttpStatusCode[] Outcome(string caller, HttpStatusCode[] refusedWith) => allowed(caller) ? [] : refusedWith;
+            await Expect("no key", r => r, Outcome("none", [HttpStatusCode.Unauthorized]));
+            await Expect("unknown key", r => { r.Headers.Add("X-Api-Key", "lc_admin_nope"); return r; }, Outcome("none", [HttpStatusCode.Unauthorized]));
+            await Expect("other program's admin", r => { r.Headers.Add("X-Api-Key", otherAdmin); return r; },
+                Outcome(e.Allowed.Contains("root") ? "none" : "other", refusal));
             foreach (var (role, key) in keys)
-            {
-                if (e.Allowed.Contains(role)) await Expect(role, r => { r.Headers.Add("X-Api-Key", key); return r; });
-                else await Expect(role, r => { r.Headers.Add("X-Api-Key", key); return r; }, HttpStatusCode.Forbidden);
-            }
+                await Expect(role, r => { r.Headers.Add("X-Api-Key", key); return r; }, Outcome(role, refusal));
+            await Expect("member", r => { r.Headers.Authorization = new("Bearer", memberToken); return r; }, Outcome("member", refusal));
             if (e.Allowed.Contains("member"))
-            {
-                await Expect("member", r => { r.Headers.Authorization = new("Bearer", memberToken); return r; });
-                await Expect("another member", r => { r.Headers.Authorization = new("Bearer", otherMemberToken); return r; }, HttpStatusCode.Forbidden);
-            }
-            else
-            {
-                await Expect("member", r => { r.Headers.Authorization = new("Bearer", memberToken); return r; }, HttpStatusCode.Forbidden);
-            }
+                await Expect("another member", r => { r.Headers.Authorization = new("Bearer", otherMemberToken); return r; }, refusal);
         }
         Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
+    /// <summary>A real redemption of the member, so the member-token rows of redemption routes test ownership, not a 404.</summary>
+    private async Task<long> RedemptionOfAsync(string member)
+    {
+        await f.Api.PostAsync(f.P("/rules"), f.AdminKey, new { name = "matrix grant", trigger = "matrix-grant", effect = new { kind = "Fixed", points = 5 } });
+        await f.Api.PostAsync(f.P("/events"), f.AdminKey, new { type = "matrix-grant", memberId = member, eventId = "matrix-grant-1" });
+        var reward = (await f.Api.PostAsync(f.P("/rewards"), f.AdminKey, new { type = "DiscountCoupon", name = "matrix coupon", cost = "1" })).Body!["id"]!.GetValue<long>();
+        long id = 0;
+        var redeemed = await LoyaltyApi.EventuallyAsync(async () =>
+        {
+            var r = await f.Api.PostAsync(f.P($"/members/{member}/redemptions"), f.AdminKey, new { rewardId = reward });
+            if (r.Status != HttpStatusCode.Created) return false;
+            id = r.Body!["id"]!.GetValue<long>();
+            return true;
+        }, TimeSpan.FromSeconds(60));
+        Assert.True(redeemed, "the matrix member could not redeem");
+        return id;
     }
 
     [Fact]

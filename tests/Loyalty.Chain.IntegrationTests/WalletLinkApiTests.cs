@@ -9,7 +9,7 @@ namespace Loyalty.Chain.IntegrationTests;
 
 /// <summary>A member links a self-custody wallet by signing a SIWE challenge; points are then minted there.</summary>
 [Collection(ApiCollection.Name)]
-public sealed class WalletLinkApiTests(ProgramFixture f) : IClassFixture<ProgramFixture>
+public sealed class WalletLinkApiTests(NoCoolOffProgramFixture f) : IClassFixture<NoCoolOffProgramFixture>
 {
     [Fact]
     public async Task LinkedWallet_ReceivesTheMembersNextMints_AndTheChallengeWorksOnce()

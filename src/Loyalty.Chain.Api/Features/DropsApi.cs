@@ -44,8 +44,8 @@ public static class DropsApi
 
         // Wallets and marketplaces fetch these without a key: tokenURI = the drop's base URI + the decimal token id.
         var open = routes.MapGroup("/v1/public").WithTags("Public metadata");
-        open.MapGet("/metadata/{programId:long}/{dropId:long}/{tokenId}", MetadataAsync);
-        open.MapGet("/drops/{programId:long}/{dropId:long}/image", ImageAsync);
+        open.MapGet("/metadata/{programId:long}/{dropId:long}/{tokenId}", MetadataAsync).RequireRateLimiting(RateLimits.MetadataPolicy);
+        open.MapGet("/drops/{programId:long}/{dropId:long}/image", ImageAsync).RequireRateLimiting(RateLimits.MetadataPolicy);
         return group;
     }
 

@@ -22,7 +22,14 @@ public static class ApiAuth
     {
         var bearer = http.Request.Headers.Authorization.FirstOrDefault();
         if (bearer is not null && bearer.StartsWith("Bearer " + MemberTokens.Prefix, StringComparison.Ordinal))
-            return await http.RequestServices.GetRequiredService<MemberTokens>().ValidateAsync(bearer["Bearer ".Length..], http.RequestAborted);
+        {
+            var failures = http.RequestServices.GetRequiredService<InvalidTokenLimiter>();
+            if (failures.IsExhausted(http))
+                throw new LoyaltyException("RATE_LIMITED", "too many invalid member tokens from this address; retry later", StatusCodes.Status429TooManyRequests);
+            var member = await http.RequestServices.GetRequiredService<MemberTokens>().ValidateAsync(bearer["Bearer ".Length..], http.RequestAborted);
+            if (member is null) failures.CountFailure(http);
+            return member;
+        }
         var presented = http.Request.Headers["X-Api-Key"].FirstOrDefault();
         if (string.IsNullOrEmpty(presented) || presented.Length > 200) return null;
         if (http.RequestServices.GetRequiredService<AdminKeyVerifier>().IsAdminKey(presented)) return new ApiPrincipal(null, ApiRole.Admin, null);

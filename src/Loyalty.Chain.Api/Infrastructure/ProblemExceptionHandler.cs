@@ -16,7 +16,8 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
             CustodyException c => (c.Code.EndsWith("NOT_FOUND") ? 404 : c.Code is "SIWE_NONCE_REUSED" or "CUSTODY_SERVICE_KEY_CONFLICT" ? 409
                 : c.Code.StartsWith("SIWE_") ? 401 : c.Code is "CUSTODY_KEK_MISMATCH" or "CUSTODY_DECRYPTION_FAILED" or "CUSTODY_KEY_FILE_INSECURE" ? 500 : 400,
                 c.Code, c.Code.StartsWith("CUSTODY_") && !c.Code.EndsWith("NOT_FOUND") ? "A custody error occurred." : c.Message),
-            BadHttpRequestException b => (b.StatusCode, b.StatusCode == 413 ? "BODY_TOO_LARGE" : "BAD_REQUEST", "The request could not be read."),
+            BadHttpRequestException b => (b.StatusCode, HttpHardening.CodeFor(b.StatusCode), b.StatusCode == 415
+                ? "The request body must be JSON (Content-Type: application/json)." : "The request could not be read."),
             _ => (StatusCodes.Status500InternalServerError, "INTERNAL_ERROR", "An unexpected error occurred."),
         };
         if (status >= 500) logger.LogError(exception, "Unhandled error on {Path}", http.Request.Path);

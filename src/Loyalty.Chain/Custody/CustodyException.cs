@@ -24,6 +24,7 @@ public static class CustodyErrorCodes
     public const string SiweWrongSigner = "SIWE_WRONG_SIGNER";
     public const string SiweNonceUnknown = "SIWE_NONCE_UNKNOWN";
     public const string SiweNonceReused = "SIWE_NONCE_REUSED";
+    public const string SiweNonceMismatch = "SIWE_NONCE_MISMATCH";
     public const string SiweExpired = "SIWE_EXPIRED";
     public const string SiweNotYetValid = "SIWE_NOT_YET_VALID";
     public const string SiweWrongDomain = "SIWE_WRONG_DOMAIN";

@@ -8,6 +8,12 @@ public sealed class SiweNonce
 {
     public required string Nonce { get; set; }
     public long ProgramId { get; set; }
+
+    /// <summary>The member the nonce was issued for: a challenge for one member cannot link another.</summary>
+    public long MemberId { get; set; }
+
+    /// <summary>The address the challenge names (lower-case 0x hex): a nonce issued for one wallet cannot link another.</summary>
+    public string Address { get; set; } = "";
     public DateTime IssuedAt { get; set; }
     public DateTime ExpiresAt { get; set; }
 
@@ -26,6 +32,9 @@ internal sealed class SiweNonceConfiguration : IEntityTypeConfiguration<SiweNonc
         builder.HasKey(n => n.Nonce);
         builder.Property(n => n.Nonce).HasMaxLength(64);
         builder.Property(n => n.UsedBy).HasMaxLength(42);
+        builder.Property(n => n.Address).HasMaxLength(42);
         builder.HasIndex(n => n.ExpiresAt);
+        // The consumed nonce is the record of when a member linked a wallet (the withdrawal cool-off starts there).
+        builder.HasIndex(n => new { n.MemberId, n.UsedAt });
     }
 }

@@ -21,13 +21,18 @@ public sealed class WalletLinkService(
     private const string NonceAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     private const int NonceLength = 24; // about 143 bits: unguessable, and within EIP-4361's alphanumeric rule
 
-    public async Task<SiweNonce> IssueNonceAsync(long programId, CancellationToken ct = default)
+    /// <summary>A nonce bound to one member and one address; expired, never-used nonces are cleaned up on the way.</summary>
+    public async Task<SiweNonce> IssueNonceAsync(long programId, long memberId, string address, CancellationToken ct = default)
     {
         var now = time.GetUtcNow().UtcDateTime;
+        // Used nonces stay: they record when a wallet was linked. Unused ones are worthless once expired.
+        await db.Set<SiweNonce>().Where(n => n.UsedAt == null && n.ExpiresAt < now).ExecuteDeleteAsync(ct);
         var nonce = new SiweNonce
         {
             Nonce = RandomNumberGenerator.GetString(NonceAlphabet, NonceLength),
             ProgramId = programId,
+            MemberId = memberId,
+            Address = address.ToLowerInvariant(),
             IssuedAt = now,
             ExpiresAt = now + options.Value.SiweNonceLifetime,
         };
@@ -37,11 +42,19 @@ public sealed class WalletLinkService(
         return nonce;
     }
 
+    /// <summary>When the member last linked <paramref name="address"/> (null: never through this service).</summary>
+    public Task<DateTime?> LinkedAtAsync(long memberId, string address, CancellationToken ct = default)
+    {
+        var lower = address.ToLowerInvariant();
+        return db.Set<SiweNonce>().Where(n => n.MemberId == memberId && n.UsedBy == lower && n.UsedAt != null)
+            .MaxAsync(n => n.UsedAt, ct);
+    }
+
     /// <summary>
     /// Verifies a signed EIP-4361 message and consumes its nonce. Returns the proven address (EIP-55).
     /// </summary>
     /// <exception cref="CustodyException">With a SIWE_* code from <see cref="CustodyErrorCodes"/>.</exception>
-    public async Task<string> VerifyAsync(long programId, string message, string signatureHex, string expectedDomain,
+    public async Task<string> VerifyAsync(long programId, long memberId, string message, string signatureHex, string expectedDomain,
         long expectedChainId, CancellationToken ct = default)
     {
         SiweMessage siwe;
@@ -66,6 +79,9 @@ public sealed class WalletLinkService(
         var nonce = await db.Set<SiweNonce>().AsNoTracking()
             .SingleOrDefaultAsync(n => n.Nonce == siwe.Nonce && n.ProgramId == programId, ct)
             ?? throw Fail(CustodyErrorCodes.SiweNonceUnknown, "The nonce was not issued by this service for this program.");
+        // A nonce obtained for one member or wallet (say by a leaked shop key) cannot link another.
+        if (nonce.MemberId != memberId || !string.Equals(nonce.Address, siwe.Address, StringComparison.OrdinalIgnoreCase))
+            throw Fail(CustodyErrorCodes.SiweNonceMismatch, "The nonce was issued for another member or address.");
         if (nonce.UsedAt is not null)
             throw Fail(CustodyErrorCodes.SiweNonceReused, "The nonce has already been used; request a new one.");
         if (nonce.ExpiresAt <= now.UtcDateTime)
@@ -75,7 +91,7 @@ public sealed class WalletLinkService(
         // single-use: of two concurrent verifications exactly one changes the row.
         var address = siwe.Address.ToLowerInvariant();
         var consumed = await db.Set<SiweNonce>()
-            .Where(n => n.Nonce == siwe.Nonce && n.ProgramId == programId && n.UsedAt == null)
+            .Where(n => n.Nonce == siwe.Nonce && n.ProgramId == programId && n.MemberId == memberId && n.UsedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(n => n.UsedAt, now.UtcDateTime).SetProperty(n => n.UsedBy, address), ct);
         if (consumed != 1)
             throw Fail(CustodyErrorCodes.SiweNonceReused, "The nonce has already been used; request a new one.");

@@ -7,6 +7,7 @@ using Loyalty.Chain.Ledger;
 using Loyalty.Chain.Members;
 using Loyalty.Chain.Programs;
 using Loyalty.Chain.Transactions;
+using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using Nethereum.Contracts;
@@ -20,6 +21,7 @@ public sealed class Withdrawal
     public long Id { get; set; }
     public long ProgramId { get; set; }
     public long MemberId { get; set; }
+    public long? RequestId { get; set; }
     /// <summary>"points" or "collectible".</summary>
     public string Asset { get; set; } = "";
     public long Amount { get; set; }
@@ -45,22 +47,134 @@ internal sealed class WithdrawalConfiguration : IEntityTypeConfiguration<Withdra
 /// not change — the points stay the member's; from then on the chain (indexer) is the source for that wallet.
 /// Soulbound badges stay where they are: they cannot move by design.
 /// </summary>
-public sealed class WithdrawalService(LoyaltyDbContext db, CustodyService custody, ChainTxQueue queue, Web3Factory web3, TimeProvider time)
+/// <remarks>
+/// A wallet linked less than the cool-off ago waits: a stolen key that links its own wallet gives the member and
+/// the brand that long to notice. One request per member is open at a time, checked under the member lock: two
+/// parallel requests would sign transfers with the same holder nonce and all but one would revert at the
+/// operator's cost. Chain reads and signing happen before the write transaction, never inside it.
+/// </remarks>
+public sealed class WithdrawalService(LoyaltyDbContext db, CustodyService custody, WalletLinkService links, LedgerWriter ledger,
+    ChainTxQueue queue, Web3Factory web3, IBackgroundJobClient jobs, TimeProvider time)
 {
-    public async Task<IReadOnlyList<Withdrawal>> WithdrawAllAsync(LoyaltyProgram program, Member member, CancellationToken ct)
+    public sealed record Outcome(WithdrawalRequest Request, IReadOnlyList<Withdrawal> Transfers);
+
+    private sealed record Transfer(string Asset, long Amount, string? TokenId, string Data, string Contract);
+
+    /// <param name="actor">Null when the member acts; "root" or "key:{id}" for an admin, who is audited.</param>
+    public async Task<Outcome> RequestAsync(LoyaltyProgram program, Member seen, TimeSpan coolOff, string? actor, CancellationToken ct)
+    {
+        CheckWallets(seen);
+        var now = time.GetUtcNow().UtcDateTime;
+        var linkedAt = await links.LinkedAtAsync(seen.Id, seen.WalletAddress, ct) ?? now; // unknown link time: wait the whole cool-off
+        var notBefore = linkedAt + coolOff;
+        var transfers = notBefore <= now ? await PlanAsync(program, seen, ct) : null;
+        var outcome = await db.InWriteTransactionAsync(async c =>
+        {
+            await ledger.LockMemberAsync(seen.Id, c);
+            // Loaded after the lock: what a concurrent redemption or link committed is what we check.
+            var member = await db.Set<Member>().AsNoTracking().SingleAsync(m => m.Id == seen.Id, c);
+            CheckWallets(member);
+            if (member.WalletAddress != seen.WalletAddress || member.CustodialAddress != seen.CustodialAddress)
+                throw new LoyaltyException("WALLET_CHANGED", "the linked wallet changed during the request; retry", 409);
+            await CheckNothingInFlightAsync(member, c);
+            var request = new WithdrawalRequest
+            {
+                ProgramId = program.Id, MemberId = member.Id, To = member.WalletAddress, CreatedAt = now,
+                NotBefore = transfers is null ? notBefore : now,
+                Status = transfers is null ? WithdrawalRequestStatus.Scheduled : WithdrawalRequestStatus.Staged,
+            };
+            db.Add(request);
+            if (actor is not null)
+                db.Add(new AssetMoveAudit { ProgramId = program.Id, MemberId = member.Id, Action = AssetMoveAudit.Withdrawal, Actor = actor, Address = member.WalletAddress, At = now });
+            await db.SaveChangesAsync(c);
+            var staged = transfers is null ? [] : await StageAsync(program, member, request, transfers, now, c);
+            return new Outcome(request, staged);
+        }, ct);
+        if (outcome.Request.Status == WithdrawalRequestStatus.Scheduled)
+            jobs.Schedule<WithdrawalService>(s => s.RunScheduledAsync(outcome.Request.Id, CancellationToken.None), new DateTimeOffset(notBefore, TimeSpan.Zero));
+        return outcome;
+    }
+
+    /// <summary>Stages a scheduled request once its time has come; safe to run twice (the claim is a conditional update).</summary>
+    [AutomaticRetry(Attempts = 10)]
+    public async Task RunScheduledAsync(long requestId, CancellationToken ct)
+    {
+        var request = await db.Set<WithdrawalRequest>().AsNoTracking().SingleOrDefaultAsync(r => r.Id == requestId, ct);
+        if (request is not { Status: WithdrawalRequestStatus.Scheduled }) return;
+        var now = time.GetUtcNow().UtcDateTime;
+        if (request.NotBefore > now)
+        {
+            jobs.Schedule<WithdrawalService>(s => s.RunScheduledAsync(requestId, CancellationToken.None), new DateTimeOffset(request.NotBefore, TimeSpan.Zero));
+            return;
+        }
+        var program = await db.Set<LoyaltyProgram>().AsNoTracking().SingleAsync(p => p.Id == request.ProgramId, ct);
+        var seen = await db.Set<Member>().AsNoTracking().SingleAsync(m => m.Id == request.MemberId, ct);
+        if (seen.WalletAddress != request.To || seen.WalletKind != WalletKind.SelfCustody || seen.CustodialIndex is null)
+        {
+            await SetStatusAsync(requestId, WithdrawalRequestStatus.Cancelled, ct);
+            return;
+        }
+        var transfers = await PlanAsync(program, seen, ct, throwIfEmpty: false);
+        if (transfers.Count == 0)
+        {
+            await SetStatusAsync(requestId, WithdrawalRequestStatus.Empty, ct);
+            return;
+        }
+        await db.InWriteTransactionAsync(async c =>
+        {
+            await ledger.LockMemberAsync(seen.Id, c);
+            var member = await db.Set<Member>().AsNoTracking().SingleAsync(m => m.Id == seen.Id, c);
+            if (member.WalletAddress != request.To) return;
+            await CheckNoBurnAsync(member, c); // thrown: Hangfire retries later, when the burn has landed
+            var claimed = await db.Set<WithdrawalRequest>().Where(r => r.Id == requestId && r.Status == WithdrawalRequestStatus.Scheduled)
+                .ExecuteUpdateAsync(u => u.SetProperty(r => r.Status, WithdrawalRequestStatus.Staged), c);
+            if (claimed == 1) await StageAsync(program, member, request, transfers, now, c);
+        }, ct);
+    }
+
+    private Task SetStatusAsync(long requestId, WithdrawalRequestStatus status, CancellationToken ct) =>
+        db.Set<WithdrawalRequest>().Where(r => r.Id == requestId && r.Status == WithdrawalRequestStatus.Scheduled)
+            .ExecuteUpdateAsync(u => u.SetProperty(r => r.Status, status), ct);
+
+    private static void CheckWallets(Member member)
     {
         if (member.WalletKind != WalletKind.SelfCustody)
             throw new LoyaltyException("NO_LINKED_WALLET", "link a self-custody wallet first (wallet/challenge, wallet/link)", 409);
-        if (member.CustodialIndex is not { } index || member.CustodialAddress is not { } custodial)
+        if (member.CustodialIndex is null || member.CustodialAddress is null)
             throw new LoyaltyException("NO_CUSTODIAL_WALLET", "this member never had a custodial wallet", 409);
-        if (await db.Set<Redemption>().AnyAsync(r => r.MemberId == member.Id && r.Owner == custodial
+    }
+
+    private async Task CheckNothingInFlightAsync(Member member, CancellationToken ct)
+    {
+        var scheduled = await db.Set<WithdrawalRequest>().AsNoTracking()
+            .Where(r => r.MemberId == member.Id && r.Status == WithdrawalRequestStatus.Scheduled).Select(r => (DateTime?)r.NotBefore).FirstOrDefaultAsync(ct);
+        if (scheduled is { } at)
+            throw new LoyaltyException("WITHDRAWAL_IN_PROGRESS", $"a withdrawal is already scheduled for {at:O}", 409);
+        var inFlight = await (from w in db.Set<Withdrawal>()
+                              join t in db.Set<ChainTx>() on w.ChainTxId equals t.Id
+                              where w.MemberId == member.Id
+                                    && (t.Status == ChainTxStatus.Queued || t.Status == ChainTxStatus.Sent || t.Status == ChainTxStatus.Mined)
+                              select w.Id).AnyAsync(ct);
+        if (inFlight)
+            throw new LoyaltyException("WITHDRAWAL_IN_PROGRESS", "a withdrawal of this member is still on its way; retry once it is final", 409);
+        await CheckNoBurnAsync(member, ct);
+    }
+
+    private async Task CheckNoBurnAsync(Member member, CancellationToken ct)
+    {
+        if (await db.Set<Redemption>().AnyAsync(r => r.MemberId == member.Id && r.Owner == member.CustodialAddress
                 && (r.Status == RedemptionStatus.Reserved || r.Status == RedemptionStatus.Burning), ct))
             throw new LoyaltyException("BURN_IN_PROGRESS", "a redemption from the custodial wallet is still burning; retry shortly", 409);
+    }
 
+    /// <summary>Reads what the custodial wallet holds and signs a transfer of each; no transaction is open here.</summary>
+    private async Task<List<Transfer>> PlanAsync(LoyaltyProgram program, Member member, CancellationToken ct, bool throwIfEmpty = true)
+    {
+        var index = member.CustodialIndex!.Value;
+        var custodial = member.CustodialAddress!;
         var chain = web3.Get();
-        var now = time.GetUtcNow();
-        var deadline = now.AddDays(1).ToUnixTimeSeconds();
-        var staged = new List<(string Asset, long Amount, string? TokenId, string Data, string Contract)>();
+        var deadline = time.GetUtcNow().AddDays(1).ToUnixTimeSeconds();
+        var staged = new List<Transfer>();
         var points = new LoyaltyPointsService(chain, program.PointsContract!);
         var balance = await points.BalanceOfQueryAsync(custodial);
         if (balance > 0)
@@ -73,7 +187,7 @@ public sealed class WithdrawalService(LoyaltyDbContext db, CustodyService custod
             {
                 Owner = custodial, To = member.WalletAddress, Value = balance, Nonce = nonce, Deadline = deadline, Signature = signature,
             }.GetCallData().ToHex(true);
-            staged.Add(("points", (long)balance, null, data, program.PointsContract!));
+            staged.Add(new Transfer("points", (long)balance, null, data, program.PointsContract!));
         }
 
         var tokens = await db.Set<CollectibleOwner>().AsNoTracking()
@@ -91,34 +205,35 @@ public sealed class WithdrawalService(LoyaltyDbContext db, CustodyService custod
             {
                 From = custodial, To = member.WalletAddress, TokenId = token.TokenId, Nonce = collectibleNonce, Deadline = deadline, Signature = signature,
             }.GetCallData().ToHex(true);
-            staged.Add(("collectible", 1, token.TokenId.ToString(), data, program.CollectibleContract!));
+            staged.Add(new Transfer("collectible", 1, token.TokenId.ToString(), data, program.CollectibleContract!));
             collectibleNonce++;
         }
-        if (staged.Count == 0) throw new LoyaltyException("NOTHING_TO_WITHDRAW", "the custodial wallet holds nothing that can move", 409);
-        // All transfers and their records commit together (outbox).
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var withdrawals = new List<Withdrawal>();
-        foreach (var s in staged)
-            withdrawals.Add(await StageAsync(program, member, s.Asset, s.Amount, s.TokenId, custodial, s.Data, s.Contract, now.UtcDateTime, ct));
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
-        return withdrawals;
+        if (staged.Count == 0 && throwIfEmpty)
+            throw new LoyaltyException("NOTHING_TO_WITHDRAW", "the custodial wallet holds nothing that can move", 409);
+        return staged;
     }
 
-    private async Task<Withdrawal> StageAsync(LoyaltyProgram program, Member member, string asset, long amount, string? tokenId, string from,
-        string data, string contract, DateTime now, CancellationToken ct)
+    /// <summary>All transfers and their records commit together (outbox), inside the caller's write transaction.</summary>
+    private async Task<List<Withdrawal>> StageAsync(LoyaltyProgram program, Member member, WithdrawalRequest request, List<Transfer> transfers,
+        DateTime now, CancellationToken ct)
     {
-        // A fixed gas limit skips estimation: the second of several signed transfers is only valid once the first
-        // has landed (sequential holder nonces), so estimating it up front would revert on nodes that estimate at "latest".
-        var gas = asset == "points" ? 120_000 : 160_000;
-        var tx = queue.Add(new ChainTxRequest(program.OperatorAddress, contract, data, "withdrawal." + asset, member.Id.ToString(), gas));
-        await db.SaveChangesAsync(ct);
-        var w = new Withdrawal
+        var withdrawals = new List<Withdrawal>();
+        foreach (var s in transfers)
         {
-            ProgramId = program.Id, MemberId = member.Id, Asset = asset, Amount = amount, TokenId = tokenId, From = from,
-            To = member.WalletAddress, ChainTxId = tx.Id, CreatedAt = now,
-        };
-        db.Set<Withdrawal>().Add(w);
-        return w;
+            // A fixed gas limit skips estimation: the second of several signed transfers is only valid once the first
+            // has landed (sequential holder nonces), so estimating it up front would revert on nodes that estimate at "latest".
+            var gas = s.Asset == "points" ? 120_000 : 160_000;
+            var tx = queue.Add(new ChainTxRequest(program.OperatorAddress, s.Contract, s.Data, "withdrawal." + s.Asset, member.Id.ToString(), gas));
+            await db.SaveChangesAsync(ct);
+            var w = new Withdrawal
+            {
+                ProgramId = program.Id, MemberId = member.Id, RequestId = request.Id, Asset = s.Asset, Amount = s.Amount, TokenId = s.TokenId,
+                From = member.CustodialAddress!, To = member.WalletAddress, ChainTxId = tx.Id, CreatedAt = now,
+            };
+            db.Set<Withdrawal>().Add(w);
+            withdrawals.Add(w);
+        }
+        await db.SaveChangesAsync(ct);
+        return withdrawals;
     }
 }

@@ -31,7 +31,7 @@ public sealed class AddCustodyTests : IDisposable
         await using var scope = provider.CreateAsyncScope();
         scope.ServiceProvider.GetRequiredService<LoyaltyDbContext>().Database.EnsureCreated();
         var wallet = await scope.ServiceProvider.GetRequiredService<CustodyService>().CreateWalletAsync(1);
-        var nonce = await scope.ServiceProvider.GetRequiredService<WalletLinkService>().IssueNonceAsync(1);
+        var nonce = await scope.ServiceProvider.GetRequiredService<WalletLinkService>().IssueNonceAsync(1, 1, "0x0000000000000000000000000000000000000001");
 
         var options = provider.GetRequiredService<IOptions<CustodyOptions>>().Value;
         Assert.Equal(4096, options.KeystoreScryptN);

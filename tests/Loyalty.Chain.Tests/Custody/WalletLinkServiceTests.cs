@@ -10,11 +10,12 @@ public sealed class WalletLinkServiceTests : IDisposable
     private const long ChainId = 31337;
     private readonly CustodyTestEnvironment env = new();
     private readonly EthECKey member = EthECKey.GenerateKey();
+    private const long MemberId = 7;
 
     [Fact]
     public async Task IssueNonce_IsLongAlphanumericAndExpiresAfterTheConfiguredLifetime()
     {
-        var nonce = await env.NewWalletLinkService().IssueNonceAsync(1);
+        var nonce = await env.NewWalletLinkService().IssueNonceAsync(1, MemberId, member.GetPublicAddress());
 
         Assert.Matches("^[A-Za-z0-9]{16,}$", nonce.Nonce);
         Assert.Equal(env.Time.GetUtcNow().UtcDateTime + TimeSpan.FromMinutes(10), nonce.ExpiresAt);
@@ -26,7 +27,7 @@ public sealed class WalletLinkServiceTests : IDisposable
         var links = env.NewWalletLinkService();
         var (message, signature) = await SignedMessageAsync(links);
 
-        var address = await links.VerifyAsync(1, message, signature, Domain, ChainId);
+        var address = await links.VerifyAsync(1, MemberId, message, signature, Domain, ChainId);
 
         Assert.Equal(member.GetPublicAddress(), address);
         await using var db = env.NewContext();
@@ -42,7 +43,7 @@ public sealed class WalletLinkServiceTests : IDisposable
         var (message, _) = await SignedMessageAsync(links);
         var forged = new EthereumMessageSigner().EncodeUTF8AndSign(message, EthECKey.GenerateKey());
 
-        await AssertFailsAsync(CustodyErrorCodes.SiweWrongSigner, () => links.VerifyAsync(1, message, forged, Domain, ChainId));
+        await AssertFailsAsync(CustodyErrorCodes.SiweWrongSigner, () => links.VerifyAsync(1, MemberId, message, forged, Domain, ChainId));
     }
 
     [Fact]
@@ -51,7 +52,7 @@ public sealed class WalletLinkServiceTests : IDisposable
         var links = env.NewWalletLinkService();
         var (message, signature) = Sign(Message("NeverIssued12345"));
 
-        await AssertFailsAsync(CustodyErrorCodes.SiweNonceUnknown, () => links.VerifyAsync(1, message, signature, Domain, ChainId));
+        await AssertFailsAsync(CustodyErrorCodes.SiweNonceUnknown, () => links.VerifyAsync(1, MemberId, message, signature, Domain, ChainId));
     }
 
     [Fact]
@@ -60,7 +61,7 @@ public sealed class WalletLinkServiceTests : IDisposable
         var links = env.NewWalletLinkService();
         var (message, signature) = await SignedMessageAsync(links, programId: 2);
 
-        await AssertFailsAsync(CustodyErrorCodes.SiweNonceUnknown, () => links.VerifyAsync(1, message, signature, Domain, ChainId));
+        await AssertFailsAsync(CustodyErrorCodes.SiweNonceUnknown, () => links.VerifyAsync(1, MemberId, message, signature, Domain, ChainId));
     }
 
     [Fact]
@@ -68,9 +69,9 @@ public sealed class WalletLinkServiceTests : IDisposable
     {
         var links = env.NewWalletLinkService();
         var (message, signature) = await SignedMessageAsync(links);
-        await links.VerifyAsync(1, message, signature, Domain, ChainId);
+        await links.VerifyAsync(1, MemberId, message, signature, Domain, ChainId);
 
-        await AssertFailsAsync(CustodyErrorCodes.SiweNonceReused, () => links.VerifyAsync(1, message, signature, Domain, ChainId));
+        await AssertFailsAsync(CustodyErrorCodes.SiweNonceReused, () => links.VerifyAsync(1, MemberId, message, signature, Domain, ChainId));
     }
 
     [Fact]
@@ -81,8 +82,8 @@ public sealed class WalletLinkServiceTests : IDisposable
         var second = env.NewWalletLinkService();
 
         var outcomes = await Task.WhenAll(
-            Task.Run(() => Outcome(first.VerifyAsync(1, message, signature, Domain, ChainId))),
-            Task.Run(() => Outcome(second.VerifyAsync(1, message, signature, Domain, ChainId))));
+            Task.Run(() => Outcome(first.VerifyAsync(1, MemberId, message, signature, Domain, ChainId))),
+            Task.Run(() => Outcome(second.VerifyAsync(1, MemberId, message, signature, Domain, ChainId))));
 
         Assert.Single(outcomes, o => o == "ok");
         Assert.Single(outcomes, o => o == CustodyErrorCodes.SiweNonceReused);
@@ -95,28 +96,28 @@ public sealed class WalletLinkServiceTests : IDisposable
         var (message, signature) = await SignedMessageAsync(links, withExpiration: false);
         env.Time.Advance(TimeSpan.FromMinutes(10));
 
-        await AssertFailsAsync(CustodyErrorCodes.SiweExpired, () => links.VerifyAsync(1, message, signature, Domain, ChainId));
+        await AssertFailsAsync(CustodyErrorCodes.SiweExpired, () => links.VerifyAsync(1, MemberId, message, signature, Domain, ChainId));
     }
 
     [Fact]
     public async Task Verify_AfterTheMessagesExpirationTime_FailsWithExpired()
     {
         var links = env.NewWalletLinkService();
-        var nonce = await links.IssueNonceAsync(1);
+        var nonce = await links.IssueNonceAsync(1, MemberId, member.GetPublicAddress());
         var (message, signature) = Sign(Message(nonce.Nonce) with { ExpirationTime = env.Time.GetUtcNow().AddMinutes(1) });
         env.Time.Advance(TimeSpan.FromMinutes(2));
 
-        await AssertFailsAsync(CustodyErrorCodes.SiweExpired, () => links.VerifyAsync(1, message, signature, Domain, ChainId));
+        await AssertFailsAsync(CustodyErrorCodes.SiweExpired, () => links.VerifyAsync(1, MemberId, message, signature, Domain, ChainId));
     }
 
     [Fact]
     public async Task Verify_BeforeTheMessagesNotBeforeTime_FailsWithNotYetValid()
     {
         var links = env.NewWalletLinkService();
-        var nonce = await links.IssueNonceAsync(1);
+        var nonce = await links.IssueNonceAsync(1, MemberId, member.GetPublicAddress());
         var (message, signature) = Sign(Message(nonce.Nonce) with { NotBefore = env.Time.GetUtcNow().AddMinutes(5) });
 
-        await AssertFailsAsync(CustodyErrorCodes.SiweNotYetValid, () => links.VerifyAsync(1, message, signature, Domain, ChainId));
+        await AssertFailsAsync(CustodyErrorCodes.SiweNotYetValid, () => links.VerifyAsync(1, MemberId, message, signature, Domain, ChainId));
     }
 
     [Fact]
@@ -125,7 +126,7 @@ public sealed class WalletLinkServiceTests : IDisposable
         var links = env.NewWalletLinkService();
         var (message, signature) = await SignedMessageAsync(links);
 
-        await AssertFailsAsync(CustodyErrorCodes.SiweWrongDomain, () => links.VerifyAsync(1, message, signature, "evil.example", ChainId));
+        await AssertFailsAsync(CustodyErrorCodes.SiweWrongDomain, () => links.VerifyAsync(1, MemberId, message, signature, "evil.example", ChainId));
     }
 
     [Fact]
@@ -134,7 +135,7 @@ public sealed class WalletLinkServiceTests : IDisposable
         var links = env.NewWalletLinkService();
         var (message, signature) = await SignedMessageAsync(links);
 
-        await AssertFailsAsync(CustodyErrorCodes.SiweWrongChain, () => links.VerifyAsync(1, message, signature, Domain, 1));
+        await AssertFailsAsync(CustodyErrorCodes.SiweWrongChain, () => links.VerifyAsync(1, MemberId, message, signature, Domain, 1));
     }
 
     [Theory]
@@ -149,7 +150,7 @@ public sealed class WalletLinkServiceTests : IDisposable
         var (message, signature) = await SignedMessageAsync(links);
 
         await AssertFailsAsync(CustodyErrorCodes.SiweMalformed,
-            () => links.VerifyAsync(1, messageOverride ?? message, signatureOverride ?? signature, Domain, ChainId));
+            () => links.VerifyAsync(1, MemberId, messageOverride ?? message, signatureOverride ?? signature, Domain, ChainId));
     }
 
     private SiweMessage Message(string nonce) => new()
@@ -166,7 +167,7 @@ public sealed class WalletLinkServiceTests : IDisposable
 
     private async Task<(string Message, string Signature)> SignedMessageAsync(WalletLinkService links, long programId = 1, bool withExpiration = true)
     {
-        var nonce = await links.IssueNonceAsync(programId);
+        var nonce = await links.IssueNonceAsync(programId, MemberId, member.GetPublicAddress());
         var message = Message(nonce.Nonce);
         return Sign(withExpiration ? message with { ExpirationTime = env.Time.GetUtcNow().AddMinutes(30) } : message);
     }

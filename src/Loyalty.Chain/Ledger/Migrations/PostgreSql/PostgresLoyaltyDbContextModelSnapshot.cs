@@ -414,6 +414,45 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                     b.ToTable("DropVouchers", (string)null);
                 });
 
+            modelBuilder.Entity("Loyalty.Chain.Custody.AssetMoveAudit", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Action")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("Address")
+                        .IsRequired()
+                        .HasMaxLength(42)
+                        .HasColumnType("character varying(42)");
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ProgramId", "Id");
+
+                    b.ToTable("AssetMoveAudits", (string)null);
+                });
+
             modelBuilder.Entity("Loyalty.Chain.Custody.CustodialWallet", b =>
                 {
                     b.Property<long>("Id")
@@ -559,11 +598,19 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<string>("Address")
+                        .IsRequired()
+                        .HasMaxLength(42)
+                        .HasColumnType("character varying(42)");
+
                     b.Property<DateTime>("ExpiresAt")
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<DateTime>("IssuedAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("bigint");
 
                     b.Property<long>("ProgramId")
                         .HasColumnType("bigint");
@@ -578,6 +625,8 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                     b.HasKey("Nonce");
 
                     b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("MemberId", "UsedAt");
 
                     b.ToTable("SiweNonces", (string)null);
                 });
@@ -1436,6 +1485,9 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                     b.Property<long>("ProgramId")
                         .HasColumnType("bigint");
 
+                    b.Property<long?>("RequestId")
+                        .HasColumnType("bigint");
+
                     b.Property<string>("To")
                         .IsRequired()
                         .HasColumnType("text");
@@ -1448,6 +1500,43 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                     b.HasIndex("ProgramId", "MemberId");
 
                     b.ToTable("Withdrawals", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Redemption.WithdrawalRequest", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime>("NotBefore")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("To")
+                        .IsRequired()
+                        .HasMaxLength(42)
+                        .HasColumnType("character varying(42)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("MemberId", "Status");
+
+                    b.ToTable("WithdrawalRequests", (string)null);
                 });
 
             modelBuilder.Entity("Loyalty.Chain.Settlement.MintIntent", b =>

@@ -397,6 +397,43 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                     b.ToTable("DropVouchers", (string)null);
                 });
 
+            modelBuilder.Entity("Loyalty.Chain.Custody.AssetMoveAudit", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Action")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Address")
+                        .IsRequired()
+                        .HasMaxLength(42)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ProgramId", "Id");
+
+                    b.ToTable("AssetMoveAudits", (string)null);
+                });
+
             modelBuilder.Entity("Loyalty.Chain.Custody.CustodialWallet", b =>
                 {
                     b.Property<long>("Id")
@@ -538,11 +575,19 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Address")
+                        .IsRequired()
+                        .HasMaxLength(42)
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime>("ExpiresAt")
                         .HasColumnType("TEXT");
 
                     b.Property<DateTime>("IssuedAt")
                         .HasColumnType("TEXT");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("INTEGER");
 
                     b.Property<long>("ProgramId")
                         .HasColumnType("INTEGER");
@@ -557,6 +602,8 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                     b.HasKey("Nonce");
 
                     b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("MemberId", "UsedAt");
 
                     b.ToTable("SiweNonces", (string)null);
                 });
@@ -1385,6 +1432,9 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                     b.Property<long>("ProgramId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("RequestId")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("To")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -1397,6 +1447,41 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                     b.HasIndex("ProgramId", "MemberId");
 
                     b.ToTable("Withdrawals", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Redemption.WithdrawalRequest", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("NotBefore")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("To")
+                        .IsRequired()
+                        .HasMaxLength(42)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("MemberId", "Status");
+
+                    b.ToTable("WithdrawalRequests", (string)null);
                 });
 
             modelBuilder.Entity("Loyalty.Chain.Settlement.MintIntent", b =>
