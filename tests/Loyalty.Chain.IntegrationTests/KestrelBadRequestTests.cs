@@ -18,7 +18,7 @@ public sealed class KestrelProcessFixture : IAsyncLifetime
         ["Database:DataDirectory"] = _data.FullName,
         ["Custody:DataDirectory"] = _data.FullName,
         ["Custody:KeystoreScryptN"] = "4096",
-        ["Admin:ApiKeySha256"] = AdminKeyVerifier.Hash("unused-admin-key"),
+        ["Admin:ApiKeySha256"] = Loyalty.Chain.Access.ApiKeyService.Hash("unused-admin-key"),
         ["Jobs:RunServer"] = "false",
     });
 
