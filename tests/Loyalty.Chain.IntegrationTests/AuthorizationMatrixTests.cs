@@ -44,7 +44,7 @@ public sealed class AuthorizationMatrixTests(ProgramFixture f) : IClassFixture<P
         new("POST", P + "/members", "/members", new { externalId = "matrix-new" }, "admin", "shop"),
         new("GET", P + "/members/{memberId}", $"/members/{m}", null, "admin", "shop", "member"),
         new("GET", P + "/members/{memberId}/history", $"/members/{m}/history", null, "admin", "shop", "member"),
-        new("POST", P + "/members/{memberId}/tokens", $"/members/{m}/tokens", null, "admin", "shop"),
+        new("POST", P + "/members/{memberId}/tokens", $"/members/{m}/tokens", null, "admin"),
         new("DELETE", P + "/members/{memberId}/profile", "/members/matrix-erased/profile", null, "admin"),
         new("GET", P + "/members/{memberId}/collectibles", $"/members/{m}/collectibles", null, "admin", "shop"),
         new("POST", P + "/events", "/events", new { type = "visit", memberId = m, eventId = "matrix-visit" }, "admin", "shop"),

@@ -24,7 +24,8 @@ public static class MembersApi
         group.MapPost("/", EnrolAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop);
         group.MapGet("/{memberId}", GetAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop, ApiRole.Member);
         group.MapGet("/{memberId}/history", HistoryAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop, ApiRole.Member);
-        group.MapPost("/{memberId}/tokens", IssueTokenAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop);
+        // Admin only: a member token may link a wallet and withdraw, so a shop (till) key must not be able to mint one.
+        group.MapPost("/{memberId}/tokens", IssueTokenAsync).RequireProgramRole(ApiRole.Admin);
         group.MapDelete("/{memberId}/profile", EraseAsync).RequireProgramRole(ApiRole.Admin);
         return group;
     }
