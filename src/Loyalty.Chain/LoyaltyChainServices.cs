@@ -73,6 +73,8 @@ public static class LoyaltyChainServices
         services.AddScoped<LedgerWriter>();
         services.AddSingleton<SqliteWriteGate>();
         services.AddSingleton<Alerts.AlertSink>();
+        services.AddOptions<Leases.LeaseOptions>().Bind(configuration.GetSection(Leases.LeaseOptions.Section));
+        services.AddSingleton<Leases.LeaseService>();
         services.AddScoped<RuleUsageQuery>();
         services.AddSingleton<ApiKeyCache>();
         services.AddScoped<ApiKeyService>();
