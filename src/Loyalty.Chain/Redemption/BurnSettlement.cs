@@ -24,7 +24,7 @@ namespace Loyalty.Chain.Redemption;
 /// </summary>
 public sealed class BurnSettlement(
     LoyaltyDbContext db, ChainTxQueue queue, CustodyService custody, LedgerWriter ledger, RedemptionService redemptionService,
-    SqliteWriteGate gate, Web3Factory web3, TimeProvider time, ILogger<BurnSettlement> logger)
+    SqliteWriteGate gate, Web3Factory web3, TimeProvider time, Alerts.AlertSink alerts, ILogger<BurnSettlement> logger)
 {
     public const string BurnPurpose = "redemption.burn";
     public const int MaxEntries = 300;
@@ -33,7 +33,8 @@ public sealed class BurnSettlement(
     {
         var applied = await FollowAsync(ct);
         var programs = await db.Set<LoyaltyProgram>().AsNoTracking().Where(p => p.Status == ProgramStatus.Active).ToListAsync(ct);
-        foreach (var program in programs) await BatchProgramAsync(program, ct);
+        foreach (var program in programs)
+            await alerts.ForProgramAsync(db, logger, "burns", program.Id, () => BatchProgramAsync(program, ct), ct);
         return applied;
     }
 
