@@ -65,6 +65,8 @@ public static class LoyaltyChainServices
         services.AddScoped<TransactionSubmitter>();
         services.AddScoped<TransactionConfirmer>();
         services.AddSingleton<PipelineRunner>();
+        services.AddOptions<MonitoringOptions>().Bind(configuration.GetSection(MonitoringOptions.Section));
+        services.AddSingleton<NodeMonitor>();
         services.AddTransient<ChainTxJobs>();
 
         services.AddCustody();
