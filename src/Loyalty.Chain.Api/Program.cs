@@ -17,6 +17,7 @@ builder.Services.AddScoped<Loyalty.Chain.Indexer.IIndexedContracts, Loyalty.Chai
 builder.Services.AddLoyaltyJobs(builder.Configuration);
 builder.Services.AddOptions<AdminOptions>().Bind(builder.Configuration.GetSection(AdminOptions.Section));
 builder.Services.AddSingleton<AdminKeyVerifier>();
+builder.Services.AddOptions<HealthOptions>().Bind(builder.Configuration.GetSection(HealthOptions.Section));
 builder.Services.AddSingleton<ProgramCache>();
 builder.Services.AddProblemDetails();
 builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
@@ -50,7 +51,7 @@ app.UseRateLimiter();
 app.MapOpenApi();
 app.MapScalarApiReference("/docs");
 app.UseAdminOnlyDashboard("/hangfire");
-app.MapGet("/health", () => TypedResults.Ok(new { status = "ok" })).WithTags("Health");
+app.MapHealth();
 app.MapOperations();
 app.MapPrograms();
 app.MapMembers();
