@@ -43,10 +43,12 @@ public sealed class LeaseService(IServiceScopeFactory scopes, TimeProvider time,
     /// </summary>
     public async Task<bool> RunExclusiveAsync(string name, Func<CancellationToken, Task> work, CancellationToken ct)
     {
-        if (!await TryAcquireAsync(name, InstanceId, ct)) return false;
+        // One holder per run, not per process: two workers of one instance must not share a pass either.
+        var holder = $"{InstanceId}/{Guid.NewGuid():N}";
+        if (!await TryAcquireAsync(name, holder, ct)) return false;
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         using var stopRenewing = new CancellationTokenSource();
-        var renewal = RenewWhileRunningAsync(name, cts, stopRenewing.Token);
+        var renewal = RenewWhileRunningAsync(name, holder, cts, stopRenewing.Token);
         try
         {
             await work(cts.Token);
@@ -56,12 +58,12 @@ public sealed class LeaseService(IServiceScopeFactory scopes, TimeProvider time,
         {
             await stopRenewing.CancelAsync();
             await renewal;
-            try { await ReleaseAsync(name, InstanceId, CancellationToken.None); }
+            try { await ReleaseAsync(name, holder, CancellationToken.None); }
             catch (Exception ex) { logger.LogWarning(ex, "Lease {Name} not released; it lapses on its own", name); }
         }
     }
 
-    private async Task RenewWhileRunningAsync(string name, CancellationTokenSource work, CancellationToken stop)
+    private async Task RenewWhileRunningAsync(string name, string holder, CancellationTokenSource work, CancellationToken stop)
     {
         try
         {
@@ -69,7 +71,7 @@ public sealed class LeaseService(IServiceScopeFactory scopes, TimeProvider time,
             {
                 await Task.Delay(options.Value.RenewEvery, time, stop);
                 bool renewed;
-                try { renewed = await ClaimAsync(name, InstanceId, stop); }
+                try { renewed = await ClaimAsync(name, holder, stop); }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
                     // A failed renewal is not yet a lost lease: the next one may still land before expiry.
