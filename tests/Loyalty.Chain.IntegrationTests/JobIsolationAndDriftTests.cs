@@ -40,12 +40,12 @@ public sealed class JobIsolationAndDriftTests(JobsProgramFixture f) : IClassFixt
         }
         finally
         {
-            await f.WithDbAsync(async db =>
-            {
-                await db.Set<MintIntent>().Where(i => i.ProgramId == poisoned).ExecuteDeleteAsync();
-                return await db.Set<LoyaltyProgram>().Where(p => p.Id == poisoned).ExecuteDeleteAsync();
-            });
+            await f.WithDbAsync(db => db.Set<MintIntent>().Where(i => i.ProgramId == poisoned).ExecuteDeleteAsync());
         }
+        // Once the poisoned row is gone, the program's next run succeeds and resolves its alert.
+        Assert.True(await LoyaltyApi.EventuallyAsync(async () => (await f.AlertsAsync(LoyaltyJobs.StepFailedAlert))
+            .Single(a => a.Subject == $"settlement:program:{poisoned}").ResolvedAt is not null, TimeSpan.FromSeconds(30)), "alert not resolved");
+        await f.WithDbAsync(db => db.Set<LoyaltyProgram>().Where(p => p.Id == poisoned).ExecuteDeleteAsync());
     }
 
     [Fact]
