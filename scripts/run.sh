@@ -64,17 +64,34 @@ ROOT_KEY="lc_root_$(node -e 'console.log(require("crypto").randomBytes(24).toStr
 ( umask 077; echo "$ROOT_KEY" > .run/root-admin.key )
 ROOT_KEY_SHA256="$(printf '%s' "$ROOT_KEY" | sha256sum | cut -d' ' -f1)"
 
+# A value only this start knows: /health answers it, so the API we talk to is the one we started and not
+# another process that took the port between the probe above and our bind.
+INSTANCE="$(node -e 'console.log(require("crypto").randomBytes(16).toString("hex"))')"
+
 echo "==> starting the API on $API_URL (log: .run/api.log)"
 set -m
-Chain__RpcUrl="$RPC_URL" Chain__ChainId=31337 Chain__ConfirmationDepth=2 \
+Health__Instance="$INSTANCE" Chain__RpcUrl="$RPC_URL" Chain__ChainId=31337 Chain__ConfirmationDepth=2 \
 env "${DB_ENV[@]}" Custody__DataDirectory="$ROOT/.run/data" \
 Admin__ApiKeySha256="$ROOT_KEY_SHA256" Settlement__MaxIntentAge="00:00:30" Collectibles__PublicBaseUrl="$API_URL" ASPNETCORE_ENVIRONMENT=Development \
   dotnet src/Loyalty.Chain.Api/bin/Release/net10.0/Loyalty.Chain.Api.dll --urls "$API_URL" \
     --contentRoot "$ROOT/src/Loyalty.Chain.Api/bin/Release/net10.0" > .run/api.log 2>&1 &
-pids+=($!)
+API_PID=$!
+pids+=($API_PID)
 set +m
-for _ in $(seq 1 300); do curl -sf "$API_URL/health" >/dev/null 2>&1 && break; sleep 0.2; done
-curl -sf "$API_URL/health" >/dev/null || { echo "API did not start; see .run/api.log" >&2; tail -20 .run/api.log >&2; exit 1; }
+ours() { [[ "$(curl -sf "$API_URL/health" 2>/dev/null | json '.instance' 2>/dev/null)" == "$INSTANCE" ]]; }
+for _ in $(seq 1 300); do
+  ours && break
+  kill -0 "$API_PID" 2>/dev/null || break
+  sleep 0.2
+done
+if ! ours; then
+  if curl -sf "$API_URL/health" >/dev/null 2>&1; then
+    echo "Another process answers on $API_URL, not the API started here; see .run/api.log" >&2
+  else
+    echo "API did not start; see .run/api.log" >&2
+  fi
+  tail -20 .run/api.log >&2; exit 1
+fi
 
 OPERATOR="$(curl -sf -H "X-Api-Key: $ROOT_KEY" "$API_URL/v1/admin/operator" | json '.address')"
 rpc hardhat_setBalance "[\"$OPERATOR\", \"0x56bc75e2d63100000\"]" >/dev/null   # 100 ETH on the local chain

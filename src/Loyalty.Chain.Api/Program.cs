@@ -18,6 +18,7 @@ builder.Services.AddScoped<Loyalty.Chain.Indexer.IIndexedContracts, Loyalty.Chai
 builder.Services.AddLoyaltyJobs(builder.Configuration);
 builder.Services.AddOptions<AdminOptions>().Bind(builder.Configuration.GetSection(AdminOptions.Section));
 builder.Services.AddSingleton<AdminKeyVerifier>();
+builder.Services.AddOptions<HealthOptions>().Bind(builder.Configuration.GetSection(HealthOptions.Section));
 builder.Services.AddSingleton<ProgramCache>();
 builder.Services.AddCodedProblemDetails();
 builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
@@ -56,7 +57,7 @@ app.UseRateLimiter();
 app.MapOpenApi();
 app.MapScalarApiReference("/docs");
 app.UseAdminOnlyDashboard("/hangfire");
-app.MapGet("/health", () => TypedResults.Ok(new { status = "ok" })).WithTags("Health");
+app.MapHealth();
 app.MapOperations();
 app.MapPrograms();
 app.MapMembers();

@@ -65,6 +65,8 @@ public static class LoyaltyChainServices
         services.AddScoped<TransactionSubmitter>();
         services.AddScoped<TransactionConfirmer>();
         services.AddSingleton<PipelineRunner>();
+        services.AddOptions<MonitoringOptions>().Bind(configuration.GetSection(MonitoringOptions.Section));
+        services.AddSingleton<NodeMonitor>();
         services.AddTransient<ChainTxJobs>();
         services.AddSingleton<ChainTxFollower>();
         services.AddScoped<IChainTxOutcomeHandler, SettlementMintOutcome>();
@@ -81,6 +83,8 @@ public static class LoyaltyChainServices
         services.AddScoped<LedgerWriter>();
         services.AddSingleton<SqliteWriteGate>();
         services.AddSingleton<Alerts.AlertSink>();
+        services.AddOptions<Leases.LeaseOptions>().Bind(configuration.GetSection(Leases.LeaseOptions.Section));
+        services.AddSingleton<Leases.LeaseService>();
         services.AddScoped<RuleUsageQuery>();
         services.AddSingleton<ApiKeyCache>();
         services.AddScoped<ApiKeyService>();

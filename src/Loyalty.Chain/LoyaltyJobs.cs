@@ -1,34 +1,63 @@
 using Hangfire;
+using Loyalty.Chain.Alerts;
+using Loyalty.Chain.Leases;
+using Loyalty.Chain.Ledger;
 using Loyalty.Chain.Programs;
 using Loyalty.Chain.Settlement;
+using Loyalty.Chain.Transactions;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Loyalty.Chain;
 
 /// <summary>
 /// Recurring business jobs. Each pass works on batches (never one job per accrual), is re-entrant, and
-/// skips overlapping runs. Order within a pass: programs move towards Active, pending points mature,
-/// finished mint batches are applied, new batches are cut.
+/// skips overlapping runs (a lease, which a killed instance loses within seconds). Order within a pass:
+/// programs move towards Active, pending points mature, finished mint batches are applied, new batches are cut.
+/// Each step is isolated: one that throws is logged and alerted (<see cref="StepFailedAlert"/>) and the
+/// next steps still run, so a poisoned row can never halt the whole pipeline.
 /// </summary>
-public sealed class LoyaltyJobs(IServiceScopeFactory scopes)
+public sealed class LoyaltyJobs(IServiceScopeFactory scopes, LeaseService leases, AlertSink alerts, ILogger<LoyaltyJobs> logger)
 {
     public const string SettlementRecurringId = "loyalty-settlement";
+    public const string StepFailedAlert = "JOB_STEP_FAILED";
 
     [AutomaticRetry(Attempts = 0)]
-    [DisableConcurrentExecution(timeoutInSeconds: 300)]
-    public async Task SettleAsync(CancellationToken ct)
+    public Task SettleAsync(CancellationToken ct) => leases.RunExclusiveAsync(SettlementRecurringId, RunStepsAsync, ct);
+
+    private async Task RunStepsAsync(CancellationToken ct)
     {
-        await RunAsync<ProgramActivation>(s => s.AdvanceAsync(ct));
-        await RunAsync<MaturationService>(s => s.RunAsync(ct));
-        await RunAsync<SettlementService>(s => s.FollowBatchesAsync(ct));
-        await RunAsync<SettlementService>(s => s.SettleAsync(ct));
-        await RunAsync<Collectibles.DropProcessor>(s => s.RunAsync(ct));
-        await RunAsync<Redemption.BurnSettlement>(s => s.RunAsync(ct));
+        await RunAsync<ProgramActivation>("program-activation", s => s.AdvanceAsync(ct), ct);
+        await RunAsync<MaturationService>("maturation", s => s.RunAsync(ct), ct);
+        await RunAsync<SettlementService>("settlement-follow", s => s.FollowBatchesAsync(ct), ct);
+        await RunAsync<SettlementService>("settlement", s => s.SettleAsync(ct), ct);
+        await RunAsync<Collectibles.DropProcessor>("drops", s => s.RunAsync(ct), ct);
+        await RunAsync<Redemption.BurnSettlement>("burns", s => s.RunAsync(ct), ct);
     }
 
-    private async Task RunAsync<T>(Func<T, Task<int>> step) where T : notnull
+    private async Task RunAsync<T>(string step, Func<T, Task<int>> run, CancellationToken ct) where T : notnull
+    {
+        var subject = "step:" + step;
+        try
+        {
+            using (var scope = scopes.CreateScope()) await run(scope.ServiceProvider.GetRequiredService<T>());
+        }
+        catch (Exception ex) when (!ct.IsCancellationRequested)
+        {
+            logger.LogError(ex, "Job step {Step} failed; the pass goes on with the next step", step);
+            await alerts.RaiseAsync(StepFailedAlert, subject, $"Job step {step} failed: {ex.GetType().Name}: {ex.Message}", ct);
+            return;
+        }
+        await ResolveIfOpenAsync(subject, ct);
+    }
+
+    // Reading first keeps a healthy pass (every second) from writing: the resolve only happens after a failure.
+    private async Task ResolveIfOpenAsync(string subject, CancellationToken ct)
     {
         using var scope = scopes.CreateScope();
-        await step(scope.ServiceProvider.GetRequiredService<T>());
+        var db = scope.ServiceProvider.GetRequiredService<LoyaltyDbContext>();
+        if (await db.Set<Alert>().AnyAsync(a => a.Code == StepFailedAlert && a.Subject == subject && a.ResolvedAt == null, ct))
+            await alerts.ResolveAsync(StepFailedAlert, subject, ct);
     }
 }

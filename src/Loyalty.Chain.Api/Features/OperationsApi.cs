@@ -16,6 +16,7 @@ public static class OperationsApi
         group.MapGet("/chain-txs/{id:long}", GetAsync);
         group.MapGet("/alerts", AlertsAsync);
         group.MapGet("/operator", OperatorAsync);
+        group.MapPost("/recovery/reorg", RecoverReorgAsync);
         return group;
     }
 
@@ -57,6 +58,17 @@ public static class OperationsApi
         var address = await custody.GetOrCreateServiceKeyAsync(Loyalty.Chain.Programs.ProgramService.OperatorPurpose, null, ct);
         var balance = await web3.Get().Eth.GetBalance.SendRequestAsync(address);
         return TypedResults.Ok(new OperatorView(address, balance.Value.ToString(), web3.Options.ChainId));
+    }
+
+    public sealed record ReorgRecoveryRequest(long? FromBlock);
+
+    /// <summary>After a DEEP_REORG alert: re-index from a block below the fork and send again what the chain lost.</summary>
+    private static async Task<Ok<Loyalty.Chain.Indexer.ReorgRecoveryResult>> RecoverReorgAsync(ReorgRecoveryRequest? request,
+        Loyalty.Chain.Indexer.ReorgRecovery recovery, CancellationToken ct)
+    {
+        if (request?.FromBlock is not { } from)
+            throw new LoyaltyException("INVALID_BLOCK", "fromBlock (a block number below the fork) is required", StatusCodes.Status400BadRequest);
+        return TypedResults.Ok(await recovery.RecoverAsync(from, ct));
     }
 
     private static ChainTxView View(ChainTx t) => new(t.Id, t.Purpose, t.Reference, t.Status.ToString(), t.Outcome?.ToString(),

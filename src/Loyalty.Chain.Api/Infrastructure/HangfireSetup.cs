@@ -41,8 +41,10 @@ public static class HangfireSetup
                 // Hangfire keeps its own SQLite file next to the ledger: its polling must not contend with ledger writes.
                 var dir = Path.GetFullPath(database.DataDirectory);
                 Directory.CreateDirectory(dir);
+                // Hangfire's own locks (recurring-job registration and scheduling) are renewed by a heartbeat while held;
+                // a short lifetime lets a restarted instance take over a killed one's within seconds instead of 30.
                 config.UseSQLiteStorage(Path.Combine(dir, "hangfire.db"),
-                    new SQLiteStorageOptions { QueuePollInterval = TimeSpan.FromMilliseconds(50) });
+                    new SQLiteStorageOptions { QueuePollInterval = TimeSpan.FromMilliseconds(50), DistributedLockLifetime = TimeSpan.FromSeconds(5) });
             }
         });
         var jobs = configuration.GetSection(JobOptions.Section).Get<JobOptions>() ?? new JobOptions();

@@ -13,6 +13,7 @@ public static class IndexerServiceCollectionExtensions
     {
         services.AddOptions<IndexerOptions>().BindConfiguration(IndexerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<TransferIndexer>();
+        services.AddScoped<ReorgRecovery>();
         services.AddTransient<IndexerJobs>();
         return services;
     }

@@ -30,8 +30,11 @@ public sealed partial class TransferIndexer(
     IIndexedContracts contracts,
     IOptions<IndexerOptions> options,
     TimeProvider time,
+    Alerts.AlertSink alerts,
     ILogger<TransferIndexer> logger)
 {
+    public const string DeepReorgAlert = "DEEP_REORG";
+
     private ChainOptions Chain => web3Factory.Options;
 
     /// <summary>Scans every indexed contract; one contract's failure is reported in its result and does not stop the others.</summary>
@@ -75,7 +78,11 @@ public sealed partial class TransferIndexer(
             IndexResult Result(IndexStatus status, string? detail = null) =>
                 new(contract.ProgramId, address, status, indexed, safe, applied, detail);
 
-            if (await CheckpointProblemAsync(web3, checkpoint) is { } problem) return Result(problem.Status, problem.Detail);
+            if (await CheckpointProblemAsync(web3, checkpoint) is { } problem)
+            {
+                if (problem.Status == IndexStatus.ReorgDetected) await RaiseDeepReorgAsync(checkpoint, problem.Detail, ct);
+                return Result(problem.Status, problem.Detail);
+            }
             if (checkpoint.LastBlock >= safe) return Result(IndexStatus.Indexed);
 
             var from = checkpoint.LastBlock + 1;
@@ -105,7 +112,11 @@ public sealed partial class TransferIndexer(
                 logger.LogWarning("Block {Block} changed while {Contract} was read: a reorg below confirmation depth {Depth}", to, address, Chain.ConfirmationDepth);
                 return Result(IndexStatus.Interrupted, $"block {to} changed while its range was read");
             }
-            if (await CheckpointProblemAsync(web3, checkpoint) is { } moved) return Result(moved.Status, moved.Detail);
+            if (await CheckpointProblemAsync(web3, checkpoint) is { } moved)
+            {
+                if (moved.Status == IndexStatus.ReorgDetected) await RaiseDeepReorgAsync(checkpoint, moved.Detail, ct);
+                return Result(moved.Status, moved.Detail);
+            }
 
             var count = await ApplyAsync(contract, checkpoint, from, to, toHash, logs, ct);
             if (count is null) return Result(IndexStatus.Interrupted, "another instance is indexing this contract");
@@ -167,6 +178,12 @@ public sealed partial class TransferIndexer(
             Chain.ConfirmationDepth, checkpoint.LastBlock, checkpoint.Contract, checkpoint.LastBlockHash, hash, checkpoint.ProgramId);
         return (IndexStatus.ReorgDetected, $"block {checkpoint.LastBlock} was indexed as {checkpoint.LastBlockHash} and is now {hash}");
     }
+
+    private Task RaiseDeepReorgAsync(IndexerCheckpoint checkpoint, string detail, CancellationToken ct) =>
+        alerts.RaiseAsync(DeepReorgAlert, $"indexer:{checkpoint.Contract}",
+            $"Reorg deeper than the confirmation depth ({Chain.ConfirmationDepth}) under program {checkpoint.ProgramId}'s contract " +
+            $"{checkpoint.Contract}: {detail}. Indexing of it is stopped; run the reorg recovery (POST /v1/admin/recovery/reorg) " +
+            "from a block below the fork.", ct);
 
     private static async Task<string?> BlockHashAsync(IWeb3 web3, long number)
     {

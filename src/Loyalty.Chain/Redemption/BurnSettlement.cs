@@ -36,17 +36,19 @@ public sealed class BurnSettlement(
         var applied = await FollowAsync(ct);
         var programs = await db.Set<LoyaltyProgram>().AsNoTracking().Where(p => p.Status == ProgramStatus.Active).ToListAsync(ct);
         foreach (var program in programs)
-        {
-            try
+            await alerts.ForProgramAsync(db, logger, "burns", program.Id, async () =>
             {
-                await BatchProgramAsync(program, ct);
-            }
-            catch (LoyaltyException changed) when (changed.Code == "REDEMPTION_CHANGED")
-            {
-                db.ChangeTracker.Clear();
-                logger.LogWarning("{Message}; retrying next round", changed.Message);
-            }
-        }
+                try
+                {
+                    await BatchProgramAsync(program, ct);
+                }
+                catch (LoyaltyException changed) when (changed.Code == "REDEMPTION_CHANGED")
+                {
+                    // A redemption moved while its burn was prepared: not a failure of the program, the next round retries.
+                    db.ChangeTracker.Clear();
+                    logger.LogWarning("{Message}; retrying next round", changed.Message);
+                }
+            }, ct);
         return applied;
     }
 

@@ -47,8 +47,9 @@ internal sealed class ReconciliationReportConfiguration : IEntityTypeConfigurati
 /// written back into the ledger: a difference means a bug or an outside action that a person must look at.
 /// Self-custody wallets are excluded per member: for them the chain (through the indexer) is the source.
 /// </summary>
-public sealed class Reconciler(LoyaltyDbContext db, Web3Factory web3Factory, TimeProvider time, ILogger<Reconciler> logger)
+public sealed class Reconciler(LoyaltyDbContext db, Web3Factory web3Factory, Alerts.AlertSink alerts, TimeProvider time, ILogger<Reconciler> logger)
 {
+    public const string DriftAlert = "RECONCILIATION_DRIFT";
     private static readonly Meter Meter = new("Loyalty.Chain");
     private static readonly Dictionary<long, int> LastDrift = new();
     private static readonly ObservableGauge<int> DriftGauge = Meter.CreateObservableGauge("loyalty.reconciliation.drift",
@@ -97,9 +98,17 @@ public sealed class Reconciler(LoyaltyDbContext db, Web3Factory web3Factory, Tim
         db.Set<ReconciliationReport>().Add(report);
         await db.SaveChangesAsync(ct);
         lock (LastDrift) LastDrift[program.Id] = drifts.Count + (supply == expectedTotal ? 0 : 1);
+        var subject = $"program:{program.Id}";
         if (!report.Reconciled)
+        {
             logger.LogError("Program {ProgramId} drifts at block {Block}: {Count} members, ledger {Ledger} vs supply {Supply}",
                 program.Id, block, drifts.Count, expectedTotal, supply);
+            var named = string.Join(", ", drifts.Take(10).Select(d => $"{d.MemberId} (ledger {d.Ledger}, chain {d.Chain})"));
+            await alerts.RaiseAsync(DriftAlert, subject,
+                $"Program {program.Id} drifts from the chain at block {block}: ledger total {expectedTotal}, totalSupply {supply}; " +
+                $"{drifts.Count} members differ{(drifts.Count > 0 ? ": " + named : "")}{(drifts.Count > 10 ? ", ..." : "")}.", ct);
+        }
+        else await alerts.ResolveAsync(DriftAlert, subject, ct);
         return report;
     }
 }

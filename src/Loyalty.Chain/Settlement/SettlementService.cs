@@ -19,20 +19,24 @@ namespace Loyalty.Chain.Settlement;
 /// </summary>
 public sealed class SettlementService(
     LoyaltyDbContext db, ChainTxQueue queue, SqliteWriteGate gate, TimeProvider time, IOptions<SettlementOptions> options,
-    ILogger<SettlementService> logger)
+    Alerts.AlertSink alerts, ILogger<SettlementService> logger)
 {
     public const string MintPurpose = "settlement.mint";
 
     public async Task<int> SettleAsync(CancellationToken ct)
     {
-        var programs = await db.Set<LoyaltyProgram>().AsNoTracking().Where(p => p.Status == ProgramStatus.Active).ToListAsync(ct);
+        var programs = await db.Set<LoyaltyProgram>().AsNoTracking().Where(p => p.Status == ProgramStatus.Active)
+            .OrderBy(p => p.Id).ToListAsync(ct);
         var batches = 0;
         var cutoff = time.GetUtcNow().UtcDateTime - options.Value.MaxIntentAge;
         foreach (var program in programs)
         {
-            var due = await db.Set<MintIntent>().AnyAsync(i => i.ProgramId == program.Id && i.Status == IntentStatus.Queued
-                                                              && i.CreatedAt <= cutoff, ct);
-            if (due) batches += await SettleProgramAsync(program, ct);
+            batches += await alerts.ForProgramAsync(db, logger, "settlement", program.Id, async () =>
+            {
+                var due = await db.Set<MintIntent>().AnyAsync(i => i.ProgramId == program.Id && i.Status == IntentStatus.Queued
+                                                                  && i.CreatedAt <= cutoff, ct);
+                return due ? await SettleProgramAsync(program, ct) : 0;
+            }, ct);
         }
         return batches;
     }

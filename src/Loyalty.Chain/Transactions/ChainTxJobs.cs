@@ -1,4 +1,5 @@
 using Hangfire;
+using Loyalty.Chain.Leases;
 
 namespace Loyalty.Chain.Transactions;
 
@@ -7,18 +8,19 @@ namespace Loyalty.Chain.Transactions;
 /// the row's state first), and declare their retries. Submitting and confirming are separate jobs;
 /// the recurring passes work on batches, never one job per accrual.
 /// </summary>
-public sealed class ChainTxJobs(PipelineRunner runner)
+public sealed class ChainTxJobs(PipelineRunner runner, LeaseService leases)
 {
     public const string SubmitRecurringId = "chain-submit";
     public const string ConfirmRecurringId = "chain-confirm";
 
-    /// <summary>Recurring: every Queued row that is due. Overlapping runs are skipped, not stacked.</summary>
+    /// <summary>
+    /// Recurring: every Queued row that is due. A lease (not Hangfire's lock, which outlives a killed
+    /// instance by its whole timeout) makes overlapping runs skip rather than stack.
+    /// </summary>
     [AutomaticRetry(Attempts = 0)]
-    [DisableConcurrentExecution(timeoutInSeconds: 120)]
-    public Task SubmitDueAsync(CancellationToken ct) => runner.SubmitDueAsync(ct);
+    public Task SubmitDueAsync(CancellationToken ct) => leases.RunExclusiveAsync(SubmitRecurringId, runner.SubmitDueAsync, ct);
 
     /// <summary>Recurring: every Sent or Mined row, and paused senders that may be funded again.</summary>
     [AutomaticRetry(Attempts = 0)]
-    [DisableConcurrentExecution(timeoutInSeconds: 120)]
-    public Task ConfirmInFlightAsync(CancellationToken ct) => runner.ConfirmInFlightAsync(ct);
+    public Task ConfirmInFlightAsync(CancellationToken ct) => leases.RunExclusiveAsync(ConfirmRecurringId, runner.ConfirmInFlightAsync, ct);
 }

@@ -12,7 +12,7 @@ namespace Loyalty.Chain.Transactions;
 /// else. Safe to run on several service instances at once: rows are claimed with optimistic
 /// concurrency and nonces come from the durable allocator.
 /// </summary>
-public sealed class PipelineRunner(IServiceScopeFactory scopes, TimeProvider time, ILogger<PipelineRunner> logger)
+public sealed class PipelineRunner(IServiceScopeFactory scopes, NodeMonitor monitor, TimeProvider time, ILogger<PipelineRunner> logger)
 {
     public const int BatchSize = 200;
 
@@ -47,8 +47,10 @@ public sealed class PipelineRunner(IServiceScopeFactory scopes, TimeProvider tim
             ids = await db.Set<ChainTx>().AsNoTracking()
                 .Where(t => t.Status == ChainTxStatus.Sent || t.Status == ChainTxStatus.Mined)
                 .OrderBy(t => t.Id).Select(t => t.Id).Take(BatchSize * 5).ToListAsync(ct);
-            await ResumeFundedAsync(scope, ct);
         }
+        // Every confirm pass also watches the node and the senders' funds, so outages reach the alerts.
+        await monitor.CheckAsync(ct);
+        using (var scope = scopes.CreateScope()) await ResumeFundedAsync(scope, ct);
         foreach (var id in ids)
         {
             ct.ThrowIfCancellationRequested();

@@ -887,6 +887,24 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                     b.ToTable("TransferLogs", (string)null);
                 });
 
+            modelBuilder.Entity("Loyalty.Chain.Leases.Lease", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Holder")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("Leases", (string)null);
+                });
+
             modelBuilder.Entity("Loyalty.Chain.Ledger.Accrual", b =>
                 {
                     b.Property<long>("Id")

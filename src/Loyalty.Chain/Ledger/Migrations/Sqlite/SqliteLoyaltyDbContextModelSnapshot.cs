@@ -858,6 +858,24 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                     b.ToTable("TransferLogs", (string)null);
                 });
 
+            modelBuilder.Entity("Loyalty.Chain.Leases.Lease", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Holder")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("Leases", (string)null);
+                });
+
             modelBuilder.Entity("Loyalty.Chain.Ledger.Accrual", b =>
                 {
                     b.Property<long>("Id")

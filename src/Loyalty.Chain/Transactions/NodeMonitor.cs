@@ -1,0 +1,119 @@
+using System.Globalization;
+using System.Numerics;
+using Loyalty.Chain.Alerts;
+using Loyalty.Chain.Chain;
+using Loyalty.Chain.Ledger;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Loyalty.Chain.Transactions;
+
+/// <summary>Thresholds of the operator-facing chain alerts (section "Monitoring").</summary>
+public sealed class MonitoringOptions
+{
+    public const string Section = "Monitoring";
+    /// <summary>How long the node may be unreachable before <see cref="NodeMonitor.RpcUnavailableAlert"/> is raised.</summary>
+    public TimeSpan RpcUnavailableAfter { get; set; } = TimeSpan.FromSeconds(60);
+    /// <summary>How often sender balances are read (one eth_getBalance per sender).</summary>
+    public TimeSpan BalanceCheckEvery { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// Below this a sender gets <see cref="NodeMonitor.OperatorBalanceLowAlert"/>: well above
+    /// Chain:MinOperatorBalanceWei, so an operator hears of it before out-of-funds pauses the sender.
+    /// </summary>
+    public string OperatorBalanceWarningWei { get; set; } = "100000000000000000";
+}
+
+/// <summary>
+/// Watches what the pipeline depends on, once per confirm pass: that the node answers (an outage longer
+/// than the threshold is an alert, resolved when it answers again) and that every sender can keep paying
+/// gas. State is per process; the confirm lease means one instance at a time does this.
+/// </summary>
+public sealed class NodeMonitor(IServiceScopeFactory scopes, Web3Factory web3Factory, AlertSink alerts, TimeProvider time,
+    IOptions<MonitoringOptions> options, ILogger<NodeMonitor> logger)
+{
+    public const string RpcUnavailableAlert = "RPC_UNAVAILABLE";
+    public const string OperatorBalanceLowAlert = "OPERATOR_BALANCE_LOW";
+
+    private readonly Lock _lock = new();
+    private DateTime? _unreachableSince;
+    // An alert raised by a previous process may still be open: the first answer after start checks for it.
+    private bool _mayBeOpen = true;
+    private DateTime _nextBalanceCheck = DateTime.MinValue;
+
+    private string Subject => $"chain:{web3Factory.Options.ChainId}";
+
+    /// <summary>True when the node answered; the rest of the pass may then use it.</summary>
+    public async Task<bool> CheckAsync(CancellationToken ct)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        try
+        {
+            await web3Factory.Get().Eth.Blocks.GetBlockNumber.SendRequestAsync();
+        }
+        catch (Exception ex) when (!ct.IsCancellationRequested && RpcErrors.Classify(ex).Kind == RpcErrorKind.Transport)
+        {
+            await NodeUnreachableAsync(now, ct);
+            return false;
+        }
+        await NodeAnsweredAsync(ct);
+        if (now >= _nextBalanceCheck)
+        {
+            _nextBalanceCheck = now + options.Value.BalanceCheckEvery;
+            try { await CheckBalancesAsync(ct); }
+            catch (Exception ex) when (!ct.IsCancellationRequested)
+            {
+                logger.LogWarning(ex, "Sender balances not checked this time");
+            }
+        }
+        return true;
+    }
+
+    private async Task NodeUnreachableAsync(DateTime now, CancellationToken ct)
+    {
+        DateTime since;
+        lock (_lock) since = _unreachableSince ??= now;
+        var down = now - since;
+        logger.LogWarning("Node unreachable for {Seconds:F0} s", down.TotalSeconds);
+        if (down < options.Value.RpcUnavailableAfter) return;
+        _mayBeOpen = true;
+        await alerts.RaiseAsync(RpcUnavailableAlert, Subject,
+            $"The node of chain {web3Factory.Options.ChainId} has not answered since {since:O} ({down.TotalSeconds:F0} s): " +
+            "nothing is sent or confirmed until it does; work keeps being accepted and queued.", ct);
+    }
+
+    private async Task NodeAnsweredAsync(CancellationToken ct)
+    {
+        lock (_lock) _unreachableSince = null;
+        if (!_mayBeOpen) return;
+        await alerts.ResolveAsync(RpcUnavailableAlert, Subject, ct);
+        _mayBeOpen = false;
+    }
+
+    private async Task CheckBalancesAsync(CancellationToken ct)
+    {
+        var chain = web3Factory.Options;
+        var warning = BigInteger.Parse(options.Value.OperatorBalanceWarningWei, CultureInfo.InvariantCulture);
+        List<string> senders;
+        List<string> open;
+        using (var scope = scopes.CreateScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<LoyaltyDbContext>();
+            senders = await db.Set<SenderState>().AsNoTracking().Where(s => s.ChainId == chain.ChainId).Select(s => s.Address).ToListAsync(ct);
+            open = await db.Set<Alert>().AsNoTracking().Where(a => a.Code == OperatorBalanceLowAlert && a.ResolvedAt == null)
+                .Select(a => a.Subject).ToListAsync(ct);
+        }
+        foreach (var address in senders)
+        {
+            var balance = (await web3Factory.Get().Eth.GetBalance.SendRequestAsync(address)).Value;
+            var subject = $"{chain.ChainId}:{address}";
+            if (balance < warning)
+                await alerts.RaiseAsync(OperatorBalanceLowAlert, subject,
+                    $"Sender {address} on chain {chain.ChainId} holds {balance} wei, below the warning level {warning}: fund it before it runs out " +
+                    "and its transactions pause.", ct);
+            else if (open.Contains(subject))
+                await alerts.ResolveAsync(OperatorBalanceLowAlert, subject, ct);
+        }
+    }
+}
