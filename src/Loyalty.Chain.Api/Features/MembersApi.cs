@@ -21,11 +21,11 @@ public static class MembersApi
     public static RouteGroupBuilder MapMembers(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1/programs/{programId:long}/members").WithTags("Members");
-        group.MapPost("/", EnrolAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop);
+        group.MapPost("/", EnrolAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop).WithIdempotency("members");
         group.MapGet("/{memberId}", GetAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop, ApiRole.Member);
         group.MapGet("/{memberId}/history", HistoryAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop, ApiRole.Member);
-        group.MapPost("/{memberId}/tokens", IssueTokenAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop);
-        group.MapDelete("/{memberId}/profile", EraseAsync).RequireProgramRole(ApiRole.Admin);
+        group.MapPost("/{memberId}/tokens", IssueTokenAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop).WithIdempotency("member-tokens", secretFields: "token");
+        group.MapDelete("/{memberId}/profile", EraseAsync).RequireProgramRole(ApiRole.Admin).WithIdempotency("member-erase");
         return group;
     }
 

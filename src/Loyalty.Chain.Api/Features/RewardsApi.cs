@@ -22,8 +22,8 @@ public static class RewardsApi
     {
         var group = routes.MapGroup("/v1/programs/{programId:long}/rewards").WithTags("Rewards");
         group.MapGet("/", ListAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop);
-        group.MapPost("/", CreateAsync).RequireProgramRole(ApiRole.Admin);
-        group.MapPost("/{rewardId:long}/coupons", UploadCouponsAsync).RequireProgramRole(ApiRole.Admin);
+        group.MapPost("/", CreateAsync).RequireProgramRole(ApiRole.Admin).WithIdempotency("rewards");
+        group.MapPost("/{rewardId:long}/coupons", UploadCouponsAsync).RequireProgramRole(ApiRole.Admin).WithIdempotency("coupons");
         return group;
     }
 

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Loyalty.Chain.Chain;
 using Loyalty.Chain.Contracts.LoyaltyPoints;
+using Loyalty.Chain.Idempotency;
 using Loyalty.Chain.Ledger;
 using Loyalty.Chain.Members;
 using Loyalty.Chain.Programs;
@@ -17,25 +18,45 @@ namespace Loyalty.Chain.Redemption;
 /// </summary>
 public sealed class RedemptionService(
     LoyaltyDbContext db, LedgerWriter ledger, SqliteWriteGate gate, MaturationService maturation, Collectibles.DropGrants drops,
-    Web3Factory web3, TimeProvider time)
+    Web3Factory web3, TimeProvider time, IdempotencyStore idempotencies)
 {
     public static readonly TimeSpan SignatureLifetime = TimeSpan.FromDays(2);
 
+    /// <summary>The idempotency scope of redemptions: the record is written in the redemption's own transaction.</summary>
+    public const string IdempotencyScope = "redemptions";
+
     public async Task<(Redemption Redemption, bool Replayed)> RedeemAsync(LoyaltyProgram program, Member member, long rewardId,
-        string? idempotencyKey, CancellationToken ct)
+        IdempotencyRequest? idempotency, CancellationToken ct)
     {
-        var key = idempotencyKey is null ? null : "redeem:" + idempotencyKey;
-        if (key is { Length: > 255 }) throw new LoyaltyException("INVALID_IDEMPOTENCY_KEY", "Idempotency-Key must be at most 240 characters");
-        var requestHash = $"{member.Id}:{rewardId}";
-        using var writer = await gate.EnterAsync(db, ct);
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        if (key is not null && await db.Set<IdempotencyRecord>().AsNoTracking()
-                .SingleOrDefaultAsync(r => r.ProgramId == program.Id && r.Key == key, ct) is { } record)
+        // Read before the write transaction: a slow node must never hold the write gate.
+        System.Numerics.BigInteger? held = member.WalletKind == WalletKind.SelfCustody
+            ? await new LoyaltyPointsService(web3.Get(), program.PointsContract!).BalanceOfQueryAsync(member.WalletAddress)
+            : null;
+        try
         {
-            if (record.RequestHash != requestHash)
-                throw new LoyaltyException("IDEMPOTENCY_KEY_REUSED", "this Idempotency-Key was used with a different request", 422);
-            return (await db.Set<Redemption>().AsNoTracking().SingleAsync(r => r.Id == long.Parse(record.ResponseBody), ct), true);
+            return await db.InWriteTransactionAsync(c => RedeemInTransactionAsync(program, member, rewardId, idempotency, held, c), ct);
         }
+        catch (DbUpdateException) when (idempotency is not null)
+        {
+            // A concurrent request with the same key committed first (unique index): answer as its replay.
+            db.ChangeTracker.Clear();
+            var record = await idempotencies.FindAsync(idempotency, ct);
+            if (record is null) throw;
+            return (await ReplayAsync(record, idempotency, ct), true);
+        }
+    }
+
+    private async Task<Redemption> ReplayAsync(IdempotencyRecord record, IdempotencyRequest idempotency, CancellationToken ct)
+    {
+        IdempotencyStore.EnsureSameRequest(record, idempotency.Hash);
+        return await db.Set<Redemption>().AsNoTracking().SingleAsync(r => r.Id == long.Parse(record.ResponseBody), ct);
+    }
+
+    private async Task<(Redemption, bool)> RedeemInTransactionAsync(LoyaltyProgram program, Member member, long rewardId,
+        IdempotencyRequest? idempotency, System.Numerics.BigInteger? held, CancellationToken ct)
+    {
+        if (idempotency is not null && await idempotencies.FindAsync(idempotency, ct) is { } record)
+            return (await ReplayAsync(record, idempotency, ct), true);
         await ledger.LockMemberAsync(member.Id, ct);
         var now = time.GetUtcNow().UtcDateTime;
         var reward = await db.Set<Reward>().AsNoTracking().SingleOrDefaultAsync(r => r.Id == rewardId && r.ProgramId == program.Id, ct)
@@ -44,14 +65,13 @@ public sealed class RedemptionService(
         var balance = await db.Set<MemberBalance>().AsNoTracking().SingleAsync(b => b.MemberId == member.Id, ct);
         if (balance.Available < reward.Cost)
             throw new LoyaltyException("INSUFFICIENT_POINTS", $"{reward.Cost} points needed, {balance.Available} available", 409);
-        if (member.WalletKind == WalletKind.SelfCustody)
+        if (held is { } onChain)
         {
             // The member's own wallet is theirs to spend elsewhere: what counts is what it holds now, less pending burns.
-            var held = await new LoyaltyPointsService(web3.Get(), program.PointsContract!).BalanceOfQueryAsync(member.WalletAddress);
             var pendingBurns = await db.Set<Redemption>().Where(r => r.Owner == member.WalletAddress && (r.Status == RedemptionStatus.Reserved
                 || r.Status == RedemptionStatus.AwaitingSignature || r.Status == RedemptionStatus.Burning)).SumAsync(r => r.Cost, ct);
-            if (held - pendingBurns < reward.Cost)
-                throw new LoyaltyException("INSUFFICIENT_POINTS", $"{reward.Cost} points needed, the wallet holds {held - pendingBurns} not yet pledged", 409);
+            if (onChain - pendingBurns < reward.Cost)
+                throw new LoyaltyException("INSUFFICIENT_POINTS", $"{reward.Cost} points needed, the wallet holds {onChain - pendingBurns} not yet pledged", 409);
         }
         var taken = await db.Set<Reward>().Where(r => r.Id == reward.Id && (r.Stock == null || r.Issued < r.Stock))
             .ExecuteUpdateAsync(u => u.SetProperty(r => r.Issued, r => r.Issued + 1), ct);
@@ -71,16 +91,9 @@ public sealed class RedemptionService(
         // Custodial: the service signs the burn, so the reward goes out now. Self-custody: only once the member's
         // signed burn has landed (BurnSettlement), or a member could take the reward and never sign.
         if (!redemption.SelfCustody) await IssueRewardAsync(reward, redemption, now, ct);
-        if (key is not null)
-        {
-            db.Set<IdempotencyRecord>().Add(new IdempotencyRecord
-            {
-                ProgramId = program.Id, Key = key, RequestHash = requestHash, StatusCode = 201,
-                ResponseBody = redemption.Id.ToString(), CreatedAt = now,
-            });
-        }
+        // The redemption's id: a replay shows the redemption as it is now.
+        if (idempotency is not null) idempotencies.Stage(idempotency, 201, redemption.Id.ToString());
         await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
         return (redemption, false);
     }
 
