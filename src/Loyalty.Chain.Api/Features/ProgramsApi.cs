@@ -40,7 +40,7 @@ public static class ProgramsApi
     private static async Task<Created<KeyView>> CreateKeyAsync(HttpContext http, CreateKeyRequest request, ApiKeyService keys,
         LoyaltyDbContext db, CancellationToken ct)
     {
-        if (!Enum.TryParse<ApiRole>(request.Role, ignoreCase: true, out var role) || !Enum.IsDefined(role) || role == ApiRole.Member)
+        if (!ApiRoles.TryParseName(request.Role, out var role) || role == ApiRole.Member)
             throw new LoyaltyException("INVALID_ROLE", "role must be admin, shop or partner");
         var (key, plaintext) = keys.Create(http.Program().Id, role, request.Name?.Trim() is { Length: > 0 and <= 100 } n ? n : role.ToString());
         await db.SaveChangesAsync(ct);

@@ -26,7 +26,7 @@ public sealed partial class EventIntakeService(IdempotencyStore store, IntakeCom
     private static readonly TimeSpan MaxClockSkew = TimeSpan.FromMinutes(5);
     private static readonly TimeSpan MaxEventAge = TimeSpan.FromDays(366);
 
-    [GeneratedRegex("^[a-z][a-z0-9_-]{0,63}$")]
+    [GeneratedRegex(@"\A[a-z][a-z0-9_-]{0,63}\z")]
     private static partial Regex TypePattern();
 
     public async Task<IntakeResponse> AcceptAsync(LoyaltyProgram program, EventRequest request, IdempotencyRequest? idempotency,
@@ -63,6 +63,7 @@ public sealed partial class EventIntakeService(IdempotencyStore store, IntakeCom
         var lines = new List<EventLine>();
         foreach (var line in r.Lines ?? [])
         {
+            if (line is null) throw new LoyaltyException("INVALID_LINE", "lines must be objects, not null");
             if (line.Quantity is < 1 or > 100_000) throw new LoyaltyException("INVALID_LINE", "line quantity must be 1-100000");
             if (line.Category is { Length: > 64 } || line.Sku is { Length: > 128 }) throw new LoyaltyException("INVALID_LINE", "line sku/category too long");
             lines.Add(new EventLine(line.Sku, line.Category, ParseMoney(line.Amount, currency, "lines.amount") ?? 0, line.Quantity ?? 1));

@@ -253,7 +253,16 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
         };
         // Loaded once for the batch, plus what earlier events of the batch awarded: what a fresh query would see.
         var snapshot = rules.Count == 0 ? RuleUsage.None : batch.Tallies[program.Id].For(member.Id, e.OccurredAt);
-        var evaluation = RuleEvaluator.Evaluate(earning, rules, snapshot, program.Zone);
+        RuleEvaluation evaluation;
+        try
+        {
+            evaluation = RuleEvaluator.Evaluate(earning, rules, snapshot, program.Zone);
+        }
+        catch (OverflowException overflow)
+        {
+            // The rules, not the caller, are at fault, but the caller must learn it and nothing may be half-written.
+            throw new LoyaltyException("AWARD_TOO_LARGE", overflow.Message, 422);
+        }
         row.Points = evaluation.TotalPoints;
         row.Evaluation = JsonSerializer.Serialize(evaluation.Outcomes.Select(RuleView.From), IntakeResponse.Json);
         await db.SaveChangesAsync(ct);
