@@ -113,7 +113,8 @@ public static class IdempotencyEndpoints
         var bytes = captured.ToArray();
         if (status is >= 200 and < 300) await store.CompleteAsync(claim.Record, status, Redact(bytes, secretFields), ct);
         else await store.ReleaseAsync(claim.Record, ct);
-        await original.WriteAsync(bytes, http.RequestAborted);
+        // An empty body must not start the response: the status code pages still answer a bare 404 with problem details.
+        if (bytes.Length > 0) await original.WriteAsync(bytes, http.RequestAborted);
         return Results.Empty;
     }
 
