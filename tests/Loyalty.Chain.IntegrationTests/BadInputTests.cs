@@ -213,4 +213,24 @@ public sealed class BadInputTests(ProgramFixture f) : IClassFixture<ProgramFixtu
         AssertRefused(missing, "UNKNOWN_DROP", HttpStatusCode.NotFound);
         Assert.Equal(0, await DbAsync(db => db.Set<Reward>().CountAsync(r => r.Name == name)));
     }
+
+    [Fact]
+    public async Task NullAttributeValues_AreRefused_OnMembersRulesAndDropAudiences_AndStoreNothing()
+    {
+        var members = await DbAsync(db => db.Set<Member>().CountAsync(m => m.ProgramId == f.ProgramId));
+        var rules = await DbAsync(db => db.Set<Earning.EarningRule>().CountAsync(r => r.ProgramId == f.ProgramId));
+        var drops = await DbAsync(db => db.Set<Collectibles.Drop>().CountAsync(d => d.ProgramId == f.ProgramId));
+
+        var member = await RawAsync(f.P("/members"), "{\"externalId\":\"" + Unique("nullattr") + "\",\"attributes\":{\"a\":null}}");
+        var rule = await RawAsync(f.P("/rules"), """{"name":"n","trigger":"t","conditions":{"attributes":{"a":null}},"effect":{"kind":"Fixed","points":1}}""");
+        var drop = await RawAsync(f.P("/drops"), """{"name":"n","maxSupply":1,"audience":{"kind":"Rule","attributes":{"a":null}}}""");
+
+        AssertRefused(member, "INVALID_PROFILE");
+        AssertRefused(rule, "INVALID_RULE");
+        Assert.Equal(HttpStatusCode.BadRequest, drop.Status);
+        Assert.NotNull(drop.Body!["code"]);
+        Assert.Equal(members, await DbAsync(db => db.Set<Member>().CountAsync(m => m.ProgramId == f.ProgramId)));
+        Assert.Equal(rules, await DbAsync(db => db.Set<Earning.EarningRule>().CountAsync(r => r.ProgramId == f.ProgramId)));
+        Assert.Equal(drops, await DbAsync(db => db.Set<Collectibles.Drop>().CountAsync(d => d.ProgramId == f.ProgramId)));
+    }
 }

@@ -18,8 +18,8 @@ public sealed partial class MemberService(LoyaltyDbContext db, CustodyService cu
     {
         ValidateExternalId(request.ExternalId);
         if (request.Email is { Length: > 254 } || request.Phone is { Length: > 32 } || request.Tier is { Length: > 64 }
-            || request.Attributes is { Count: > 50 } || request.Attributes?.Any(a => a.Key.Length > 64 || a.Value.Length > 256) == true)
-            throw new LoyaltyException("INVALID_PROFILE", "profile fields are too long or too many attributes (max 50)");
+            || request.Attributes is { Count: > 50 } || request.Attributes?.Any(a => a.Key.Length > 64 || a.Value is not { Length: <= 256 }) == true)
+            throw new LoyaltyException("INVALID_PROFILE", "profile fields are too long, attribute values null, or too many attributes (max 50)");
         if (await FindAsync(program.Id, request.ExternalId, ct) is { } existing) return (existing, false);
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
