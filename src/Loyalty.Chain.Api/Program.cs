@@ -24,7 +24,7 @@ builder.Services.AddOpenApi();
 builder.Services.AddOptions<Loyalty.Chain.Api.Features.WalletOptions>().Bind(builder.Configuration.GetSection(Loyalty.Chain.Api.Features.WalletOptions.Section));
 builder.Services.AddSingleton<Loyalty.Chain.Api.Chain.ChainOptionsAccessor>();
 builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new NamedEnumConverter()));
+builder.Services.ConfigureHttpJsonOptions(o => { o.SerializerOptions.Converters.Add(new NamedEnumConverter()); o.SerializerOptions.Converters.Add(new NoNulStringConverter()); });
 builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024 * 1024);
 
 var app = builder.Build();

