@@ -26,7 +26,7 @@ builder.Services.AddOpenApi();
 builder.Services.AddOptions<Loyalty.Chain.Api.Features.WalletOptions>().Bind(builder.Configuration.GetSection(Loyalty.Chain.Api.Features.WalletOptions.Section));
 builder.Services.AddSingleton<Loyalty.Chain.Api.Chain.ChainOptionsAccessor>();
 builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
+builder.Services.ConfigureHttpJsonOptions(o => { o.SerializerOptions.Converters.Add(new NamedEnumConverter()); o.SerializerOptions.Converters.Add(new NoNulStringConverter()); });
 builder.WebHost.ConfigureKestrel(k =>
 {
     k.Limits.MaxRequestBodySize = 1024 * 1024;
@@ -52,6 +52,7 @@ app.Use(async (http, next) =>
         throw new LoyaltyException("BODY_TOO_LARGE", "request bodies are at most 1 MiB", StatusCodes.Status413PayloadTooLarge);
     await next(http);
 });
+app.UseIdempotencyBuffering();
 app.UseCodedStatusCodePages();
 app.UseRateLimiter();
 app.MapOpenApi();

@@ -92,6 +92,7 @@ public static class LoyaltyChainServices
         services.AddScoped<ProgramService>();
         services.AddScoped<ProgramActivation>();
         services.AddScoped<MemberService>();
+        services.AddScoped<Idempotency.IdempotencyStore>();
         services.AddIntake();
         services.AddScoped<MaturationService>();
         services.AddScoped<SettlementService>();

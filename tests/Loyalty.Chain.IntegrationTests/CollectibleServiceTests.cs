@@ -117,7 +117,7 @@ public sealed class CollectibleServiceTests(CollectibleFixture f) : IClassFixtur
             {
                 Type = "purchase", MemberId = member.ExternalId, EventId = $"order-{i}", Amount = JsonDocument.Parse("\"12.50\"").RootElement,
             };
-            await h.WithAsync<EventIntakeService, IntakeResponse>(s => s.AcceptAsync(program, purchase, null, $"hash-{i}", default));
+            await h.WithAsync<EventIntakeService, IntakeResponse>(s => s.AcceptAsync(program, purchase, null, default));
             // The intake hook (BadgeAwarder.OnEventAcceptedAsync in intake's transaction). Called here as well, so the test
             // holds whether or not intake is wired yet: awarding again is a no-op either way.
             await h.WithAsync<IServiceProvider, int>(async sp =>

@@ -81,7 +81,8 @@ public sealed class IntakeCommitQueueTests : IAsyncLifetime
     private async Task<IntakeResponse> AcceptAsync(IServiceProvider services, EventRequest request, string? key = null, CancellationToken ct = default)
     {
         await using var scope = services.CreateAsyncScope();
-        return await scope.ServiceProvider.GetRequiredService<EventIntakeService>().AcceptAsync(_program, request, key, "hash-" + request.EventId, ct);
+        return await scope.ServiceProvider.GetRequiredService<EventIntakeService>().AcceptAsync(_program, request,
+            key is null ? null : new Loyalty.Chain.Idempotency.IdempotencyRequest(_program.Id, EventIntakeService.IdempotencyScope, key, "hash-" + request.EventId), ct);
     }
 
     private async Task<HashSet<string>> CommittedEventIdsAsync()

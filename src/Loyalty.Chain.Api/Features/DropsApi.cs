@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text.Json;
 using Loyalty.Chain.Access;
 using Loyalty.Chain.Api.Infrastructure;
 using Loyalty.Chain.Collectibles;
@@ -28,18 +26,18 @@ public static class DropsApi
     public static RouteGroupBuilder MapDrops(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1/programs/{programId:long}").WithTags("Drops");
-        group.MapPost("/drops", CreateAsync).RequireProgramRole(ApiRole.Admin);
+        group.MapPost("/drops", CreateAsync).RequireProgramRole(ApiRole.Admin).WithIdempotency("drops");
         group.MapGet("/drops", ListAsync).RequireProgramRole(ApiRole.Admin);
         group.MapGet("/drops/{dropId:long}", GetAsync).RequireProgramRole(ApiRole.Admin);
-        group.MapPut("/drops/{dropId:long}/image", UploadImageAsync).RequireProgramRole(ApiRole.Admin);
-        group.MapPost("/drops/{dropId:long}/publish", PublishAsync).RequireProgramRole(ApiRole.Admin);
-        group.MapPost("/drops/{dropId:long}/airdrop", AirdropAsync).RequireProgramRole(ApiRole.Admin);
-        group.MapPost("/drops/{dropId:long}/claims", ClaimAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop);
-        group.MapPost("/drops/{dropId:long}/vouchers", VoucherAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop);
-        group.MapPost("/drops/{dropId:long}/vouchers/{nonce}/relay", RelayAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop);
+        group.MapPut("/drops/{dropId:long}/image", UploadImageAsync).RequireProgramRole(ApiRole.Admin).WithIdempotency("drop-image");
+        group.MapPost("/drops/{dropId:long}/publish", PublishAsync).RequireProgramRole(ApiRole.Admin).WithIdempotency("drop-publish");
+        group.MapPost("/drops/{dropId:long}/airdrop", AirdropAsync).RequireProgramRole(ApiRole.Admin).WithIdempotency("airdrops");
+        group.MapPost("/drops/{dropId:long}/claims", ClaimAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop).WithIdempotency("drop-claims");
+        group.MapPost("/drops/{dropId:long}/vouchers", VoucherAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop).WithIdempotency("vouchers");
+        group.MapPost("/drops/{dropId:long}/vouchers/{nonce}/relay", RelayAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop).WithIdempotency("voucher-relay");
         group.MapGet("/badges", ListBadgesAsync).RequireProgramRole(ApiRole.Admin);
-        group.MapPost("/badges", CreateBadgeAsync).RequireProgramRole(ApiRole.Admin);
-        group.MapDelete("/badges/{ruleId:long}", DeactivateBadgeAsync).RequireProgramRole(ApiRole.Admin);
+        group.MapPost("/badges", CreateBadgeAsync).RequireProgramRole(ApiRole.Admin).WithIdempotency("badges");
+        group.MapDelete("/badges/{ruleId:long}", DeactivateBadgeAsync).RequireProgramRole(ApiRole.Admin).WithIdempotency("badge-deactivate");
         group.MapGet("/members/{memberId}/collectibles", CollectionAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop);
 
         // Wallets and marketplaces fetch these without a key: tokenURI = the drop's base URI + the decimal token id.
@@ -49,41 +47,11 @@ public static class DropsApi
         return group;
     }
 
-    /// <summary>Creates a Draft drop. With an Idempotency-Key the first result is replayed; another body under it is a 422.</summary>
-    private static async Task<Results<Created<DropView>, Ok<DropView>>> CreateAsync(HttpContext http, CreateDropRequest request, DropService drops,
-        LoyaltyDbContext db, TimeProvider time, CancellationToken ct)
+    /// <summary>Creates a Draft drop.</summary>
+    private static async Task<Created<DropView>> CreateAsync(HttpContext http, CreateDropRequest request, DropService drops, CancellationToken ct)
     {
-        var programId = http.Program().Id;
-        var key = http.Request.Headers["Idempotency-Key"].FirstOrDefault();
-        if (key is { Length: 0 or > 200 }) throw new LoyaltyException("INVALID_IDEMPOTENCY_KEY", "Idempotency-Key must be 1-200 characters");
-        var scopedKey = "drops:" + key;
-        var hash = Convert.ToHexString(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(request, CollectibleJson.Options)));
-        if (key is not null && await ReplayAsync(db, drops, programId, scopedKey, hash, http, ct) is { } replay) return TypedResults.Ok(replay);
-
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var drop = await drops.CreateAsync(programId, request, ct);
-        if (key is not null)
-        {
-            db.Set<IdempotencyRecord>().Add(new IdempotencyRecord
-            {
-                ProgramId = programId, Key = scopedKey, RequestHash = hash, StatusCode = 201, ResponseBody = drop.Id.ToString(),
-                CreatedAt = time.GetUtcNow().UtcDateTime,
-            });
-        }
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
-        return TypedResults.Created($"/v1/programs/{programId}/drops/{drop.Id}", drops.View(drop, hasImage: false));
-    }
-
-    private static async Task<DropView?> ReplayAsync(LoyaltyDbContext db, DropService drops, long programId, string key, string hash,
-        HttpContext http, CancellationToken ct)
-    {
-        var record = await db.Set<IdempotencyRecord>().AsNoTracking().SingleOrDefaultAsync(r => r.ProgramId == programId && r.Key == key, ct);
-        if (record is null) return null;
-        if (record.RequestHash != hash)
-            throw new LoyaltyException("IDEMPOTENCY_KEY_REUSED", "this Idempotency-Key was used with a different request body", 422);
-        http.Response.Headers["Idempotent-Replayed"] = "true";
-        return (await drops.DetailsAsync(programId, long.Parse(record.ResponseBody), ct)).Drop;
+        var drop = await drops.CreateAsync(http.Program().Id, request, ct);
+        return TypedResults.Created($"/v1/programs/{drop.ProgramId}/drops/{drop.Id}", drops.View(drop, hasImage: false));
     }
 
     private static async Task<Ok<List<DropView>>> ListAsync(HttpContext http, DropService drops, CancellationToken ct) =>

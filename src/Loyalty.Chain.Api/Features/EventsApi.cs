@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using Loyalty.Chain.Access;
 using Loyalty.Chain.Api.Infrastructure;
@@ -16,7 +15,7 @@ public static class EventsApi
     public static RouteGroupBuilder MapEvents(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1/programs/{programId:long}/events").WithTags("Events");
-        group.MapPost("/", AcceptAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop);
+        group.MapPost("/", AcceptAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop).WithIdempotency(EventIntakeService.IdempotencyScope, inTransaction: true);
         return group;
     }
 
@@ -28,7 +27,7 @@ public static class EventsApi
     private static async Task<Results<Created<IntakeResponse>, Ok<IntakeResponse>>> AcceptAsync(HttpContext http,
         EventIntakeService intake, CancellationToken ct)
     {
-        // The body is read raw so the idempotency hash is over exactly what was sent.
+        // Read raw: the bounded reader refuses oversize bodies with a code before any JSON is parsed.
         using var buffer = new MemoryStream();
         var chunk = new byte[16 * 1024];
         int read;
@@ -49,13 +48,11 @@ public static class EventsApi
         {
             throw new LoyaltyException("MALFORMED_JSON", "the body is not valid JSON for an event");
         }
-        var key = http.Request.Headers["Idempotency-Key"].FirstOrDefault();
-        var hash = Convert.ToHexString(SHA256.HashData(bytes));
         var program = http.Program();
-        var response = await intake.AcceptAsync(program, request, key, hash, ct);
+        var response = await intake.AcceptAsync(program, request, http.Idempotency(), ct);
         if (response.Replayed)
         {
-            http.Response.Headers["Idempotent-Replayed"] = "true";
+            http.MarkReplayed();
             return TypedResults.Ok(response);
         }
         return TypedResults.Created($"/v1/programs/{program.Id}/events/{response.Id}", response);

@@ -21,12 +21,12 @@ public static class MembersApi
     public static RouteGroupBuilder MapMembers(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1/programs/{programId:long}/members").WithTags("Members");
-        group.MapPost("/", EnrolAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop);
+        group.MapPost("/", EnrolAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop).WithIdempotency("members");
         group.MapGet("/{memberId}", GetAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop, ApiRole.Member);
         group.MapGet("/{memberId}/history", HistoryAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop, ApiRole.Member);
         // Admin only: a member token may link a wallet and withdraw, so a shop (till) key must not be able to mint one.
-        group.MapPost("/{memberId}/tokens", IssueTokenAsync).RequireProgramRole(ApiRole.Admin);
-        group.MapDelete("/{memberId}/profile", EraseAsync).RequireProgramRole(ApiRole.Admin);
+        group.MapPost("/{memberId}/tokens", IssueTokenAsync).RequireProgramRole(ApiRole.Admin).WithIdempotency("member-tokens", secretFields: "token");
+        group.MapDelete("/{memberId}/profile", EraseAsync).RequireProgramRole(ApiRole.Admin).WithIdempotency("member-erase");
         return group;
     }
 

@@ -21,12 +21,12 @@ public static class ProgramsApi
     public static RouteGroupBuilder MapPrograms(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1/programs").WithTags("Programs");
-        group.MapPost("/", CreateAsync).RequireRoot();
+        group.MapPost("/", CreateAsync).RequireRoot().WithIdempotency("programs", secretFields: "adminKey");
         group.MapGet("/{programId:long}", (HttpContext http, Chain.ChainOptionsAccessor chain) =>
             TypedResults.Ok(View(http.Program(), chain.ChainId))).RequireProgramRole(ApiRole.Admin, ApiRole.Shop, ApiRole.Partner);
-        group.MapPost("/{programId:long}/api-keys", CreateKeyAsync).RequireProgramRole(ApiRole.Admin);
+        group.MapPost("/{programId:long}/api-keys", CreateKeyAsync).RequireProgramRole(ApiRole.Admin).WithIdempotency("api-keys", secretFields: "key");
         group.MapGet("/{programId:long}/api-keys", ListKeysAsync).RequireProgramRole(ApiRole.Admin);
-        group.MapDelete("/{programId:long}/api-keys/{keyId:long}", RevokeKeyAsync).RequireProgramRole(ApiRole.Admin);
+        group.MapDelete("/{programId:long}/api-keys/{keyId:long}", RevokeKeyAsync).RequireProgramRole(ApiRole.Admin).WithIdempotency("api-key-revoke");
         return group;
     }
 
@@ -40,7 +40,7 @@ public static class ProgramsApi
     private static async Task<Created<KeyView>> CreateKeyAsync(HttpContext http, CreateKeyRequest request, ApiKeyService keys,
         LoyaltyDbContext db, CancellationToken ct)
     {
-        if (!Enum.TryParse<ApiRole>(request.Role, ignoreCase: true, out var role) || !Enum.IsDefined(role) || role == ApiRole.Member)
+        if (!ApiRoles.TryParseName(request.Role, out var role) || role == ApiRole.Member)
             throw new LoyaltyException("INVALID_ROLE", "role must be admin, shop or partner");
         var (key, plaintext) = keys.Create(http.Program().Id, role, request.Name?.Trim() is { Length: > 0 and <= 100 } n ? n : role.ToString());
         await db.SaveChangesAsync(ct);

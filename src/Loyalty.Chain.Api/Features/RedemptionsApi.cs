@@ -21,11 +21,14 @@ public static class RedemptionsApi
     public static RouteGroupBuilder MapRedemptions(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1/programs/{programId:long}").WithTags("Redemptions");
-        group.MapPost("/members/{memberId}/redemptions", RedeemAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop, ApiRole.Member);
+        group.MapPost("/members/{memberId}/redemptions", RedeemAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop, ApiRole.Member)
+            .WithIdempotency(RedemptionService.IdempotencyScope, inTransaction: true);
         group.MapGet("/redemptions/{redemptionId:long}", GetAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop, ApiRole.Member);
-        group.MapPost("/redemptions/{redemptionId:long}/signature", SignAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop, ApiRole.Member);
-        group.MapPost("/redemptions/{redemptionId:long}/cancel", CancelAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop, ApiRole.Member);
-        group.MapPost("/redemptions/{redemptionId:long}/void", VoidAsync).RequireProgramRole(ApiRole.Admin);
+        group.MapPost("/redemptions/{redemptionId:long}/signature", SignAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop, ApiRole.Member)
+            .WithIdempotency("redemption-signature");
+        group.MapPost("/redemptions/{redemptionId:long}/cancel", CancelAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop, ApiRole.Member)
+            .WithIdempotency("redemption-cancel");
+        group.MapPost("/redemptions/{redemptionId:long}/void", VoidAsync).RequireProgramRole(ApiRole.Admin).WithIdempotency("redemption-void");
         return group;
     }
 
@@ -35,11 +38,11 @@ public static class RedemptionsApi
         var program = http.Program();
         var member = await members.GetAsync(program.Id, memberId, ct);
         if (request.RewardId is not { } rewardId) throw new LoyaltyException("INVALID_REWARD", "rewardId is required");
-        var (r, replayed) = await redemptions.RedeemAsync(program, member, rewardId, http.Request.Headers["Idempotency-Key"].FirstOrDefault(), ct);
+        var (r, replayed) = await redemptions.RedeemAsync(program, member, rewardId, http.Idempotency(), ct);
         var view = await ViewAsync(http, r, member.ExternalId, redemptions, chain, ct);
         if (replayed)
         {
-            http.Response.Headers["Idempotent-Replayed"] = "true";
+            http.MarkReplayed();
             return TypedResults.Ok(view);
         }
         return TypedResults.Created($"/v1/programs/{program.Id}/redemptions/{r.Id}", view);

@@ -2,6 +2,7 @@ using Loyalty.Chain.Access;
 using Loyalty.Chain.Api.Infrastructure;
 using Loyalty.Chain.Ledger;
 using Loyalty.Chain.Redemption;
+using Loyalty.Chain.Validation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
@@ -22,8 +23,8 @@ public static class RewardsApi
     {
         var group = routes.MapGroup("/v1/programs/{programId:long}/rewards").WithTags("Rewards");
         group.MapGet("/", ListAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop);
-        group.MapPost("/", CreateAsync).RequireProgramRole(ApiRole.Admin);
-        group.MapPost("/{rewardId:long}/coupons", UploadCouponsAsync).RequireProgramRole(ApiRole.Admin);
+        group.MapPost("/", CreateAsync).RequireProgramRole(ApiRole.Admin).WithIdempotency("rewards");
+        group.MapPost("/{rewardId:long}/coupons", UploadCouponsAsync).RequireProgramRole(ApiRole.Admin).WithIdempotency("coupons");
         return group;
     }
 
@@ -36,8 +37,14 @@ public static class RewardsApi
     private static async Task<Created<RewardView>> CreateAsync(HttpContext http, RewardRequest r, LoyaltyDbContext db, TimeProvider time, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(r.Name) || r.Name.Length > 200) throw new LoyaltyException("INVALID_REWARD", "name is required (at most 200 characters)");
-        if (!long.TryParse(r.Cost, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var cost) || cost <= 0)
-            throw new LoyaltyException("INVALID_REWARD", "cost must be a positive whole number of points (decimal string)");
+        if (!Amounts.TryParsePoints(r.Cost, out var cost))
+            throw new LoyaltyException("INVALID_AMOUNT", "cost must be a whole number of points as a plain decimal string");
+        if (cost <= 0) throw new LoyaltyException("INVALID_REWARD", "cost must be a positive whole number of points (decimal string)");
+        // The JSON converter takes named values only; these also catch values set any other way.
+        if (r.Type is { } t && !Enum.IsDefined(t)) throw new LoyaltyException("INVALID_REWARD", "unknown reward type");
+        if (r.Coupons is { } c && !Enum.IsDefined(c)) throw new LoyaltyException("INVALID_REWARD", "unknown coupon source");
+        if (r.Tiers?.Any(string.IsNullOrWhiteSpace) == true || r.Attributes?.Any(a => a.Value is null) == true)
+            throw new LoyaltyException("INVALID_REWARD", "tiers and attribute values must not be null or blank");
         if (r.Stock is < 0 || r.PerMemberLimit is < 1) throw new LoyaltyException("INVALID_REWARD", "stock must be >= 0 and perMemberLimit >= 1");
         if (r.ValidFrom is { } f && r.ValidUntil is { } u && u <= f) throw new LoyaltyException("INVALID_REWARD", "validUntil must be after validFrom");
         var type = r.Type ?? RewardType.DiscountCoupon;
@@ -49,6 +56,8 @@ public static class RewardsApi
             Coupons = r.Coupons ?? (type is RewardType.DiscountCoupon or RewardType.FreeShipping or RewardType.PartnerVoucher ? CouponSource.Generated : CouponSource.None),
         };
         if (type == RewardType.Collectible && reward.DropId is null) throw new LoyaltyException("INVALID_REWARD", "a collectible reward needs a dropId");
+        if (reward.DropId is { } dropId && !await db.Set<Collectibles.Drop>().AnyAsync(d => d.Id == dropId && d.ProgramId == reward.ProgramId, ct))
+            throw new LoyaltyException("UNKNOWN_DROP", $"no drop {dropId} in this program", 404);
         db.Set<Reward>().Add(reward);
         await db.SaveChangesAsync(ct);
         return TypedResults.Created($"/v1/programs/{reward.ProgramId}/rewards/{reward.Id}", View(reward));
@@ -61,9 +70,10 @@ public static class RewardsApi
         var programId = http.Program().Id;
         var reward = await db.Set<Reward>().SingleOrDefaultAsync(r => r.Id == rewardId && r.ProgramId == programId, ct)
                      ?? throw new LoyaltyException("UNKNOWN_REWARD", "no such reward in this program", 404);
+        if (pool.Codes?.Any(c => c is null) == true) throw new LoyaltyException("INVALID_COUPONS", "codes must be strings, not null");
         var codes = (pool.Codes ?? []).Select(c => c.Trim()).Where(c => c.Length > 0).Distinct().ToList();
-        if (codes.Count is 0 or > 10_000 || codes.Any(c => c.Length > 64))
-            throw new LoyaltyException("INVALID_COUPONS", "send 1 to 10,000 codes of at most 64 characters");
+        if (codes.Count is 0 or > 10_000 || codes.Any(c => c.Length > 64 || c.Any(char.IsControl)))
+            throw new LoyaltyException("INVALID_COUPONS", "send 1 to 10,000 codes of at most 64 characters, without control characters");
         if (await db.Set<CouponCode>().AnyAsync(c => c.ProgramId == programId && codes.Contains(c.Code), ct))
             throw new LoyaltyException("DUPLICATE_COUPON", "some codes already exist in this program", 409);
         var now = time.GetUtcNow().UtcDateTime;

@@ -20,9 +20,9 @@ public static class RulesApi
     {
         var group = routes.MapGroup("/v1/programs/{programId:long}/rules").WithTags("Rules");
         group.MapGet("/", ListAsync).RequireProgramRole(ApiRole.Admin);
-        group.MapPost("/", CreateAsync).RequireProgramRole(ApiRole.Admin);
-        group.MapPut("/{ruleId:long}", UpdateAsync).RequireProgramRole(ApiRole.Admin);
-        group.MapDelete("/{ruleId:long}", DeactivateAsync).RequireProgramRole(ApiRole.Admin);
+        group.MapPost("/", CreateAsync).RequireProgramRole(ApiRole.Admin).WithIdempotency("rules");
+        group.MapPut("/{ruleId:long}", UpdateAsync).RequireProgramRole(ApiRole.Admin).WithIdempotency("rule-update");
+        group.MapDelete("/{ruleId:long}", DeactivateAsync).RequireProgramRole(ApiRole.Admin).WithIdempotency("rule-deactivate");
         return group;
     }
 

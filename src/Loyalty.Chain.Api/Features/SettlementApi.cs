@@ -23,8 +23,8 @@ public static class SettlementApi
     {
         var group = routes.MapGroup("/v1/programs/{programId:long}").WithTags("Settlement");
         group.MapGet("/settlement", GetAsync).RequireProgramRole(ApiRole.Admin);
-        group.MapPost("/settlement/run", RunAsync).RequireProgramRole(ApiRole.Admin);
-        group.MapPost("/reconciliation", ReconcileAsync).RequireProgramRole(ApiRole.Admin);
+        group.MapPost("/settlement/run", RunAsync).RequireProgramRole(ApiRole.Admin).WithIdempotency("settlement-run");
+        group.MapPost("/reconciliation", ReconcileAsync).RequireProgramRole(ApiRole.Admin).WithIdempotency("reconciliation");
         group.MapGet("/reconciliation", LatestAsync).RequireProgramRole(ApiRole.Admin);
         return group;
     }

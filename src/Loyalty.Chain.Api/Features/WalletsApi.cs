@@ -23,12 +23,15 @@ public static class WalletsApi
     public static RouteGroupBuilder MapWallets(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1/programs/{programId:long}").WithTags("Wallets");
-        group.MapPost("/members/{memberId}/wallet/challenge", ChallengeAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop, ApiRole.Member);
+        group.MapPost("/members/{memberId}/wallet/challenge", ChallengeAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop, ApiRole.Member)
+            .WithIdempotency("wallet-challenge");
         // Moving assets needs the member's own token (or an admin, audited): a leaked shop key must not reach them.
-        group.MapPost("/members/{memberId}/wallet/link", LinkAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Member);
+        group.MapPost("/members/{memberId}/wallet/link", LinkAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Member)
+            .WithIdempotency("wallet-link");
         group.MapPost("/members/{memberId}/wallet/export", ExportMemberAsync).RequireProgramRole(ApiRole.Admin);
         group.MapPost("/custody/seed-export", ExportSeedAsync).RequireProgramRole(ApiRole.Admin);
-        group.MapPost("/members/{memberId}/withdrawals", WithdrawAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Member);
+        group.MapPost("/members/{memberId}/withdrawals", WithdrawAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Member)
+            .WithIdempotency("withdrawals");
         group.MapGet("/audit/asset-moves", AuditAsync).RequireProgramRole(ApiRole.Admin);
         return group;
     }

@@ -10,6 +10,22 @@ namespace Loyalty.Chain.Access;
 /// <summary>What a program key may do: admin (everything in its program), shop (events, members), partner (verification reads).</summary>
 public enum ApiRole { Admin, Shop, Partner, Member }
 
+public static class ApiRoles
+{
+    /// <summary>
+    /// A role by its name only, any case. Enum.TryParse would also take "0" (Admin), " admin" and "shop, admin":
+    /// a key's role must be exactly one named value.
+    /// </summary>
+    public static bool TryParseName(string? text, out ApiRole role)
+    {
+        role = default;
+        var name = Enum.GetNames<ApiRole>().FirstOrDefault(n => string.Equals(n, text, StringComparison.OrdinalIgnoreCase));
+        if (name is null) return false;
+        role = Enum.Parse<ApiRole>(name);
+        return true;
+    }
+}
+
 /// <summary>A program API key. Only its SHA-256 is stored; the key is shown once, at creation.</summary>
 public sealed class ApiKey
 {

@@ -51,6 +51,7 @@ public sealed record DropAudience
         if (!Enum.IsDefined(Kind)) errors.Add("audience.kind is unknown.");
         if (Tiers?.Any(string.IsNullOrWhiteSpace) == true) errors.Add("audience.tiers must not contain blanks.");
         if (Attributes?.Keys.Any(string.IsNullOrWhiteSpace) == true) errors.Add("audience attribute names must not be blank.");
+        if (Attributes?.Values.Any(v => v is null) == true) errors.Add("audience attribute values must not be null.");
         if (MinPointsEarned < 0) errors.Add("audience.minPointsEarned must be >= 0.");
         if (PointsFrom is { } f && PointsTo is { } t && t <= f) errors.Add("audience.pointsTo must be after pointsFrom.");
         if (Kind == DropAudienceKind.Rule && !HasCriteria) errors.Add("a Rule audience needs at least one criterion.");

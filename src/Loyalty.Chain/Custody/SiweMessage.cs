@@ -124,9 +124,9 @@ public sealed partial record SiweMessage
             ? parsed
             : throw new FormatException($"'{field}' is not an RFC 3339 date-time.");
 
-    [GeneratedRegex("^0x[0-9a-fA-F]{40}$")]
+    [GeneratedRegex(@"\A0x[0-9a-fA-F]{40}\z")]
     private static partial Regex AddressPattern();
 
-    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")]
+    [GeneratedRegex(@"\A[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})\z")]
     private static partial Regex Rfc3339Pattern();
 }

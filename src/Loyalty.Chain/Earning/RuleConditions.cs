@@ -49,6 +49,7 @@ public sealed record RuleConditions
         if (Categories?.Any(string.IsNullOrWhiteSpace) == true) errors.Add("Categories must not contain blanks.");
         if (Tiers?.Any(string.IsNullOrWhiteSpace) == true) errors.Add("Tiers must not contain blanks.");
         if (Attributes?.Keys.Any(string.IsNullOrWhiteSpace) == true) errors.Add("Attribute names must not be blank.");
+        if (Attributes?.Values.Any(v => v is null) == true) errors.Add("Attribute values must not be null.");
         if (Weekdays?.Any(d => !Enum.IsDefined(d)) == true) errors.Add("Weekdays must be days of the week.");
         if (FromHour is < 0 or > 23) errors.Add("FromHour must be 0..23.");
         if (ToHour is < 1 or > 24) errors.Add("ToHour must be 1..24.");

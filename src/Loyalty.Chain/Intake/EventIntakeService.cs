@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Loyalty.Chain.Earning;
+using Loyalty.Chain.Idempotency;
 using Loyalty.Chain.Ledger;
 using Loyalty.Chain.Members;
 using Loyalty.Chain.Programs;
@@ -16,40 +17,33 @@ namespace Loyalty.Chain.Intake;
 /// same event twice (same Idempotency-Key, or same type and external id) is credited once; a reused key with
 /// another body is refused.
 /// </summary>
-public sealed partial class EventIntakeService(LoyaltyDbContext db, IntakeCommitQueue queue, TimeProvider time,
+public sealed partial class EventIntakeService(IdempotencyStore store, IntakeCommitQueue queue, TimeProvider time,
     Microsoft.Extensions.Options.IOptions<IntakeLimitsOptions> limits)
 {
+    /// <summary>The idempotency scope of event intake: the batch writer looks its keys up under it.</summary>
+    public const string IdempotencyScope = "events";
     public const string Purchase = "purchase";
     public const string Return = "return";
     private static readonly TimeSpan MaxClockSkew = TimeSpan.FromMinutes(5);
     private static readonly TimeSpan MaxEventAge = TimeSpan.FromDays(366);
 
-    [GeneratedRegex("^[a-z][a-z0-9_-]{0,63}$")]
+    [GeneratedRegex(@"\A[a-z][a-z0-9_-]{0,63}\z")]
     private static partial Regex TypePattern();
 
-    public async Task<IntakeResponse> AcceptAsync(LoyaltyProgram program, EventRequest request, string? idempotencyKey,
-        string requestHash, CancellationToken ct)
+    public async Task<IntakeResponse> AcceptAsync(LoyaltyProgram program, EventRequest request, IdempotencyRequest? idempotency,
+        CancellationToken ct)
     {
-        if (idempotencyKey is not null && (idempotencyKey.Length is 0 or > 255))
-            throw new LoyaltyException("INVALID_IDEMPOTENCY_KEY", "Idempotency-Key must be 1-255 characters");
         // A replay is answered from what is committed, without waiting for the writer; the writer checks
         // again inside its transaction for keys that commit in between.
-        if (idempotencyKey is not null && await ReplayAsync(db, program.Id, idempotencyKey, requestHash, ct) is { } replay) return replay;
+        if (idempotency is not null && await store.FindAsync(idempotency, ct) is { } record) return Replay(record, idempotency.Hash);
         var parsed = Parse(program, request);
-        return await queue.SubmitAsync(program, parsed, idempotencyKey, requestHash, ct);
-    }
-
-    internal static async Task<IntakeResponse?> ReplayAsync(LoyaltyDbContext db, long programId, string key, string hash, CancellationToken ct)
-    {
-        var record = await db.Set<IdempotencyRecord>().AsNoTracking().SingleOrDefaultAsync(r => r.ProgramId == programId && r.Key == key, ct);
-        return record is null ? null : Replay(record, hash);
+        return await queue.SubmitAsync(program, parsed, idempotency, ct);
     }
 
     /// <summary>The stored first answer for a key, or IDEMPOTENCY_KEY_REUSED when this body is another one.</summary>
     internal static IntakeResponse Replay(IdempotencyRecord record, string hash)
     {
-        if (record.RequestHash != hash)
-            throw new LoyaltyException("IDEMPOTENCY_KEY_REUSED", "this Idempotency-Key was used with a different request body", 422);
+        IdempotencyStore.EnsureSameRequest(record, hash);
         return JsonSerializer.Deserialize<IntakeResponse>(record.ResponseBody, IntakeResponse.Json)! with { Replayed = true };
     }
 
@@ -70,6 +64,7 @@ public sealed partial class EventIntakeService(LoyaltyDbContext db, IntakeCommit
         var lines = new List<EventLine>();
         foreach (var line in r.Lines ?? [])
         {
+            if (line is null) throw new LoyaltyException("INVALID_LINE", "lines must be objects, not null");
             if (line.Quantity is < 1 or > 100_000) throw new LoyaltyException("INVALID_LINE", "line quantity must be 1-100000");
             if (line.Category is { Length: > 64 } || line.Sku is { Length: > 128 }) throw new LoyaltyException("INVALID_LINE", "line sku/category too long");
             lines.Add(new EventLine(line.Sku, line.Category, ParseMoney(line.Amount, currency, "lines.amount") ?? 0, line.Quantity ?? 1));

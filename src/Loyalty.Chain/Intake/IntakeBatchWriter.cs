@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Text.Json;
 using Loyalty.Chain.Collectibles;
 using Loyalty.Chain.Earning;
+using Loyalty.Chain.Idempotency;
 using Loyalty.Chain.Ledger;
 using Loyalty.Chain.Members;
 using Loyalty.Chain.Programs;
@@ -79,9 +80,9 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
             var (program, e) = (item.Program, item.Event);
             try
             {
-                if (item.Key is not null && batch.Records.TryGetValue((program.Id, item.Key), out var record))
+                if (item.Idempotency is { } key && batch.Records.TryGetValue((program.Id, key.Key), out var record))
                 {
-                    outcomes[i] = IntakeOutcome.Done(EventIntakeService.Replay(record, item.Hash));
+                    outcomes[i] = IntakeOutcome.Done(EventIntakeService.Replay(record, key.Hash));
                     continue;
                 }
                 if (batch.Events.TryGetValue((program.Id, e.Type, e.EventId), out var existing))
@@ -100,12 +101,12 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
                 outcomes[i] = IntakeOutcome.Failed(new LoyaltyException("UNKNOWN_MEMBER", $"no member '{e.MemberId}' in this program", 404));
                 continue;
             }
-            if ((item.Key is not null && keys.Contains((program.Id, item.Key))) || events.Contains((program.Id, e.Type, e.EventId)))
+            if ((item.Idempotency is { } claimed && keys.Contains((program.Id, claimed.Key))) || events.Contains((program.Id, e.Type, e.EventId)))
             {
                 outcomes[i] = IntakeOutcome.Later();
                 continue;
             }
-            if (item.Key is not null) keys.Add((program.Id, item.Key));
+            if (item.Idempotency is { } taken) keys.Add((program.Id, taken.Key));
             events.Add((program.Id, e.Type, e.EventId));
             toWrite.Add((i, member));
         }
@@ -167,11 +168,11 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
     /// <summary>Committed idempotency records, events and members the batch refers to: three queries per program.</summary>
     private async Task LoadCommittedAsync(long programId, List<IntakeItem> items, BatchState batch, CancellationToken ct)
     {
-        var keys = items.Where(i => i.Key is not null).Select(i => i.Key!).Distinct().ToList();
+        var keys = items.Where(i => i.Idempotency is not null).Select(i => i.Idempotency!.Key).Distinct().ToList();
         if (keys.Count > 0)
         {
             foreach (var record in await db.Set<IdempotencyRecord>().AsNoTracking()
-                         .Where(r => r.ProgramId == programId && keys.Contains(r.Key)).ToListAsync(ct))
+                         .Where(r => r.ProgramId == programId && r.Scope == EventIntakeService.IdempotencyScope && keys.Contains(r.Key)).ToListAsync(ct))
                 batch.Records[(programId, record.Key)] = record;
         }
         // By type, so the lookup uses the (program, type, external id) index.
@@ -234,14 +235,8 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
         var triggers = batch.BadgeTriggers[program.Id];
         if (triggers.Contains(null) || triggers.Contains(e.Type)) await badges.OnEventAcceptedAsync(program, member.Id, e.Type, ct);
 
-        if (item.Key is not null)
-        {
-            db.Set<IdempotencyRecord>().Add(new IdempotencyRecord
-            {
-                ProgramId = program.Id, Key = item.Key, RequestHash = item.Hash, StatusCode = 201,
-                ResponseBody = JsonSerializer.Serialize(response, IntakeResponse.Json), CreatedAt = now,
-            });
-        }
+        if (item.Idempotency is { } key)
+            db.Set<IdempotencyRecord>().Add(IdempotencyStore.NewRecord(key, 201, JsonSerializer.Serialize(response, IntakeResponse.Json), now));
         await db.SaveChangesAsync(ct);
         return (response, awards);
     }
@@ -263,9 +258,10 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
         {
             evaluation = RuleEvaluator.Evaluate(earning, rules, snapshot, program.Zone);
         }
-        catch (OverflowException)
+        catch (OverflowException overflow)
         {
-            throw new LoyaltyException("POINTS_LIMIT_EXCEEDED", "this event would award more points than a ledger can hold", 422);
+            // The rules, not the caller, are at fault, but the caller must learn it and nothing may be half-written.
+            throw new LoyaltyException("AWARD_TOO_LARGE", overflow.Message, 422);
         }
         await CheckPointCapsAsync(member.Id, evaluation.TotalPoints, ct);
         row.Points = evaluation.TotalPoints;

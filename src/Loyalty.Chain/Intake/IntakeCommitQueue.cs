@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Threading.Channels;
+using Loyalty.Chain.Idempotency;
 using Loyalty.Chain.Programs;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -24,15 +25,15 @@ public sealed class IntakeOptions
 }
 
 /// <summary>An accepted event waiting for the writer, and the caller waiting for its answer.</summary>
-internal sealed class IntakeItem(LoyaltyProgram program, ParsedEvent e, string? key, string hash, CancellationToken requestAborted)
+internal sealed class IntakeItem(LoyaltyProgram program, ParsedEvent e, IdempotencyRequest? idempotency, CancellationToken requestAborted)
 {
     // Callers resume on the thread pool, not inline on the writer between two batches.
     private readonly TaskCompletionSource<IntakeResponse> done = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public LoyaltyProgram Program => program;
     public ParsedEvent Event => e;
-    public string? Key => key;
-    public string Hash => hash;
+    /// <summary>The Idempotency-Key (scope "events"), or null when none was sent.</summary>
+    public IdempotencyRequest? Idempotency => idempotency;
     public CancellationToken RequestAborted => requestAborted;
     /// <summary>How many batches put it off (a duplicate in its batch, or a lost race on a unique index).</summary>
     public int Deferrals { get; set; }
@@ -86,9 +87,9 @@ public sealed class IntakeCommitQueue : IAsyncDisposable, IDisposable
     }
 
     /// <summary>Queues the event and waits until the transaction holding it has committed (or it was refused).</summary>
-    internal async Task<IntakeResponse> SubmitAsync(LoyaltyProgram program, ParsedEvent e, string? key, string hash, CancellationToken ct)
+    internal async Task<IntakeResponse> SubmitAsync(LoyaltyProgram program, ParsedEvent e, IdempotencyRequest? idempotency, CancellationToken ct)
     {
-        var item = new IntakeItem(program, e, key, hash, ct);
+        var item = new IntakeItem(program, e, idempotency, ct);
         EnsureStarted();
         if (!channel.Writer.TryWrite(item)) throw ShuttingDown();
         return await item.Completion.WaitAsync(ct);

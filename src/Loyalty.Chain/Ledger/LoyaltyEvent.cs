@@ -27,13 +27,23 @@ public sealed class LoyaltyEvent
     public DateTime ReceivedAt { get; set; }
 }
 
-/// <summary>A stored response for an Idempotency-Key (Stripe semantics: replayed for the same body, 422 for another).</summary>
+/// <summary>
+/// A stored response for an Idempotency-Key (Stripe semantics: replayed for the same request, 422 for another).
+/// Keys are per (program, endpoint scope), so one key used on two endpoints means two requests.
+/// </summary>
 public sealed class IdempotencyRecord
 {
+    /// <summary>Claimed by a request still running: its answer is not known yet.</summary>
+    public const int InProgress = 0;
+
     public long Id { get; set; }
+    /// <summary>0 for calls outside any program (creating a program).</summary>
     public long ProgramId { get; set; }
+    /// <summary>The endpoint's scope name, e.g. "events" or "redemptions".</summary>
+    public string Scope { get; set; } = "";
     public string Key { get; set; } = "";
     public string RequestHash { get; set; } = "";
+    /// <summary><see cref="InProgress"/> while claimed, then the first answer's status.</summary>
     public int StatusCode { get; set; }
     public string ResponseBody { get; set; } = "";
     public DateTime CreatedAt { get; set; }
@@ -53,7 +63,8 @@ internal sealed class LoyaltyEventConfiguration : IEntityTypeConfiguration<Loyal
     public void Configure(EntityTypeBuilder<IdempotencyRecord> b)
     {
         b.ToTable("IdempotencyKeys");
+        b.Property(x => x.Scope).HasMaxLength(32);
         b.Property(x => x.Key).HasMaxLength(255);
-        b.HasIndex(x => new { x.ProgramId, x.Key }).IsUnique();
+        b.HasIndex(x => new { x.ProgramId, x.Scope, x.Key }).IsUnique();
     }
 }

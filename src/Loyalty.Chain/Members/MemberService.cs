@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Loyalty.Chain.Custody;
 using Loyalty.Chain.Ledger;
 using Loyalty.Chain.Programs;
@@ -12,22 +11,15 @@ public sealed record EnrolRequest(string ExternalId, string? Email, string? Phon
 /// <summary>Enrols members (each gets a custodial wallet) and keeps their profile apart from the ledger.</summary>
 public sealed partial class MemberService(LoyaltyDbContext db, CustodyService custody, TimeProvider time)
 {
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")]
-    private static partial Regex ExternalIdPattern();
-
-    public static void ValidateExternalId(string? externalId, string field = "memberId")
-    {
-        if (externalId is null || !ExternalIdPattern().IsMatch(externalId))
-            throw new LoyaltyException("INVALID_ID", $"{field} must be 1-128 characters of letters, digits and . _ : @ -");
-    }
+    public static void ValidateExternalId(string? externalId, string field = "memberId") => Validation.Ids.Validate(externalId, field);
 
     /// <summary>Enrols a member, or returns the existing one (Created = false) for a known external id.</summary>
     public async Task<(Member Member, bool Created)> EnrolAsync(LoyaltyProgram program, EnrolRequest request, CancellationToken ct)
     {
         ValidateExternalId(request.ExternalId);
         if (request.Email is { Length: > 254 } || request.Phone is { Length: > 32 } || request.Tier is { Length: > 64 }
-            || request.Attributes is { Count: > 50 } || request.Attributes?.Any(a => a.Key.Length > 64 || a.Value.Length > 256) == true)
-            throw new LoyaltyException("INVALID_PROFILE", "profile fields are too long or too many attributes (max 50)");
+            || request.Attributes is { Count: > 50 } || request.Attributes?.Any(a => a.Key.Length > 64 || a.Value is not { Length: <= 256 }) == true)
+            throw new LoyaltyException("INVALID_PROFILE", "profile fields are too long, attribute values null, or too many attributes (max 50)");
         if (await FindAsync(program.Id, request.ExternalId, ct) is { } existing) return (existing, false);
 
         try

@@ -28,7 +28,7 @@ public sealed partial class AttestationService(LoyaltyDbContext db, Web3Factory 
     public const string KeyPurpose = "attestation";
     private const int MaxTierLength = 64;
 
-    [GeneratedRegex("^[0-9]{1,78}$")]
+    [GeneratedRegex(@"\A[0-9]{1,78}\z")]
     private static partial Regex UnsignedInteger();
 
     public long ChainId => web3Factory.Options.ChainId;

@@ -20,17 +20,8 @@ public static class Currencies
     /// Parses "49.90" into 4990 minor units for a 2-decimal currency. Refuses more fractional digits than
     /// the currency has, negatives and anything that is not a plain decimal number.
     /// </summary>
-    public static bool TryParseMinor(string? text, string currency, out long minor)
-    {
-        minor = 0;
-        if (string.IsNullOrWhiteSpace(text) || text.Length > 24) return false;
-        if (!decimal.TryParse(text, System.Globalization.NumberStyles.AllowDecimalPoint, System.Globalization.CultureInfo.InvariantCulture, out var value))
-            return false;
-        var scaled = value * Pow10(Exponent(currency));
-        if (scaled != decimal.Truncate(scaled) || scaled > long.MaxValue) return false;
-        minor = (long)scaled;
-        return true;
-    }
+    public static bool TryParseMinor(string? text, string currency, out long minor) =>
+        Validation.Amounts.TryParse(text, Exponent(currency), out minor);
 
     public static string Format(long minor, string currency)
     {

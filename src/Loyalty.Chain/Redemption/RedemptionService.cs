@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Security.Cryptography;
 using Loyalty.Chain.Chain;
 using Loyalty.Chain.Contracts.LoyaltyPoints;
+using Loyalty.Chain.Idempotency;
 using Loyalty.Chain.Ledger;
 using Loyalty.Chain.Members;
 using Loyalty.Chain.Programs;
@@ -18,47 +19,53 @@ namespace Loyalty.Chain.Redemption;
 /// </summary>
 public sealed class RedemptionService(
     LoyaltyDbContext db, LedgerWriter ledger, MaturationService maturation, Collectibles.DropGrants drops,
-    Web3Factory web3, TimeProvider time)
+    Web3Factory web3, TimeProvider time, IdempotencyStore idempotencies)
 {
     public static readonly TimeSpan SignatureLifetime = TimeSpan.FromDays(2);
 
+    /// <summary>The idempotency scope of redemptions: the record is written in the redemption's own transaction.</summary>
+    public const string IdempotencyScope = "redemptions";
+
     public async Task<(Redemption Redemption, bool Replayed)> RedeemAsync(LoyaltyProgram program, Member member, long rewardId,
-        string? idempotencyKey, CancellationToken ct)
+        IdempotencyRequest? idempotency, CancellationToken ct)
     {
-        var key = idempotencyKey is null ? null : "redeem:" + idempotencyKey;
-        if (key is { Length: > 255 }) throw new LoyaltyException("INVALID_IDEMPOTENCY_KEY", "Idempotency-Key must be at most 240 characters");
-        var requestHash = $"{member.Id}:{rewardId}";
         // The node is read before the write transaction: a slow node must not hold the SQLite gate (every writer) or row locks.
         BigInteger? held = member.WalletKind == WalletKind.SelfCustody
             ? await new LoyaltyPointsService(web3.Get(), program.PointsContract!).BalanceOfQueryAsync(member.WalletAddress)
             : null;
-        return await db.InWriteTransactionAsync(async c =>
+        try
         {
-            if (key is not null && await db.Set<IdempotencyRecord>().AsNoTracking()
-                    .SingleOrDefaultAsync(r => r.ProgramId == program.Id && r.Key == key, c) is { } record)
+            return await db.InWriteTransactionAsync(async c =>
             {
-                if (record.RequestHash != requestHash)
-                    throw new LoyaltyException("IDEMPOTENCY_KEY_REUSED", "this Idempotency-Key was used with a different request", 422);
-                return (await db.Set<Redemption>().AsNoTracking().SingleAsync(r => r.Id == long.Parse(record.ResponseBody), c), true);
-            }
-            await ledger.LockMemberAsync(member.Id, c);
-            // Under the lock: the wallet the chain was read for must still be the member's.
-            var wallet = await db.Set<Member>().AsNoTracking().Where(m => m.Id == member.Id)
-                .Select(m => new { m.WalletKind, m.WalletAddress }).SingleAsync(c);
-            if (wallet.WalletKind != member.WalletKind || wallet.WalletAddress != member.WalletAddress)
-                throw new LoyaltyException("MEMBER_CHANGED", "the member's wallet changed meanwhile; try again", 409);
-            var redemption = await ReserveAsync(program, member, rewardId, held, c);
-            if (key is not null)
-            {
-                db.Set<IdempotencyRecord>().Add(new IdempotencyRecord
-                {
-                    ProgramId = program.Id, Key = key, RequestHash = requestHash, StatusCode = 201,
-                    ResponseBody = redemption.Id.ToString(), CreatedAt = redemption.CreatedAt,
-                });
-            }
-            await db.SaveChangesAsync(c);
-            return (redemption, false);
-        }, ct);
+                if (idempotency is not null && await idempotencies.FindAsync(idempotency, c) is { } record)
+                    return (await ReplayAsync(record, idempotency, c), true);
+                await ledger.LockMemberAsync(member.Id, c);
+                // Under the lock: the wallet the chain was read for must still be the member's.
+                var wallet = await db.Set<Member>().AsNoTracking().Where(m => m.Id == member.Id)
+                    .Select(m => new { m.WalletKind, m.WalletAddress }).SingleAsync(c);
+                if (wallet.WalletKind != member.WalletKind || wallet.WalletAddress != member.WalletAddress)
+                    throw new LoyaltyException("MEMBER_CHANGED", "the member's wallet changed meanwhile; try again", 409);
+                var redemption = await ReserveAsync(program, member, rewardId, held, c);
+                // The redemption's id: a replay shows the redemption as it is now.
+                if (idempotency is not null) idempotencies.Stage(idempotency, 201, redemption.Id.ToString());
+                await db.SaveChangesAsync(c);
+                return (redemption, false);
+            }, ct);
+        }
+        catch (DbUpdateException) when (idempotency is not null)
+        {
+            // A concurrent request with the same key committed first (unique index): answer as its replay.
+            db.ChangeTracker.Clear();
+            var record = await idempotencies.FindAsync(idempotency, ct);
+            if (record is null) throw;
+            return (await ReplayAsync(record, idempotency, ct), true);
+        }
+    }
+
+    private async Task<Redemption> ReplayAsync(IdempotencyRecord record, IdempotencyRequest idempotency, CancellationToken ct)
+    {
+        IdempotencyStore.EnsureSameRequest(record, idempotency.Hash);
+        return await db.Set<Redemption>().AsNoTracking().SingleAsync(r => r.Id == long.Parse(record.ResponseBody), ct);
     }
 
     /// <summary>Checks and reserves inside the write transaction, under the member's lock.</summary>

@@ -975,12 +975,17 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<string>("Scope")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
                     b.Property<int>("StatusCode")
                         .HasColumnType("integer");
 
                     b.HasKey("Id");
 
-                    b.HasIndex("ProgramId", "Key")
+                    b.HasIndex("ProgramId", "Scope", "Key")
                         .IsUnique();
 
                     b.ToTable("IdempotencyKeys", (string)null);

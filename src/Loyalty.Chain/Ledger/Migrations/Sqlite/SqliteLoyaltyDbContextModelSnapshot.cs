@@ -942,12 +942,17 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Scope")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
                     b.Property<int>("StatusCode")
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
 
-                    b.HasIndex("ProgramId", "Key")
+                    b.HasIndex("ProgramId", "Scope", "Key")
                         .IsUnique();
 
                     b.ToTable("IdempotencyKeys", (string)null);
