@@ -24,8 +24,7 @@ namespace Loyalty.Chain.Redemption;
 /// the others complete: the reservation is retired and the member's on-chain balance lowered.
 /// </summary>
 public sealed class BurnSettlement(
-    LoyaltyDbContext db, ChainTxQueue queue, CustodyService custody, LedgerWriter ledger, RedemptionService redemptionService,
-    SqliteWriteGate gate, Web3Factory web3, Alerts.AlertSink alerts, IOptions<RedemptionOptions> options, TimeProvider time,
+    LoyaltyDbContext db, ChainTxQueue queue, CustodyService custody, LedgerWriter ledger, Web3Factory web3, Alerts.AlertSink alerts, IOptions<RedemptionOptions> options, TimeProvider time,
     ILogger<BurnSettlement> logger)
 {
     public const string BurnPurpose = "redemption.burn";

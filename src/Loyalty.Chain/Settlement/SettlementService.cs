@@ -18,7 +18,7 @@ namespace Loyalty.Chain.Settlement;
 /// queue. Confirmed chunks mark their intents and the members' on-chain balances.
 /// </summary>
 public sealed class SettlementService(
-    LoyaltyDbContext db, ChainTxQueue queue, SqliteWriteGate gate, TimeProvider time, IOptions<SettlementOptions> options,
+    LoyaltyDbContext db, ChainTxQueue queue, TimeProvider time, IOptions<SettlementOptions> options,
     Alerts.AlertSink alerts, ILogger<SettlementService> logger)
 {
     public const string MintPurpose = "settlement.mint";

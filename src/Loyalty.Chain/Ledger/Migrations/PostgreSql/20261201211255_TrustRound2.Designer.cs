@@ -13,8 +13,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
 {
     [DbContext(typeof(PostgresLoyaltyDbContext))]
-    [Migration("20261201200248_RedemptionVoidAndBurnAttempts")]
-    partial class RedemptionVoidAndBurnAttempts
+    [Migration("20261201211255_TrustRound2")]
+    partial class TrustRound2
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -417,6 +417,45 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                     b.ToTable("DropVouchers", (string)null);
                 });
 
+            modelBuilder.Entity("Loyalty.Chain.Custody.AssetMoveAudit", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Action")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("Address")
+                        .IsRequired()
+                        .HasMaxLength(42)
+                        .HasColumnType("character varying(42)");
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ProgramId", "Id");
+
+                    b.ToTable("AssetMoveAudits", (string)null);
+                });
+
             modelBuilder.Entity("Loyalty.Chain.Custody.CustodialWallet", b =>
                 {
                     b.Property<long>("Id")
@@ -562,11 +601,19 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<string>("Address")
+                        .IsRequired()
+                        .HasMaxLength(42)
+                        .HasColumnType("character varying(42)");
+
                     b.Property<DateTime>("ExpiresAt")
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<DateTime>("IssuedAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("bigint");
 
                     b.Property<long>("ProgramId")
                         .HasColumnType("bigint");
@@ -581,6 +628,8 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                     b.HasKey("Nonce");
 
                     b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("MemberId", "UsedAt");
 
                     b.ToTable("SiweNonces", (string)null);
                 });
@@ -841,6 +890,24 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                     b.ToTable("TransferLogs", (string)null);
                 });
 
+            modelBuilder.Entity("Loyalty.Chain.Leases.Lease", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Holder")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("Leases", (string)null);
+                });
+
             modelBuilder.Entity("Loyalty.Chain.Ledger.Accrual", b =>
                 {
                     b.Property<long>("Id")
@@ -911,12 +978,17 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<string>("Scope")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
                     b.Property<int>("StatusCode")
                         .HasColumnType("integer");
 
                     b.HasKey("Id");
 
-                    b.HasIndex("ProgramId", "Key")
+                    b.HasIndex("ProgramId", "Scope", "Key")
                         .IsUnique();
 
                     b.ToTable("IdempotencyKeys", (string)null);
@@ -1439,6 +1511,9 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                     b.Property<long>("ProgramId")
                         .HasColumnType("bigint");
 
+                    b.Property<long?>("RequestId")
+                        .HasColumnType("bigint");
+
                     b.Property<string>("To")
                         .IsRequired()
                         .HasColumnType("text");
@@ -1451,6 +1526,43 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                     b.HasIndex("ProgramId", "MemberId");
 
                     b.ToTable("Withdrawals", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Redemption.WithdrawalRequest", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime>("NotBefore")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("To")
+                        .IsRequired()
+                        .HasMaxLength(42)
+                        .HasColumnType("character varying(42)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("MemberId", "Status");
+
+                    b.ToTable("WithdrawalRequests", (string)null);
                 });
 
             modelBuilder.Entity("Loyalty.Chain.Settlement.MintIntent", b =>
@@ -1628,6 +1740,9 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
+                    b.Property<bool>("AlertOpen")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("BlockHash")
                         .HasColumnType("text");
 
@@ -1679,12 +1794,18 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                     b.Property<long?>("Nonce")
                         .HasColumnType("bigint");
 
+                    b.Property<int>("NonceLostPasses")
+                        .HasColumnType("integer");
+
                     b.Property<DateTime?>("NotBefore")
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("Outcome")
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
+
+                    b.Property<DateTime?>("OutcomeHandledAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("Purpose")
                         .IsRequired()
@@ -1717,6 +1838,8 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                         .HasColumnType("integer");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("OutcomeHandledAt", "Status");
 
                     b.HasIndex("Purpose", "Reference");
 
