@@ -121,7 +121,20 @@ public sealed class DropProcessor(
     private async Task<bool> CutChunkAsync(LoyaltyProgram program, Drop drop, long[] ids, CancellationToken ct)
     {
         db.ChangeTracker.Clear();
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        try
+        {
+            return await db.InWriteTransactionAsync(ct => CutChunkInTransactionAsync(program, drop, ids, ct), ct);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            // Another instance batched some of these mints first: this chunk and its ChainTx rolled back together.
+            db.ChangeTracker.Clear();
+            return false;
+        }
+    }
+
+    private async Task<bool> CutChunkInTransactionAsync(LoyaltyProgram program, Drop drop, long[] ids, CancellationToken ct)
+    {
         var mints = await db.Set<DropMint>().Where(m => ids.Contains(m.Id) && m.Status == DropMintStatus.Queued).OrderBy(m => m.Id).ToListAsync(ct);
         if (mints.Count == 0) return false;
         var memberIds = mints.Select(m => m.MemberId).Distinct().ToList();
@@ -148,18 +161,7 @@ public sealed class DropProcessor(
             mints[i].Address = wallets[mints[i].MemberId];
             mints[i].Version++;
         }
-        try
-        {
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateConcurrencyException)
-        {
-            // Another instance batched some of these mints first: this chunk and its ChainTx roll back together.
-            await tx.RollbackAsync(ct);
-            db.ChangeTracker.Clear();
-            return false;
-        }
-        await tx.CommitAsync(ct);
+        await db.SaveChangesAsync(ct);
         logger.LogInformation("Drop {DropId}: mint batch {BatchId} of {Count} recipients as ChainTx {ChainTxId}", drop.Id, batch.Id, mints.Count, chainTx.Id);
         return true;
     }

@@ -108,16 +108,17 @@ public sealed class VoucherService(
             Recipient = voucher.Recipient, DropId = drop.OnChainDropId!.Value, Nonce = BigInteger.Parse(voucher.Nonce), Deadline = voucher.Deadline,
             Signature = voucher.Signature.HexToByteArray(),
         }.GetCallData().ToHex(true);
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        // Issued -> Relaying first, so two concurrent relays queue one transaction.
-        var claimed = await db.Set<DropVoucher>().Where(v => v.Id == voucher.Id && v.Status == VoucherStatus.Issued)
-            .ExecuteUpdateAsync(u => u.SetProperty(v => v.Status, VoucherStatus.Relaying).SetProperty(v => v.RelayError, (string?)null), ct);
-        if (claimed == 0) throw new LoyaltyException("VOUCHER_USED", "this voucher was already used or relayed", 409);
-        var chainTx = queue.Add(new ChainTxRequest(program.OperatorAddress, program.CollectibleContract!, data, DropProcessor.ClaimPurpose,
-            voucher.Id.ToString()));
-        await db.SaveChangesAsync(ct);
-        await db.Set<DropVoucher>().Where(v => v.Id == voucher.Id).ExecuteUpdateAsync(u => u.SetProperty(v => v.RelayTxId, chainTx.Id), ct);
-        await tx.CommitAsync(ct);
+        await db.InWriteTransactionAsync(async ct =>
+        {
+            // Issued -> Relaying first, so two concurrent relays queue one transaction.
+            var claimed = await db.Set<DropVoucher>().Where(v => v.Id == voucher.Id && v.Status == VoucherStatus.Issued)
+                .ExecuteUpdateAsync(u => u.SetProperty(v => v.Status, VoucherStatus.Relaying).SetProperty(v => v.RelayError, (string?)null), ct);
+            if (claimed == 0) throw new LoyaltyException("VOUCHER_USED", "this voucher was already used or relayed", 409);
+            var chainTx = queue.Add(new ChainTxRequest(program.OperatorAddress, program.CollectibleContract!, data, DropProcessor.ClaimPurpose,
+                voucher.Id.ToString()));
+            await db.SaveChangesAsync(ct);
+            await db.Set<DropVoucher>().Where(v => v.Id == voucher.Id).ExecuteUpdateAsync(u => u.SetProperty(v => v.RelayTxId, chainTx.Id), ct);
+        }, ct);
         var member = await db.Set<Member>().AsNoTracking().SingleAsync(m => m.Id == voucher.MemberId, ct);
         var current = await db.Set<DropVoucher>().AsNoTracking().SingleAsync(v => v.Id == voucher.Id, ct);
         return await ViewAsync(program, drop, current, member, ct);

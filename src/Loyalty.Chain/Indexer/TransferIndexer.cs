@@ -132,12 +132,13 @@ public sealed partial class TransferIndexer(
     public async Task ResetAsync(string contract, CancellationToken ct)
     {
         var address = contract.ToLowerInvariant();
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        await db.Set<IndexerCheckpoint>().Where(c => c.ChainId == Chain.ChainId && c.Contract == address).ExecuteDeleteAsync(ct);
-        await db.Set<TransferLog>().Where(l => l.Contract == address).ExecuteDeleteAsync(ct);
-        await db.Set<TokenHolding>().Where(h => h.Contract == address).ExecuteDeleteAsync(ct);
-        await db.Set<CollectibleOwner>().Where(o => o.Contract == address).ExecuteDeleteAsync(ct);
-        await tx.CommitAsync(ct);
+        await db.InWriteTransactionAsync(async ct =>
+        {
+            await db.Set<IndexerCheckpoint>().Where(c => c.ChainId == Chain.ChainId && c.Contract == address).ExecuteDeleteAsync(ct);
+            await db.Set<TransferLog>().Where(l => l.Contract == address).ExecuteDeleteAsync(ct);
+            await db.Set<TokenHolding>().Where(h => h.Contract == address).ExecuteDeleteAsync(ct);
+            await db.Set<CollectibleOwner>().Where(o => o.Contract == address).ExecuteDeleteAsync(ct);
+        }, ct);
         logger.LogWarning("Index of {Contract} reset; the next scan rebuilds it from its start block", address);
     }
 
