@@ -48,21 +48,22 @@ public sealed class ReorgRecovery(LoyaltyDbContext db, Web3Factory web3Factory, 
         var now = time.GetUtcNow().UtcDateTime;
         var (rewound, forgotten) = await db.InWriteTransactionAsync(async c =>
         {
-            foreach (var id in lost)
+            var ids = lost.Concat(moved.Select(m => m.Id)).ToList();
+            var rows = await db.Set<ChainTx>().Where(t => ids.Contains(t.Id)
+                && (t.Status == ChainTxStatus.Mined || t.Status == ChainTxStatus.Final)).ToListAsync(c);
+            foreach (var row in rows)
             {
-                // Back to Queued with its nonce: the submitter signs it again at the same nonce.
-                await db.Set<ChainTx>().Where(t => t.Id == id && (t.Status == ChainTxStatus.Mined || t.Status == ChainTxStatus.Final))
-                    .ExecuteUpdateAsync(u => u.SetProperty(t => t.Status, ChainTxStatus.Queued).SetProperty(t => t.Outcome, (ChainTxOutcome?)null)
-                        .SetProperty(t => t.MinedHash, (string?)null).SetProperty(t => t.BlockNumber, (long?)null)
-                        .SetProperty(t => t.BlockHash, (string?)null).SetProperty(t => t.GasUsed, (long?)null)
-                        .SetProperty(t => t.EffectiveGasPrice, (BigInteger?)null).SetProperty(t => t.NotBefore, (DateTime?)null)
-                        .SetProperty(t => t.ErrorCode, "REORG_LOST").SetProperty(t => t.ErrorMessage, $"lost in a reorg at or after block {fromBlock}; sent again")
-                        .SetProperty(t => t.UpdatedAt, now).SetProperty(t => t.Version, t => t.Version + 1), c);
+                // Lost: back to Queued with its nonce, so the submitter signs it again at the same nonce.
+                if (lost.Contains(row.Id)) row.LostInDeepReorg(fromBlock);
+                else
+                {
+                    var (_, block, hash) = moved.Single(m => m.Id == row.Id);
+                    row.MovedToBlock(block, hash);
+                }
+                row.UpdatedAt = now;
+                row.Version++;
             }
-            foreach (var (id, block, hash) in moved)
-                await db.Set<ChainTx>().Where(t => t.Id == id)
-                    .ExecuteUpdateAsync(u => u.SetProperty(t => t.BlockNumber, block).SetProperty(t => t.BlockHash, hash)
-                        .SetProperty(t => t.UpdatedAt, now).SetProperty(t => t.Version, t => t.Version + 1), c);
+            await db.SaveChangesAsync(c);
             return await RewindIndexAsync(chainId, fromBlock, parentHash, now, c);
         }, ct);
 

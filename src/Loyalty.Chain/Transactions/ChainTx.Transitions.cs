@@ -96,6 +96,34 @@ public sealed partial class ChainTx
         LastBroadcastAt = null;
     }
 
+    /// <summary>
+    /// Operator recovery after a reorg deeper than the confirmation depth took it off the chain: back to Queued keeping
+    /// its nonce, so it is signed again at that nonce (only one transaction per nonce can ever execute).
+    /// </summary>
+    public void LostInDeepReorg(long fromBlock)
+    {
+        if (Status is not (ChainTxStatus.Mined or ChainTxStatus.Final)) throw new ChainTxTransitionException(Id, Status, nameof(LostInDeepReorg));
+        if (Nonce is null) throw new ChainTxTransitionException(Id, Status, $"{nameof(LostInDeepReorg)} without a nonce");
+        Status = ChainTxStatus.Queued;
+        Outcome = null;
+        MinedHash = null;
+        BlockNumber = null;
+        BlockHash = null;
+        GasUsed = null;
+        EffectiveGasPrice = null;
+        NotBefore = null;
+        ErrorCode = "REORG_LOST";
+        ErrorMessage = $"lost in a reorg at or after block {fromBlock}; sent again";
+    }
+
+    /// <summary>A reorg re-included it in another block: same outcome, new place.</summary>
+    public void MovedToBlock(long blockNumber, string blockHash)
+    {
+        if (Status is not (ChainTxStatus.Mined or ChainTxStatus.Final)) throw new ChainTxTransitionException(Id, Status, nameof(MovedToBlock));
+        BlockNumber = blockNumber;
+        BlockHash = blockHash;
+    }
+
     /// <summary>At confirmation depth: Final, or Cancelled when the no-op replacement is what landed.</summary>
     public void MarkFinal()
     {
