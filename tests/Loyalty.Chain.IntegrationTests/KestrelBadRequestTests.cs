@@ -57,7 +57,7 @@ public sealed class KestrelBadRequestTests(KestrelProcessFixture f) : IClassFixt
         var answer = await SendRawAsync("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
 
         Assert.StartsWith("HTTP/1.1 200", answer);
-        Assert.Contains("{\"status\":\"ok\"}", answer);
+        Assert.Contains("\"status\":\"ok\"", answer);
         Assert.DoesNotContain("problem+json", answer);
     }
 
