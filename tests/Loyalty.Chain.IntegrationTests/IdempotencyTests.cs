@@ -215,6 +215,28 @@ public sealed class IdempotencyTests(ProgramFixture f) : IClassFixture<ProgramFi
     }
 
     /// <summary>
+    /// A claim whose request died after its change committed (here: the completed record put back to an open claim two
+    /// minutes old) must not be taken over: that would create the reward a second time.
+    /// </summary>
+    [Fact]
+    public async Task AbandonedClaim_IsNeverTakenOver_TheRetryIsTold409OutcomeUnknown_AndNothingRunsTwice()
+    {
+        var key = Unique("k");
+        var name = Unique("crashed reward");
+        var body = new { type = "FreeProduct", name, cost = "3" };
+        Assert.Equal(HttpStatusCode.Created, (await f.Api.PostAsync(f.P("/rewards"), f.AdminKey, body, key)).Status);
+        await DbAsync(db => db.Set<IdempotencyRecord>().Where(r => r.ProgramId == f.ProgramId && r.Key == key)
+            .ExecuteUpdateAsync(u => u.SetProperty(r => r.StatusCode, IdempotencyRecord.InProgress).SetProperty(r => r.ResponseBody, "")
+                .SetProperty(r => r.CreatedAt, DateTime.UtcNow.AddMinutes(-3))));
+
+        var retry = await f.Api.PostAsync(f.P("/rewards"), f.AdminKey, body, key);
+
+        Assert.Equal(HttpStatusCode.Conflict, retry.Status);
+        Assert.Equal("IDEMPOTENCY_OUTCOME_UNKNOWN", retry.Body!["code"]!.GetValue<string>());
+        Assert.Equal(1, await DbAsync(db => db.Set<Reward>().CountAsync(r => r.ProgramId == f.ProgramId && r.Name == name)));
+    }
+
+    /// <summary>
     /// Exports and attestations produce a document and change nothing; a stored replay would keep key material or a
     /// signature in the database, so they take no key.
     /// </summary>

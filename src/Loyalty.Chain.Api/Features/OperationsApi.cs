@@ -16,7 +16,7 @@ public static class OperationsApi
         group.MapGet("/chain-txs/{id:long}", GetAsync);
         group.MapGet("/alerts", AlertsAsync);
         group.MapGet("/operator", OperatorAsync);
-        group.MapPost("/recovery/reorg", RecoverReorgAsync);
+        group.MapPost("/recovery/reorg", RecoverReorgAsync).WithIdempotency("reorg-recovery");
         return group;
     }
 

@@ -100,19 +100,22 @@ public static class IdempotencyEndpoints
             await asResult.ExecuteAsync(http);
             status = http.Response.StatusCode;
         }
-        catch
+        catch (LoyaltyException refused) when (refused.Status < 500)
         {
+            // A refusal changes nothing by contract: the key is free for the corrected request.
             http.Response.Body = original;
             await store.ReleaseAsync(claim.Record, ct);
             throw;
         }
+        // Any other failure may come after the change committed: the claim stays, and a retry under the key is told
+        // the outcome is unknown rather than running the change a second time.
         finally
         {
             http.Response.Body = original;
         }
         var bytes = captured.ToArray();
         if (status is >= 200 and < 300) await store.CompleteAsync(claim.Record, status, Redact(bytes, secretFields), ct);
-        else await store.ReleaseAsync(claim.Record, ct);
+        else if (status < 500) await store.ReleaseAsync(claim.Record, ct);
         // An empty body must not start the response: the status code pages still answer a bare 404 with problem details.
         if (bytes.Length > 0) await original.WriteAsync(bytes, http.RequestAborted);
         return Results.Empty;
@@ -121,6 +124,9 @@ public static class IdempotencyEndpoints
     private static IResult Replay(HttpContext http, IdempotencyRecord record, IdempotencyRequest request)
     {
         IdempotencyStore.EnsureSameRequest(record, request.Hash);
+        if (record.StatusCode == IdempotencyRecord.InProgress && record.CreatedAt < http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime - IdempotencyStore.ClaimLease)
+            throw new LoyaltyException("IDEMPOTENCY_OUTCOME_UNKNOWN",
+                "the request under this Idempotency-Key did not finish and may have taken effect; check, then retry under a new key", 409);
         if (record.StatusCode == IdempotencyRecord.InProgress)
             throw new LoyaltyException("IDEMPOTENCY_KEY_IN_PROGRESS", "a request with this Idempotency-Key is still running; retry shortly", 409);
         http.MarkReplayed();

@@ -72,13 +72,27 @@ public sealed class VoucherService(
         var chainId = web3Factory.Options.ChainId;
         var signature = await keys.WithKeyAsync(program.OperatorAddress, key => LoyaltyTypedData.Sign(message, domain, chainId, contract, key), ct);
 
-        var voucher = existing ?? new DropVoucher { ProgramId = program.Id, DropId = dropId, MemberId = member.Id, CreatedAt = now.UtcDateTime };
-        voucher.Recipient = Address.Normalize(member.WalletAddress);
-        voucher.Nonce = message.Nonce.ToString();
-        voucher.Deadline = (long)message.Deadline;
-        voucher.Signature = signature.ToHex(true);
-        voucher.Status = VoucherStatus.Issued;
-        if (existing is null) db.Set<DropVoucher>().Add(voucher);
+        var recipient = Address.Normalize(member.WalletAddress);
+        var (nonce, deadlineSeconds, signed) = (message.Nonce.ToString(), (long)message.Deadline, signature.ToHex(true));
+        DropVoucher voucher;
+        if (existing is not null)
+        {
+            // Replace the expired voucher only if it is still the one we judged expired: two concurrent reissues would
+            // otherwise both sign, and the overwritten nonce would stay a second valid voucher on chain.
+            var oldNonce = existing.Nonce;
+            await db.Set<DropVoucher>().Where(v => v.Id == existing.Id && v.Nonce == oldNonce && v.Status == VoucherStatus.Issued)
+                .ExecuteUpdateAsync(u => u.SetProperty(v => v.Recipient, recipient).SetProperty(v => v.Nonce, nonce)
+                    .SetProperty(v => v.Deadline, deadlineSeconds).SetProperty(v => v.Signature, signed), ct);
+            db.ChangeTracker.Clear();
+            voucher = await db.Set<DropVoucher>().AsNoTracking().SingleAsync(v => v.Id == existing.Id, ct);
+            return await ViewAsync(program, drop, voucher, member, ct);
+        }
+        voucher = new DropVoucher
+        {
+            ProgramId = program.Id, DropId = dropId, MemberId = member.Id, CreatedAt = now.UtcDateTime,
+            Recipient = recipient, Nonce = nonce, Deadline = deadlineSeconds, Signature = signed, Status = VoucherStatus.Issued,
+        };
+        db.Set<DropVoucher>().Add(voucher);
         try
         {
             await db.SaveChangesAsync(ct);

@@ -25,8 +25,9 @@ public sealed partial class IdempotencyStore(LoyaltyDbContext db, TimeProvider t
     public const int MaxKeyLength = 200;
 
     /// <summary>
-    /// A claim whose request died (crash, kill) blocks its key this long, then another request may take it.
-    /// Only claimed endpoints have this window; transactional ones never leave a claim behind.
+    /// A claim still open after this long belongs to a request that died (crash, kill) or failed after it may have
+    /// committed: its outcome is unknown, so the key is never taken over (that could run the change twice). The
+    /// caller is told so and checks the resource before retrying under a new key.
     /// </summary>
     public static readonly TimeSpan ClaimLease = TimeSpan.FromMinutes(2);
 
@@ -76,14 +77,11 @@ public sealed partial class IdempotencyStore(LoyaltyDbContext db, TimeProvider t
         ResponseBody = body, CreatedAt = now,
     };
 
-    /// <summary>
-    /// Claims the key for this request, or returns the record that holds it. A claim older than
-    /// <see cref="ClaimLease"/> is taken over by a conditional update, so two requests cannot both take it.
-    /// </summary>
+    /// <summary>Claims the key for this request, or returns the record that holds it.</summary>
     public async Task<IdempotencyClaim> ClaimAsync(IdempotencyRequest request, CancellationToken ct)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        if (await FindAsync(request, ct) is { } existing) return await TakeOverAsync(request, existing, now, ct);
+        if (await FindAsync(request, ct) is { } existing) return new IdempotencyClaim(false, existing);
         var claim = NewRecord(request, IdempotencyRecord.InProgress, "", now);
         try
         {
@@ -103,23 +101,12 @@ public sealed partial class IdempotencyStore(LoyaltyDbContext db, TimeProvider t
         }
     }
 
-    private async Task<IdempotencyClaim> TakeOverAsync(IdempotencyRequest request, IdempotencyRecord existing, DateTime now, CancellationToken ct)
-    {
-        if (existing.StatusCode != IdempotencyRecord.InProgress || existing.RequestHash != request.Hash || existing.CreatedAt > now - ClaimLease)
-            return new IdempotencyClaim(false, existing);
-        var taken = await db.InWriteTransactionAsync(c => db.Set<IdempotencyRecord>()
-            .Where(r => r.Id == existing.Id && r.StatusCode == IdempotencyRecord.InProgress && r.CreatedAt == existing.CreatedAt)
-            .ExecuteUpdateAsync(u => u.SetProperty(r => r.CreatedAt, now), c), ct);
-        existing.CreatedAt = now;
-        return new IdempotencyClaim(taken == 1, taken == 1 ? existing : await FindAsync(request, ct) ?? existing);
-    }
-
     public Task CompleteAsync(IdempotencyRecord claim, int status, string body, CancellationToken ct) =>
         db.InWriteTransactionAsync(c => db.Set<IdempotencyRecord>()
             .Where(r => r.Id == claim.Id && r.StatusCode == IdempotencyRecord.InProgress)
             .ExecuteUpdateAsync(u => u.SetProperty(r => r.StatusCode, status).SetProperty(r => r.ResponseBody, body), c), ct);
 
-    /// <summary>A refused or failed request changed nothing: its key is free again, for a corrected request.</summary>
+    /// <summary>A refused request (a 4xx) changed nothing: its key is free again, for a corrected request.</summary>
     public Task ReleaseAsync(IdempotencyRecord claim, CancellationToken ct) =>
         db.InWriteTransactionAsync(c => db.Set<IdempotencyRecord>()
             .Where(r => r.Id == claim.Id && r.StatusCode == IdempotencyRecord.InProgress).ExecuteDeleteAsync(c), ct);

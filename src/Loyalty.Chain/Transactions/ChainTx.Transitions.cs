@@ -163,7 +163,7 @@ public sealed partial class ChainTx
 /// </summary>
 public static class ChainTxPurposes
 {
-    private static readonly HashSet<string> ReSignable = ["program.setup", "drop.claim"];
+    private static readonly HashSet<string> ReSignable = [Programs.ProgramActivation.SetupPurpose, Collectibles.DropProcessor.ClaimPurpose];
 
     public static bool MayReSign(string purpose) => ReSignable.Contains(purpose);
 }
