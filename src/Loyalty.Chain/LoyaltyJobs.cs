@@ -34,6 +34,7 @@ public sealed class LoyaltyJobs(IServiceScopeFactory scopes, LeaseService leases
         await RunAsync<SettlementService>("settlement", s => s.SettleAsync(ct), ct);
         await RunAsync<Collectibles.DropProcessor>("drops", s => s.RunAsync(ct), ct);
         await RunAsync<Redemption.BurnSettlement>("burns", s => s.RunAsync(ct), ct);
+        await RunAsync<Redemption.WithdrawalService>("withdrawals-overdue", s => s.RunOverdueAsync(ct), ct);
     }
 
     private async Task RunAsync<T>(string step, Func<T, Task<int>> run, CancellationToken ct) where T : notnull

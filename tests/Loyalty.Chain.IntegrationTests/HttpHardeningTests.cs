@@ -125,6 +125,13 @@ public sealed class HttpHardeningTests(TightLimitsProgramFixture f) : IClassFixt
         Assert.All(first, s => Assert.Equal(HttpStatusCode.Unauthorized, s));
         Assert.Equal(HttpStatusCode.TooManyRequests, blocked.StatusCode);
         Assert.Contains("RATE_LIMITED", await blocked.Content.ReadAsStringAsync());
+
+        // A valid member token from the same address (members behind one NAT or proxy) is still served.
+        await f.Api.PostAsync(f.P("/members"), f.AdminKey, new { externalId = "behind-the-nat" });
+        var valid = (await f.Api.PostAsync(f.P("/members/behind-the-nat/tokens"), f.AdminKey, null)).Body!["token"]!.GetValue<string>();
+        var request = new HttpRequestMessage(HttpMethod.Get, f.P("/members/behind-the-nat"));
+        request.Headers.Authorization = new("Bearer", valid);
+        Assert.Equal(HttpStatusCode.OK, (await f.Api.Http.SendAsync(request)).StatusCode);
     }
 
     private static string? Header(HttpResponseMessage response, string name) =>

@@ -1,4 +1,6 @@
 using System.Net;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Loyalty.Chain.Contracts.LoyaltyPoints;
 using Loyalty.Chain.IntegrationTests.Infrastructure;
 
@@ -38,5 +40,37 @@ public sealed class WithdrawalCoolOffTests(ShortCoolOffProgramFixture f) : IClas
 
         Assert.True(await LoyaltyApi.EventuallyAsync(async () => await points.BalanceOfQueryAsync(wallet) == 30, TimeSpan.FromSeconds(60)));
         Assert.True(DateTime.UtcNow >= scheduledFor);
+    }
+}
+
+public sealed class DayCoolOffProgramFixture : ProgramFixture
+{
+    protected override IReadOnlyDictionary<string, string>? Settings => new Dictionary<string, string> { ["Wallets:WithdrawalCoolOff"] = "1.00:00:00" };
+}
+
+/// <summary>The Hangfire job that stages a scheduled withdrawal is enqueued after the commit: a crash in between must not strand it.</summary>
+[Collection(ApiCollection.Name)]
+public sealed class OverdueWithdrawalTests(DayCoolOffProgramFixture f) : IClassFixture<DayCoolOffProgramFixture>
+{
+    [Fact]
+    public async Task ScheduledWithdrawalWhoseJobWasLost_IsStagedByTheRecurringPassOnceOverdue()
+    {
+        var (wallet, _) = await AssetMoveSupport.MemberWithPointsAsync(f, "stranded", 30);
+        var token = await AssetMoveSupport.TokenAsync(f, "stranded");
+        var answer = await AssetMoveSupport.AsMemberAsync(f, token, f.P("/members/stranded/withdrawals"));
+        Assert.Equal(HttpStatusCode.Accepted, answer.StatusCode);
+        var id = System.Text.Json.Nodes.JsonNode.Parse(await answer.Content.ReadAsStringAsync())!["id"]!.GetValue<long>();
+
+        // The cool-off is over, but its Hangfire job (scheduled for tomorrow) stands for one that was never enqueued.
+        using (var scope = f.Factory.Services.CreateScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<Loyalty.Chain.Ledger.LoyaltyDbContext>();
+            await db.Set<Loyalty.Chain.Redemption.WithdrawalRequest>().Where(r => r.Id == id)
+                .ExecuteUpdateAsync(u => u.SetProperty(r => r.NotBefore, DateTime.UtcNow.AddMinutes(-1)));
+        }
+
+        var points = new LoyaltyPointsService(f.Chain.Chain.AdminWeb3, f.Program["pointsContract"]!.GetValue<string>());
+        Assert.True(await LoyaltyApi.EventuallyAsync(async () => await points.BalanceOfQueryAsync(wallet) == 30, TimeSpan.FromSeconds(60)),
+            "the overdue withdrawal was never staged");
     }
 }

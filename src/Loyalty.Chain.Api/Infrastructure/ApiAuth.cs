@@ -23,12 +23,15 @@ public static class ApiAuth
         var bearer = http.Request.Headers.Authorization.FirstOrDefault();
         if (bearer is not null && bearer.StartsWith("Bearer " + MemberTokens.Prefix, StringComparison.Ordinal))
         {
+            // Checking a token is one HMAC: a valid one always passes, so many members behind one NAT or proxy are not
+            // locked out by someone else's bad tokens; only further invalid ones from that address are refused.
+            var member = await http.RequestServices.GetRequiredService<MemberTokens>().ValidateAsync(bearer["Bearer ".Length..], http.RequestAborted);
+            if (member is not null) return member;
             var failures = http.RequestServices.GetRequiredService<InvalidTokenLimiter>();
             if (failures.IsExhausted(http))
                 throw new LoyaltyException("RATE_LIMITED", "too many invalid member tokens from this address; retry later", StatusCodes.Status429TooManyRequests);
-            var member = await http.RequestServices.GetRequiredService<MemberTokens>().ValidateAsync(bearer["Bearer ".Length..], http.RequestAborted);
-            if (member is null) failures.CountFailure(http);
-            return member;
+            failures.CountFailure(http);
+            return null;
         }
         var presented = http.Request.Headers["X-Api-Key"].FirstOrDefault();
         if (string.IsNullOrEmpty(presented) || presented.Length > 200) return null;

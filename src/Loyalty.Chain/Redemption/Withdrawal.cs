@@ -10,6 +10,7 @@ using Loyalty.Chain.Transactions;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Microsoft.Extensions.Logging;
 using Nethereum.Contracts;
 using Nethereum.Hex.HexConvertors.Extensions;
 
@@ -54,7 +55,7 @@ internal sealed class WithdrawalConfiguration : IEntityTypeConfiguration<Withdra
 /// operator's cost. Chain reads and signing happen before the write transaction, never inside it.
 /// </remarks>
 public sealed class WithdrawalService(LoyaltyDbContext db, CustodyService custody, WalletLinkService links, LedgerWriter ledger,
-    ChainTxQueue queue, Web3Factory web3, IBackgroundJobClient jobs, TimeProvider time)
+    ChainTxQueue queue, Web3Factory web3, IBackgroundJobClient jobs, TimeProvider time, ILogger<WithdrawalService> logger)
 {
     public sealed record Outcome(WithdrawalRequest Request, IReadOnlyList<Withdrawal> Transfers);
 
@@ -124,12 +125,47 @@ public sealed class WithdrawalService(LoyaltyDbContext db, CustodyService custod
         {
             await ledger.LockMemberAsync(seen.Id, c);
             var member = await db.Set<Member>().AsNoTracking().SingleAsync(m => m.Id == seen.Id, c);
-            if (member.WalletAddress != request.To) return;
+            if (member.WalletAddress != request.To)
+            {
+                // Relinked meanwhile: the request was for another wallet, and must not block the member's next one.
+                await db.Set<WithdrawalRequest>().Where(r => r.Id == requestId && r.Status == WithdrawalRequestStatus.Scheduled)
+                    .ExecuteUpdateAsync(u => u.SetProperty(r => r.Status, WithdrawalRequestStatus.Cancelled), c);
+                return;
+            }
             await CheckNoBurnAsync(member, c); // thrown: Hangfire retries later, when the burn has landed
             var claimed = await db.Set<WithdrawalRequest>().Where(r => r.Id == requestId && r.Status == WithdrawalRequestStatus.Scheduled)
                 .ExecuteUpdateAsync(u => u.SetProperty(r => r.Status, WithdrawalRequestStatus.Staged), c);
             if (claimed == 1) await StageAsync(program, member, request, transfers, now, c);
         }, ct);
+    }
+
+    /// <summary>
+    /// Recurring safety net: scheduled requests whose time passed a while ago and that no Hangfire job staged (the job is
+    /// scheduled after the commit, so a crash in between, or retries exhausted while a burn was pending, left it alone).
+    /// Without it such a request would answer WITHDRAWAL_IN_PROGRESS to the member forever.
+    /// </summary>
+    public async Task<int> RunOverdueAsync(CancellationToken ct)
+    {
+        var overdue = time.GetUtcNow().UtcDateTime - TimeSpan.FromSeconds(30);
+        var ids = await db.Set<WithdrawalRequest>().AsNoTracking()
+            .Where(r => r.Status == WithdrawalRequestStatus.Scheduled && r.NotBefore <= overdue)
+            .OrderBy(r => r.Id).Select(r => r.Id).Take(100).ToListAsync(ct);
+        var staged = 0;
+        foreach (var id in ids)
+        {
+            try
+            {
+                await RunScheduledAsync(id, ct);
+                staged++;
+            }
+            catch (LoyaltyException refused)
+            {
+                // A burn still in flight (or another refusal): the next pass tries again.
+                db.ChangeTracker.Clear();
+                logger.LogWarning("Scheduled withdrawal {Id} not staged yet: {Code}", id, refused.Code);
+            }
+        }
+        return staged;
     }
 
     private Task SetStatusAsync(long requestId, WithdrawalRequestStatus status, CancellationToken ct) =>
