@@ -31,9 +31,7 @@ public static class JobIsolation
                 $"Job step {step} failed for program {programId} and was skipped: {ex.GetType().Name}: {ex.Message}", ct);
             return default;
         }
-        // A read, not a write, on the healthy path: only a program that failed before has an alert to resolve.
-        if (await db.Set<Alert>().AnyAsync(a => a.Code == LoyaltyJobs.StepFailedAlert && a.Subject == subject && a.ResolvedAt == null, ct))
-            await alerts.ResolveAsync(LoyaltyJobs.StepFailedAlert, subject, ct);
+        await alerts.ResolveAsync(LoyaltyJobs.StepFailedAlert, subject, ct);
         return result;
     }
 

@@ -50,15 +50,6 @@ public sealed class LoyaltyJobs(IServiceScopeFactory scopes, LeaseService leases
             await alerts.RaiseAsync(StepFailedAlert, subject, $"Job step {step} failed: {ex.GetType().Name}: {ex.Message}", ct);
             return;
         }
-        await ResolveIfOpenAsync(subject, ct);
-    }
-
-    // Reading first keeps a healthy pass (every second) from writing: the resolve only happens after a failure.
-    private async Task ResolveIfOpenAsync(string subject, CancellationToken ct)
-    {
-        using var scope = scopes.CreateScope();
-        var db = scope.ServiceProvider.GetRequiredService<LoyaltyDbContext>();
-        if (await db.Set<Alert>().AnyAsync(a => a.Code == StepFailedAlert && a.Subject == subject && a.ResolvedAt == null, ct))
-            await alerts.ResolveAsync(StepFailedAlert, subject, ct);
+        await alerts.ResolveAsync(StepFailedAlert, subject, ct);
     }
 }

@@ -38,10 +38,15 @@ public sealed class AlertSink(IServiceScopeFactory scopes, TimeProvider time, IL
     }
 
     /// <summary>Marks the open alert of (code, subject) resolved; nothing happens when none is open.</summary>
+    /// <remarks>
+    /// Healthy passes call this every few seconds: it reads first, so only a subject that really has an open alert
+    /// takes the write gate.
+    /// </remarks>
     public async Task ResolveAsync(string code, string subject, CancellationToken ct = default)
     {
         using var scope = scopes.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<LoyaltyDbContext>();
+        if (!await db.Set<Alert>().AnyAsync(a => a.Code == code && a.Subject == subject && a.ResolvedAt == null, ct)) return;
         var now = time.GetUtcNow().UtcDateTime;
         await db.InWriteTransactionAsync(c => db.Set<Alert>().Where(a => a.Code == code && a.Subject == subject && a.ResolvedAt == null)
             .ExecuteUpdateAsync(u => u.SetProperty(a => a.ResolvedAt, now), c), ct);

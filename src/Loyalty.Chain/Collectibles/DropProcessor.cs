@@ -23,7 +23,7 @@ namespace Loyalty.Chain.Collectibles;
 /// </summary>
 public sealed class DropProcessor(
     LoyaltyDbContext db, ChainTxQueue queue, Web3Factory web3Factory, IOptions<CollectiblesOptions> options, TimeProvider time,
-    ILogger<DropProcessor> logger)
+    ChainTxFollower follower, ILogger<DropProcessor> logger)
 {
     public const string MintPurpose = "drop.mint";
     public const string ClaimPurpose = "drop.claim";
@@ -57,13 +57,13 @@ public sealed class DropProcessor(
     }
 
     /// <summary>Publishing drops whose createDrop finished (<see cref="DropCreateOutcome"/>).</summary>
-    public Task<int> FollowPublishingAsync(CancellationToken ct) => db.FollowFinishedAsync([DropService.CreatePurpose], ct);
+    public Task<int> FollowPublishingAsync(CancellationToken ct) => follower.FollowAsync([DropService.CreatePurpose], ct);
 
     /// <summary>Finished mint batches (<see cref="DropMintOutcome"/>).</summary>
-    public Task<int> FollowBatchesAsync(CancellationToken ct) => db.FollowFinishedAsync([MintPurpose], ct);
+    public Task<int> FollowBatchesAsync(CancellationToken ct) => follower.FollowAsync([MintPurpose], ct);
 
     /// <summary>Finished relayed claims (<see cref="VoucherRelayOutcome"/>).</summary>
-    public Task<int> FollowRelaysAsync(CancellationToken ct) => db.FollowFinishedAsync([ClaimPurpose], ct);
+    public Task<int> FollowRelaysAsync(CancellationToken ct) => follower.FollowAsync([ClaimPurpose], ct);
 
     /// <summary>Cuts queued mints of every minting drop into mintBatch transactions.</summary>
     public async Task<int> CutBatchesAsync(CancellationToken ct)

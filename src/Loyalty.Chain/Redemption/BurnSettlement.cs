@@ -25,7 +25,7 @@ namespace Loyalty.Chain.Redemption;
 /// </summary>
 public sealed class BurnSettlement(
     LoyaltyDbContext db, ChainTxQueue queue, CustodyService custody, LedgerWriter ledger, Web3Factory web3, Alerts.AlertSink alerts, IOptions<RedemptionOptions> options, TimeProvider time,
-    ILogger<BurnSettlement> logger)
+    ChainTxFollower follower, ILogger<BurnSettlement> logger)
 {
     public const string BurnPurpose = "redemption.burn";
     public const int MaxEntries = 300;
@@ -185,5 +185,5 @@ public sealed class BurnSettlement(
     }
 
     /// <summary>Finished burn batches (<see cref="BurnOutcome"/>).</summary>
-    private Task<int> FollowAsync(CancellationToken ct) => db.FollowFinishedAsync([BurnPurpose], ct);
+    private Task<int> FollowAsync(CancellationToken ct) => follower.FollowAsync([BurnPurpose], ct);
 }

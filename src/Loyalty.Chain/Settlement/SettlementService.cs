@@ -19,7 +19,7 @@ namespace Loyalty.Chain.Settlement;
 /// </summary>
 public sealed class SettlementService(
     LoyaltyDbContext db, ChainTxQueue queue, TimeProvider time, IOptions<SettlementOptions> options,
-    Alerts.AlertSink alerts, ILogger<SettlementService> logger)
+    Alerts.AlertSink alerts, ChainTxFollower follower, ILogger<SettlementService> logger)
 {
     public const string MintPurpose = "settlement.mint";
 
@@ -101,5 +101,5 @@ public sealed class SettlementService(
     }
 
     /// <summary>Applies the outcome of finished batches to intents and on-chain balances (<see cref="SettlementMintOutcome"/>).</summary>
-    public Task<int> FollowBatchesAsync(CancellationToken ct) => db.FollowFinishedAsync([MintPurpose], ct);
+    public Task<int> FollowBatchesAsync(CancellationToken ct) => follower.FollowAsync([MintPurpose], ct);
 }

@@ -1,6 +1,5 @@
 using Loyalty.Chain.Ledger;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -71,18 +70,4 @@ public sealed class ChainTxFollower(IServiceScopeFactory scopes, TimeProvider ti
 
     private static IEnumerable<IChainTxOutcomeHandler> Handlers(IServiceScope scope) =>
         scope.ServiceProvider.GetServices<IChainTxOutcomeHandler>();
-}
-
-public static class ChainTxFollowerExtensions
-{
-    /// <summary>
-    /// Runs the follower for <paramref name="purposes"/> from a service that only holds a DbContext (the services whose
-    /// follow loops became handlers keep their entry points without a constructor change).
-    /// </summary>
-    public static Task<int> FollowFinishedAsync(this LoyaltyDbContext db, IReadOnlyCollection<string> purposes, CancellationToken ct)
-    {
-        var services = db.GetService<IDbContextOptions>().FindExtension<CoreOptionsExtension>()?.ApplicationServiceProvider
-                       ?? throw new InvalidOperationException("the DbContext was not created by dependency injection");
-        return services.GetRequiredService<ChainTxFollower>().FollowAsync(purposes, ct);
-    }
 }
