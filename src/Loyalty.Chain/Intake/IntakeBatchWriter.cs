@@ -1,4 +1,3 @@
-using System.Data.Common;
 using System.Text.Json;
 using Loyalty.Chain.Collectibles;
 using Loyalty.Chain.Earning;
@@ -135,7 +134,9 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
                 if (awards.Count > 0) batch.Tallies.GetValueOrDefault(item.Program.Id)?.Record(awards);
                 outcomes[index] = IntakeOutcome.Done(response);
             }
-            catch (Exception error) when (error is not OperationCanceledException && !IsTransient(error))
+            // A deadlock or serialization failure aborts the whole transaction: the batch is then retried event by event
+            // (IntakeCommitQueue) rather than rolled back to a savepoint.
+            catch (Exception error) when (error is not OperationCanceledException && !WriteTransactions.IsRetryable(error))
             {
                 // Only this event is undone. Should the rollback itself fail, the batch fails and is retried event by event.
                 await tx.RollbackToSavepointAsync(Savepoint, ct);
@@ -152,17 +153,6 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
         // Once the commit starts it is not cancelled: callers learn the outcome it really had.
         await tx.CommitAsync(CancellationToken.None);
         return outcomes;
-    }
-
-    /// <summary>
-    /// A deadlock or serialization failure (PostgreSQL 40P01, 40001) aborts the whole transaction: the batch is
-    /// then retried event by event rather than rolled back to a savepoint.
-    /// </summary>
-    internal static bool IsTransient(Exception error)
-    {
-        for (var e = error; e is not null; e = e.InnerException)
-            if (e is DbException { SqlState: "40P01" or "40001" }) return true;
-        return false;
     }
 
     /// <summary>Committed idempotency records, events and members the batch refers to: three queries per program.</summary>

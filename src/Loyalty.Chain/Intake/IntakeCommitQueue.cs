@@ -1,3 +1,4 @@
+using Loyalty.Chain.Ledger;
 using System.ComponentModel.DataAnnotations;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
@@ -167,7 +168,7 @@ public sealed class IntakeCommitQueue : IAsyncDisposable, IDisposable
         catch (Exception error)
         {
             var item = batch[0];
-            if (IntakeBatchWriter.IsTransient(error) && ++item.Conflicts < MaxConflicts)
+            if (WriteTransactions.IsRetryable(error) && ++item.Conflicts < MaxConflicts)
             {
                 // Deadlock or serialization failure with another instance: the next batch tries again.
                 carry.Add(item);

@@ -44,11 +44,8 @@ public static class WriteTransactions
     {
         for (var e = ex; e is not null; e = e.InnerException)
         {
-            if (e is Npgsql.PostgresException { SqlState: "40001" or "40P01" }) return true;
+            if (e is System.Data.Common.DbException { SqlState: "40001" or "40P01" }) return true;
         }
         return false;
     }
-
-    /// <summary>True while this context holds an open transaction (used to assert that no node call happens inside one).</summary>
-    public static bool InTransaction(this LoyaltyDbContext db) => db.Database.CurrentTransaction is not null;
 }

@@ -128,8 +128,7 @@ public sealed class WithdrawalService(LoyaltyDbContext db, CustodyService custod
             if (member.WalletAddress != request.To)
             {
                 // Relinked meanwhile: the request was for another wallet, and must not block the member's next one.
-                await db.Set<WithdrawalRequest>().Where(r => r.Id == requestId && r.Status == WithdrawalRequestStatus.Scheduled)
-                    .ExecuteUpdateAsync(u => u.SetProperty(r => r.Status, WithdrawalRequestStatus.Cancelled), c);
+                await SetStatusAsync(requestId, WithdrawalRequestStatus.Cancelled, c);
                 return;
             }
             await CheckNoBurnAsync(member, c); // thrown: Hangfire retries later, when the burn has landed
