@@ -47,6 +47,8 @@ run_dotnet_tests() {
   f=$(grep -Eo 'Failed: +[0-9]+' "$tmp/dotnet.log" | grep -Eo '[0-9]+' | tail -1 || true)
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
   summary+=("$label $(basename "$project" .csproj): ${p:-0} passed, ${f:-0} failed (rc $rc)")
+  # keep each failed test's name and the start of its message, printed again at the very end
+  grep -E -A12 '^ +Failed [A-Za-z_.]+' "$tmp/dotnet.log" | sed "s/^/[$label] /" | head -200 >> "$tmp/failures.log" || true
 }
 
 summary=()
@@ -59,6 +61,9 @@ pg_start "$(mktemp -d -t lc-pg-XXXXXX)"
 run_dotnet_tests postgresql tests/Loyalty.Chain.IntegrationTests/Loyalty.Chain.IntegrationTests.csproj "LOYALTY_TEST_POSTGRES=$PG_SERVER"
 pg_stop
 
+if [[ -s "$tmp/failures.log" ]]; then
+  echo; echo "==> failed tests"; cat "$tmp/failures.log"
+fi
 echo
 printf '%s\n' "${summary[@]}"
 echo
