@@ -69,6 +69,8 @@ app.MapWallets();
 app.MapDrops();
 app.MapRewards();
 app.MapRedemptions();
+app.MapAdjustments();
+app.MapProgramSettings();
 app.MapPartners();
 app.Services.ScheduleRecurringJobs();
 

@@ -99,6 +99,9 @@ public static class LoyaltyChainServices
         services.AddScoped<Reconciler>();
         services.AddScoped<Redemption.RedemptionService>();
         services.AddScoped<Redemption.BurnSettlement>();
+        services.AddScoped<Redemption.PointRetirement>();
+        services.AddScoped<Adjustments.AdjustmentService>();
+        services.AddScoped<Expiry.ExpiryService>();
         services.AddScoped<Redemption.WithdrawalService>();
         services.AddCollectibles(configuration);
         services.AddTransient<LoyaltyJobs>();

@@ -26,6 +26,17 @@ public sealed class LoyaltyJobs(IServiceScopeFactory scopes, LeaseService leases
     [AutomaticRetry(Attempts = 0)]
     public Task SettleAsync(CancellationToken ct) => leases.RunExclusiveAsync(SettlementRecurringId, RunStepsAsync, ct);
 
+    /// <summary>The daily pass: expiry (and, once a day, what else runs on calendar dates).</summary>
+    public const string DailyRecurringId = "loyalty-daily";
+
+    [AutomaticRetry(Attempts = 0)]
+    public Task DailyAsync(CancellationToken ct) => leases.RunExclusiveAsync(DailyRecurringId, RunDailyAsync, ct);
+
+    private async Task RunDailyAsync(CancellationToken ct)
+    {
+        await RunAsync<Expiry.ExpiryService>("expiry", async s => (await s.RunAsync(ct)).Members, ct);
+    }
+
     private async Task RunStepsAsync(CancellationToken ct)
     {
         await RunAsync<ProgramActivation>("program-activation", s => s.AdvanceAsync(ct), ct);

@@ -13,7 +13,10 @@ namespace Loyalty.Chain.Api.Features;
 public static class MembersApi
 {
     public sealed record BalanceView(string Pending, string Available, string Reserved, string OnChain, string LifetimeEarned);
-    public sealed record MemberView(string MemberId, string WalletAddress, string WalletKind, string? Tier, DateTime CreatedAt, BalanceView Balance);
+    public sealed record MemberView(string MemberId, string WalletAddress, string WalletKind, string? Tier, DateTime CreatedAt, BalanceView Balance,
+        IReadOnlyList<ExpiringView>? ExpiringSoon = null);
+    /// <summary>Available points that expire on <paramref name="At"/> (within the next 30 days).</summary>
+    public sealed record ExpiringView(string Amount, DateTime At);
     public sealed record HistoryItem(long Id, DateTime At, string Kind, string Account, string Amount, string? EventType,
         string? EventId, string? Note, string? MintStatus, string? TxHash);
     public sealed record HistoryPage(IReadOnlyList<HistoryItem> Items, long? NextBefore);
@@ -34,13 +37,13 @@ public static class MembersApi
         MemberService members, LoyaltyDbContext db, CancellationToken ct)
     {
         var (member, created) = await members.EnrolAsync(http.Program(), request, ct);
-        var view = await ViewAsync(db, member, ct);
+        var view = await ViewAsync(db, member, ct, http.RequestServices.GetRequiredService<TimeProvider>());
         return created ? TypedResults.Created($"/v1/programs/{member.ProgramId}/members/{member.ExternalId}", view) : TypedResults.Ok(view);
     }
 
     private static async Task<Ok<MemberView>> GetAsync(HttpContext http, string memberId, MemberService members, LoyaltyDbContext db,
         CancellationToken ct) =>
-        TypedResults.Ok(await ViewAsync(db, await members.GetAsync(http.Program().Id, memberId, ct), ct));
+        TypedResults.Ok(await ViewAsync(db, await members.GetAsync(http.Program().Id, memberId, ct), ct, http.RequestServices.GetRequiredService<TimeProvider>()));
 
     public sealed record MemberTokenView(string Token, DateTimeOffset ExpiresAt);
 
@@ -84,10 +87,14 @@ public static class MembersApi
         return TypedResults.Ok(new HistoryPage(items, rows.Count > take ? items[^1].Id : null));
     }
 
-    internal static async Task<MemberView> ViewAsync(LoyaltyDbContext db, Member m, CancellationToken ct)
+    internal static async Task<MemberView> ViewAsync(LoyaltyDbContext db, Member m, CancellationToken ct, TimeProvider? time = null)
     {
         var b = await db.Set<MemberBalance>().AsNoTracking().SingleAsync(x => x.MemberId == m.Id, ct);
+        var program = await db.Set<Loyalty.Chain.Programs.LoyaltyProgram>().AsNoTracking().SingleAsync(p => p.Id == m.ProgramId, ct);
+        var now = (time ?? TimeProvider.System).GetUtcNow().UtcDateTime;
+        var soon = await Loyalty.Chain.Expiry.ExpiryService.SoonAsync(db, program, m, now, TimeSpan.FromDays(30), ct);
         return new MemberView(m.ExternalId, m.WalletAddress, m.WalletKind.ToString(), m.Tier, m.CreatedAt,
-            new BalanceView(b.Pending.ToString(), b.Available.ToString(), b.Reserved.ToString(), b.OnChain.ToString(), b.LifetimeEarned.ToString()));
+            new BalanceView(b.Pending.ToString(), b.Available.ToString(), b.Reserved.ToString(), b.OnChain.ToString(), b.LifetimeEarned.ToString()),
+            soon.Select(x => new ExpiringView(x.Amount.ToString(), x.At)).ToList());
     }
 }

@@ -16,7 +16,7 @@ public static class RedemptionsApi
     public sealed record SignatureRequest(string? Signature);
     public sealed record RedemptionView(long Id, string MemberId, long RewardId, string Cost, string Status, string? CouponCode, string Owner,
         bool SelfCustody, string? FailureCode, DateTime CreatedAt, object? TypedDataToSign, DateTime? IssuedAt = null, DateTime? VoidedAt = null,
-        string? CouponStatus = null);
+        string? CouponStatus = null, string Kind = "Reward");
 
     public static RouteGroupBuilder MapRedemptions(this IEndpointRouteBuilder routes)
     {
@@ -103,6 +103,6 @@ public static class RedemptionsApi
         }
         return new RedemptionView(r.Id, memberId, r.RewardId, r.Cost.ToString(), r.Status.ToString(), r.CouponCode, r.Owner, r.SelfCustody,
             r.FailureCode, r.CreatedAt, typedData, r.IssuedAt, r.VoidedAt,
-            r.CouponCode is null ? null : r.VoidedAt is null ? "Active" : "Void");
+            r.CouponCode is null ? null : r.VoidedAt is null ? "Active" : "Void", r.Kind.ToString());
     }
 }

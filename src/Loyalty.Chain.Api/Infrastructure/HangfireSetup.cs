@@ -18,6 +18,8 @@ public sealed class JobOptions
     public string PipelineCron { get; set; } = "*/2 * * * * *";
     /// <summary>Program activation, maturation and settlement rounds.</summary>
     public string SettlementCron { get; set; } = "*/5 * * * * *";
+    /// <summary>The daily pass (expiry, tier downgrades), in UTC.</summary>
+    public string DailyCron { get; set; } = "15 3 * * *";
 }
 
 public static class HangfireSetup
@@ -70,6 +72,7 @@ public static class HangfireSetup
         recurring.AddOrUpdate<Loyalty.Chain.Indexer.IndexerJobs>(Loyalty.Chain.Indexer.IndexerJobs.RecurringId,
             j => j.ScanAllAsync(CancellationToken.None), indexer.ToCron());
         recurring.AddOrUpdate<LoyaltyJobs>(LoyaltyJobs.SettlementRecurringId, j => j.SettleAsync(CancellationToken.None), jobs.SettlementCron);
+        recurring.AddOrUpdate<LoyaltyJobs>(LoyaltyJobs.DailyRecurringId, j => j.DailyAsync(CancellationToken.None), jobs.DailyCron);
     }
 
     /// <summary>The dashboard shows keys' addresses and job arguments: admins only (HTTP Basic, password = admin API key).</summary>

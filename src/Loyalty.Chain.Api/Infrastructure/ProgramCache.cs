@@ -33,5 +33,8 @@ internal sealed class ProgramCache
         return program;
     }
 
+    /// <summary>Drops this instance's copy after a change (other instances see it within <see cref="CacheFor"/>).</summary>
+    public void Forget(long programId) => entries.TryRemove(programId, out _);
+
     private static LoyaltyProgram Copy(LoyaltyProgram program) => (LoyaltyProgram)ShallowCopy(program);
 }

@@ -40,7 +40,7 @@ internal enum IntakeOutcomeKind
 /// rule usage and whether any badge rule could react.
 /// </summary>
 internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger, RuleUsageQuery usage, MaturationService maturation,
-    SqliteWriteGate gate, BadgeAwarder badges, TimeProvider time, Microsoft.Extensions.Options.IOptions<IntakeLimitsOptions> limits)
+    SqliteWriteGate gate, BadgeAwarder badges, Redemption.PointRetirement retirement, TimeProvider time, Microsoft.Extensions.Options.IOptions<IntakeLimitsOptions> limits)
 {
     private const string Savepoint = "intake_event";
 
@@ -343,10 +343,23 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
                     new LedgerWriter.Refs(row.Id, accrual.Id, Note: $"return of order {e.OrderId}"), ct);
             }
         }
+        // After the return window the points are available (or spent): the program's policy keeps them or claws them back from
+        // what is available now, cancelled before minting or burned like a deduction; what the member no longer has is recorded.
+        var unrecovered = target - clawed;
+        if (unrecovered > 0 && program.ReturnPolicy == ReturnPolicy.Clawback)
+        {
+            await db.SaveChangesAsync(ct);
+            var ownLot = accrual is null ? null : await db.Set<PointLot>().Where(l => l.AccrualId == accrual.Id).Select(l => (long?)l.Id).FirstOrDefaultAsync(ct);
+            var result = await retirement.RetireAsync(program, member.Id, unrecovered, Redemption.RedemptionKind.Clawback, $"return:{row.Id}",
+                $"return of order {e.OrderId} after the return window", ct, preferLotId: ownLot);
+            clawed += result.Retired;
+            unrecovered = result.Shortfall;
+        }
         row.Points = -clawed;
+        row.Unrecovered = unrecovered;
         await db.SaveChangesAsync(ct);
         return new IntakeResponse(row.Id, EventIntakeService.Return, e.EventId, e.MemberId, (-clawed).ToString(), clawed > 0 ? "clawed_back" : "none",
-            null, [], clawed.ToString(), (target - clawed).ToString());
+            null, [], clawed.ToString(), unrecovered.ToString());
     }
 
     /// <summary>The answer for an event already committed under the same type and external id.</summary>
@@ -357,7 +370,7 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
         var status = row.Type == EventIntakeService.Return ? (row.Points < 0 ? "clawed_back" : "none")
             : accrual is null ? "none" : accrual.Status == AccrualStatus.Pending ? "pending" : "available";
         return new IntakeResponse(row.Id, row.Type, row.ExternalId, e.MemberId, row.Points.ToString(), status, accrual?.MaturesAt,
-            rules, row.Type == EventIntakeService.Return ? (-row.Points).ToString() : "0", "0") { Replayed = true };
+            rules, row.Type == EventIntakeService.Return ? (-row.Points).ToString() : "0", row.Unrecovered.ToString()) { Replayed = true };
     }
 
     /// <summary>What the batch loaded once and every event of it reuses.</summary>

@@ -13,7 +13,11 @@ public enum LedgerAccount
     Reserved,
 }
 
-public enum EntryKind { Earn, Mature, Clawback, Reserve, Release, Redeem, Adjustment }
+/// <summary>
+/// Earn/Mature/Clawback: intake and the return window. Reserve/Release/Redeem: redemptions. Adjustment: a refund minted
+/// back. Grant/Deduct: an admin's adjustment. Expire: points past their expiry (cancelled before minting or burned).
+/// </summary>
+public enum EntryKind { Earn, Mature, Clawback, Reserve, Release, Redeem, Adjustment, Grant, Deduct, Expire }
 
 /// <summary>
 /// One leg of a double-entry posting. Entries are immutable: a correction is a new posting. A member's

@@ -9,7 +9,17 @@ namespace Loyalty.Chain.Ledger;
 /// </summary>
 public sealed class LedgerWriter(LoyaltyDbContext db, TimeProvider time)
 {
-    public sealed record Refs(long? EventId = null, long? AccrualId = null, long? MintIntentId = null, string? Note = null);
+    /// <param name="Lot">
+    /// What a debit of Available is for (e.g. "redemption:12"); a later credit with the same reference (the release or refund
+    /// of that redemption) gives the points back to the lots they came from instead of opening a new lot.
+    /// </param>
+    /// <param name="Take">A debit of Available that must draw exactly these lots (expiry); otherwise soonest expiry first.</param>
+    public sealed record Refs(long? EventId = null, long? AccrualId = null, long? MintIntentId = null, string? Note = null,
+        string? Lot = null, IReadOnlyList<LotTake>? Take = null);
+
+    public sealed record LotTake(long LotId, long Amount);
+
+    private readonly Dictionary<long, Programs.LoyaltyProgram> programs = [];
 
     public async Task PostAsync(long programId, long memberId, EntryKind kind, LedgerAccount from, LedgerAccount to, long amount,
         Refs refs, CancellationToken ct)
@@ -22,6 +32,8 @@ public sealed class LedgerWriter(LoyaltyDbContext db, TimeProvider time)
         db.Set<LedgerEntry>().Add(Entry(to, amount));
         await ApplyAsync(memberId, from, -amount, kind, ct);
         await ApplyAsync(memberId, to, amount, kind, ct);
+        if (to == LedgerAccount.Available) await CreditLotsAsync(programId, memberId, kind, amount, refs, now, ct);
+        if (from == LedgerAccount.Available) await DrawLotsAsync(memberId, amount, refs, posting, now, ct);
         if (kind == EntryKind.Earn)
         {
             var headroom = long.MaxValue - amount;
@@ -43,6 +55,71 @@ public sealed class LedgerWriter(LoyaltyDbContext db, TimeProvider time)
             Note = refs.Note,
             CreatedAt = now,
         };
+    }
+
+    /// <summary>Gives a debit's draws back to their lots (same reference), and opens a new lot for the rest.</summary>
+    private async Task CreditLotsAsync(long programId, long memberId, EntryKind kind, long amount, Refs refs, DateTime now, CancellationToken ct)
+    {
+        var left = amount;
+        if (refs.Lot is { } reference)
+        {
+            var draws = await db.Set<LotDraw>().AsNoTracking().Where(d => d.MemberId == memberId && d.Ref == reference && !d.Restored)
+                .OrderBy(d => d.Id).ToListAsync(ct);
+            foreach (var draw in draws)
+            {
+                if (draw.Amount > left) break;
+                await db.Set<PointLot>().Where(l => l.Id == draw.LotId)
+                    .ExecuteUpdateAsync(u => u.SetProperty(l => l.Remaining, l => l.Remaining + draw.Amount), ct);
+                await db.Set<LotDraw>().Where(d => d.Id == draw.Id).ExecuteUpdateAsync(u => u.SetProperty(d => d.Restored, true), ct);
+                left -= draw.Amount;
+            }
+        }
+        if (left == 0) return;
+        if (!programs.TryGetValue(programId, out var program))
+            programs[programId] = program = await db.Set<Programs.LoyaltyProgram>().AsNoTracking().SingleAsync(p => p.Id == programId, ct);
+        db.Set<PointLot>().Add(new PointLot
+        {
+            ProgramId = programId, MemberId = memberId, Amount = left, Remaining = left, Source = kind.ToString(), AvailableAt = now,
+            ExpiresAt = Expiry.ExpiryRules.LotExpiry(program, now), MintIntentId = refs.MintIntentId,
+            AccrualId = refs.AccrualId,
+        });
+    }
+
+    /// <summary>Takes a debit of Available from the member's lots: the given ones, or soonest expiry first (never-expiring last).</summary>
+    private async Task DrawLotsAsync(long memberId, long amount, Refs refs, Guid posting, DateTime now, CancellationToken ct)
+    {
+        var plan = refs.Take ?? await PlanDrawAsync(memberId, amount, ct);
+        if (refs.Take is not null && plan.Sum(t => t.Amount) != amount)
+            throw new InvalidOperationException($"the lots to draw add up to {plan.Sum(t => t.Amount)}, not {amount}");
+        foreach (var take in plan)
+        {
+            var drawn = await db.Set<PointLot>().Where(l => l.Id == take.LotId && l.MemberId == memberId && l.Remaining >= take.Amount)
+                .ExecuteUpdateAsync(u => u.SetProperty(l => l.Remaining, l => l.Remaining - take.Amount), ct);
+            if (drawn == 0) throw new InvalidOperationException($"lot {take.LotId} no longer holds {take.Amount} points");
+            db.Set<LotDraw>().Add(new LotDraw { LotId = take.LotId, MemberId = memberId, Amount = take.Amount, Ref = refs.Lot ?? $"posting:{posting:N}", CreatedAt = now });
+        }
+    }
+
+    /// <summary>
+    /// Which lots a debit of <paramref name="amount"/> takes: soonest expiry first, then oldest. Short when the lots hold less
+    /// (only books from before lots existed could; their balance was opened as one lot by the migration).
+    /// </summary>
+    public async Task<List<LotTake>> PlanDrawAsync(long memberId, long amount, CancellationToken ct, long? preferLotId = null)
+    {
+        var lots = await db.Set<PointLot>().AsNoTracking().Where(l => l.MemberId == memberId && l.Remaining > 0)
+            .OrderBy(l => l.ExpiresAt == null).ThenBy(l => l.ExpiresAt).ThenBy(l => l.Id)
+            .Select(l => new { l.Id, l.Remaining }).ToListAsync(ct);
+        if (preferLotId is { } preferred) lots = lots.OrderBy(l => l.Id != preferred).ToList();
+        var plan = new List<LotTake>();
+        var left = amount;
+        foreach (var lot in lots)
+        {
+            if (left == 0) break;
+            var take = Math.Min(left, lot.Remaining);
+            plan.Add(new LotTake(lot.Id, take));
+            left -= take;
+        }
+        return plan;
     }
 
     /// <summary>

@@ -21,6 +21,8 @@ public sealed class LoyaltyEvent
     /// <summary>For a purchase: how much of its amount has been returned so far.</summary>
     public long Refunded { get; set; }
     public long Points { get; set; }
+    /// <summary>For a return: the points it should have clawed back but could not (kept by policy, spent, or in the member's own wallet).</summary>
+    public long Unrecovered { get; set; }
     /// <summary>Which rules fired and why, as returned to the caller (JSON).</summary>
     public string Evaluation { get; set; } = "[]";
     public DateTime OccurredAt { get; set; }

@@ -15,6 +15,10 @@ public enum ProgramStatus
     Failed,
 }
 
+public enum ExpiryPolicy { None, Fixed, Inactivity }
+
+public enum ReturnPolicy { Keep, Clawback }
+
 /// <summary>A brand's loyalty program. Programs are fully isolated from each other: every row carries its ProgramId.</summary>
 public sealed class LoyaltyProgram
 {
@@ -43,6 +47,16 @@ public sealed class LoyaltyProgram
     public string OperatorAddress { get; set; } = "";
     public DateTime CreatedAt { get; set; }
 
+    /// <summary>How points expire (<see cref="Expiry.ExpiryRules"/>): never, a fixed time after they became available, or after inactivity.</summary>
+    public ExpiryPolicy ExpiryPolicy { get; set; }
+    /// <summary>The expiry period in months (fixed or inactivity), or null when it is given in days.</summary>
+    public int? ExpiryMonths { get; set; }
+    public int? ExpiryDays { get; set; }
+    /// <summary>Fixed expiry: moved to the end of the month it falls in (in the program's time zone).</summary>
+    public bool ExpiryRoundToMonthEnd { get; set; }
+    /// <summary>A return after the return window: keep the points (notRecoverable) or claw them back from available points.</summary>
+    public ReturnPolicy ReturnPolicy { get; set; }
+
     public TimeSpan PendingPeriod => TimeSpan.FromSeconds(PendingPeriodSeconds);
 
     public TimeZoneInfo Zone => TimeZoneInfo.TryFindSystemTimeZoneById(TimeZone, out var zone) ? zone : TimeZoneInfo.Utc;
@@ -54,6 +68,8 @@ internal sealed class LoyaltyProgramConfiguration : IEntityTypeConfiguration<Loy
     {
         b.ToTable("Programs");
         b.Property(x => x.Status).HasConversion<string>().HasMaxLength(16);
+        b.Property(x => x.ExpiryPolicy).HasConversion<string>().HasMaxLength(16);
+        b.Property(x => x.ReturnPolicy).HasConversion<string>().HasMaxLength(16);
         b.Property(x => x.Name).HasMaxLength(200);
         b.Property(x => x.Currency).HasMaxLength(3);
         b.Property(x => x.PointsContract).HasMaxLength(42);

@@ -48,12 +48,12 @@ public sealed class BurnOutcome(LoyaltyDbContext db, LedgerWriter ledger, Redemp
                 if (succeeded && !skipped.ContainsKey(r.BatchIndex ?? -1))
                 {
                     await RedemptionService.MoveAsync(db, r, RedemptionStatus.Completed, voidReward: false, time, c);
-                    await ledger.PostAsync(r.ProgramId, r.MemberId, EntryKind.Redeem, LedgerAccount.Reserved, LedgerAccount.Issuance, r.Cost,
-                        new LedgerWriter.Refs(Note: $"redemption {r.Id} burned in {tx.MinedHash}"), c);
+                    await ledger.PostAsync(r.ProgramId, r.MemberId, PointRetirement.KindOf(r.Kind), LedgerAccount.Reserved, LedgerAccount.Issuance, r.Cost,
+                        new LedgerWriter.Refs(Note: $"{(r.Kind == RedemptionKind.Reward ? "redemption" : r.Kind.ToString().ToLowerInvariant())} {r.Id} burned in {tx.MinedHash}"), c);
                     var cost = r.Cost;
                     await db.Set<MemberBalance>().Where(b => b.MemberId == r.MemberId)
                         .ExecuteUpdateAsync(u => u.SetProperty(b => b.OnChain, b => b.OnChain - cost), c);
-                    if (r.SelfCustody)
+                    if (r.SelfCustody && r.Kind == RedemptionKind.Reward)
                     {
                         var reward = await db.Set<Reward>().AsNoTracking().SingleAsync(x => x.Id == r.RewardId, c);
                         await redemptionService.IssueRewardAsync(reward, r, now, c);

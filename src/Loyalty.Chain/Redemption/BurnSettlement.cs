@@ -146,7 +146,7 @@ public sealed class BurnSettlement(
     {
         await RedemptionService.MoveAsync(db, r, RedemptionStatus.Failed, voidReward: true, time, ct, "BURN_RETRIES_EXHAUSTED");
         await ledger.PostAsync(r.ProgramId, r.MemberId, EntryKind.Release, LedgerAccount.Reserved, LedgerAccount.Available, r.Cost,
-            new LedgerWriter.Refs(Note: $"redemption {r.Id}: burn failed after {r.BurnAttempts} rounds ({r.FailureCode})"), ct);
+            new LedgerWriter.Refs(Note: $"redemption {r.Id}: burn failed after {r.BurnAttempts} rounds ({r.FailureCode})", Lot: $"redemption:{r.Id}"), ct);
     }
 
     /// <summary>Queues the burn transactions and claims their redemptions; false (nothing queued) when one changed meanwhile.</summary>

@@ -26,13 +26,21 @@ public enum RedemptionStatus
     Failed,
 }
 
-/// <summary>A member spending points on a reward. The row is also the burn intent.</summary>
+/// <summary>
+/// Why points are burned: a reward, or points retired without one (an admin's deduction, a return clawed back after its
+/// window, an expiry). All go through the same reservation and signed burn batches.
+/// </summary>
+public enum RedemptionKind { Reward, Deduction, Clawback, Expiry }
+
+/// <summary>A member spending points on a reward, or points retired by the program. The row is also the burn intent.</summary>
 public sealed class Redemption
 {
     public long Id { get; set; }
     public long ProgramId { get; set; }
     public long MemberId { get; set; }
+    /// <summary>0 when <see cref="Kind"/> is not <see cref="RedemptionKind.Reward"/>.</summary>
     public long RewardId { get; set; }
+    public RedemptionKind Kind { get; set; }
     public long Cost { get; set; }
     public RedemptionStatus Status { get; set; }
     public string? CouponCode { get; set; }
@@ -63,6 +71,7 @@ internal sealed class RedemptionConfiguration : IEntityTypeConfiguration<Redempt
     {
         b.ToTable("Redemptions");
         b.Property(x => x.Status).HasConversion<string>().HasMaxLength(24);
+        b.Property(x => x.Kind).HasConversion<string>().HasMaxLength(16);
         b.HasIndex(x => new { x.ProgramId, x.Status });
         b.HasIndex(x => new { x.MemberId, x.RewardId });
         b.HasIndex(x => x.BatchId);

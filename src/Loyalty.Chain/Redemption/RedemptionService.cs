@@ -99,7 +99,7 @@ public sealed class RedemptionService(
         db.Set<Redemption>().Add(redemption);
         await db.SaveChangesAsync(ct);
         await ledger.PostAsync(program.Id, member.Id, EntryKind.Reserve, LedgerAccount.Available, LedgerAccount.Reserved, reward.Cost,
-            new LedgerWriter.Refs(Note: $"redemption {redemption.Id}: {reward.Name}"), ct);
+            new LedgerWriter.Refs(Note: $"redemption {redemption.Id}: {reward.Name}", Lot: $"redemption:{redemption.Id}"), ct);
         // Custodial: the service signs the burn, so the reward goes out now. Self-custody: only once the member's
         // signed burn has landed (BurnSettlement), or a member could take the reward and never sign.
         if (!redemption.SelfCustody) await IssueRewardAsync(reward, redemption, now, ct);
@@ -158,7 +158,8 @@ public sealed class RedemptionService(
     public Task<Redemption> CancelAsync(LoyaltyProgram program, long redemptionId, bool byAdmin, CancellationToken ct) =>
         db.InWriteTransactionAsync(async c =>
         {
-            var r = await db.Set<Redemption>().AsNoTracking().SingleOrDefaultAsync(x => x.Id == redemptionId && x.ProgramId == program.Id, c)
+            var r = await db.Set<Redemption>().AsNoTracking().SingleOrDefaultAsync(x => x.Id == redemptionId && x.ProgramId == program.Id
+                        && x.Kind == RedemptionKind.Reward, c)
                     ?? throw new LoyaltyException("UNKNOWN_REDEMPTION", "no such redemption", 404);
             await ledger.LockMemberAsync(r.MemberId, c);
             var issued = await IsIssuedAsync(r, c);
@@ -173,7 +174,7 @@ public sealed class RedemptionService(
                 case RedemptionStatus.Reserved or RedemptionStatus.AwaitingSignature:
                     await MoveAsync(db, r, issued ? RedemptionStatus.Voided : RedemptionStatus.Cancelled, issued, time, c);
                     await ledger.PostAsync(program.Id, r.MemberId, EntryKind.Release, LedgerAccount.Reserved, LedgerAccount.Available, r.Cost,
-                        new LedgerWriter.Refs(Note: $"redemption {r.Id} {(issued ? "voided" : "cancelled")}"), c);
+                        new LedgerWriter.Refs(Note: $"redemption {r.Id} {(issued ? "voided" : "cancelled")}", Lot: $"redemption:{r.Id}"), c);
                     // A code someone has seen is never handed to another member: stock comes back only when nothing went out.
                     if (!issued) await db.Set<Reward>().Where(x => x.Id == r.RewardId).ExecuteUpdateAsync(u => u.SetProperty(x => x.Issued, x => x.Issued - 1), c);
                     break;
@@ -186,7 +187,7 @@ public sealed class RedemptionService(
                     var intent = maturation.Queue(program.Id, member.Id, member.WalletAddress, r.Cost, time.GetUtcNow().UtcDateTime);
                     await db.SaveChangesAsync(c);
                     await ledger.PostAsync(program.Id, r.MemberId, EntryKind.Adjustment, LedgerAccount.Issuance, LedgerAccount.Available, r.Cost,
-                        new LedgerWriter.Refs(MintIntentId: intent.Id, Note: $"refund of redemption {r.Id}"), c);
+                        new LedgerWriter.Refs(MintIntentId: intent.Id, Note: $"refund of redemption {r.Id}", Lot: $"redemption:{r.Id}"), c);
                     break;
             }
             return await db.Set<Redemption>().AsNoTracking().SingleAsync(x => x.Id == r.Id, c);

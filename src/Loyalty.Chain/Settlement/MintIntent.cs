@@ -3,7 +3,8 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace Loyalty.Chain.Settlement;
 
-public enum IntentStatus { Queued, Batched, Confirmed }
+/// <summary>Cancelled: retired (expired, deducted) before it was minted; a remainder, if any, was queued as a new intent.</summary>
+public enum IntentStatus { Queued, Batched, Confirmed, Cancelled }
 
 /// <summary>Points that are available in the ledger and must be minted to the member's wallet.</summary>
 public sealed class MintIntent

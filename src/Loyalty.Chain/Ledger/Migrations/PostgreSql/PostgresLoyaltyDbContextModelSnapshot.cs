@@ -68,6 +68,70 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                     b.ToTable("ApiKeys", (string)null);
                 });
 
+            modelBuilder.Entity("Loyalty.Chain.Adjustments.Adjustment", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<long>("Applied")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("BurnId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Burned")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("CancelledBeforeMint")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Comment")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("MintIntentId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Points")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<long>("Shortfall")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ProgramId", "MemberId", "Id");
+
+                    b.ToTable("Adjustments", (string)null);
+                });
+
             modelBuilder.Entity("Loyalty.Chain.Collectibles.BadgeRule", b =>
                 {
                     b.Property<long>("Id")
@@ -1045,6 +1109,41 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                     b.ToTable("LedgerEntries", (string)null);
                 });
 
+            modelBuilder.Entity("Loyalty.Chain.Ledger.LotDraw", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("Amount")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("LotId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Ref")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<bool>("Restored")
+                        .HasColumnType("boolean");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("MemberId", "Ref");
+
+                    b.ToTable("LotDraws", (string)null);
+                });
+
             modelBuilder.Entity("Loyalty.Chain.Ledger.LoyaltyEvent", b =>
                 {
                     b.Property<long>("Id")
@@ -1094,6 +1193,9 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<long>("Unrecovered")
+                        .HasColumnType("bigint");
+
                     b.HasKey("Id");
 
                     b.HasIndex("ProgramId", "MemberId");
@@ -1102,6 +1204,52 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                         .IsUnique();
 
                     b.ToTable("Events", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Ledger.PointLot", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long?>("AccrualId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Amount")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime>("AvailableAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime?>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("MintIntentId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Remaining")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("MemberId", "Remaining");
+
+                    b.HasIndex("ProgramId", "ExpiresAt");
+
+                    b.ToTable("PointLots", (string)null);
                 });
 
             modelBuilder.Entity("Loyalty.Chain.Members.Member", b =>
@@ -1243,6 +1391,20 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                     b.Property<int>("Decimals")
                         .HasColumnType("integer");
 
+                    b.Property<int?>("ExpiryDays")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("ExpiryMonths")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("ExpiryPolicy")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<bool>("ExpiryRoundToMonthEnd")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(200)
@@ -1269,6 +1431,11 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
 
                     b.Property<long?>("PointsDeployTxId")
                         .HasColumnType("bigint");
+
+                    b.Property<string>("ReturnPolicy")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
 
                     b.Property<long>("StartBlock")
                         .HasColumnType("bigint");
@@ -1368,6 +1535,11 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
 
                     b.Property<DateTime?>("IssuedAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
 
                     b.Property<long>("MemberId")
                         .HasColumnType("bigint");

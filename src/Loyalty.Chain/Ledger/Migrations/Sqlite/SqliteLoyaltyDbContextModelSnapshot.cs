@@ -61,6 +61,68 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                     b.ToTable("ApiKeys", (string)null);
                 });
 
+            modelBuilder.Entity("Loyalty.Chain.Adjustments.Adjustment", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Applied")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("BurnId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Burned")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CancelledBeforeMint")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Comment")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("MintIntentId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Points")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Shortfall")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ProgramId", "MemberId", "Id");
+
+                    b.ToTable("Adjustments", (string)null);
+                });
+
             modelBuilder.Entity("Loyalty.Chain.Collectibles.BadgeRule", b =>
                 {
                     b.Property<long>("Id")
@@ -1010,6 +1072,39 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                     b.ToTable("LedgerEntries", (string)null);
                 });
 
+            modelBuilder.Entity("Loyalty.Chain.Ledger.LotDraw", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Amount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("LotId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Ref")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Restored")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("MemberId", "Ref");
+
+                    b.ToTable("LotDraws", (string)null);
+                });
+
             modelBuilder.Entity("Loyalty.Chain.Ledger.LoyaltyEvent", b =>
                 {
                     b.Property<long>("Id")
@@ -1057,6 +1152,9 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<long>("Unrecovered")
+                        .HasColumnType("INTEGER");
+
                     b.HasKey("Id");
 
                     b.HasIndex("ProgramId", "MemberId");
@@ -1065,6 +1163,50 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                         .IsUnique();
 
                     b.ToTable("Events", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Ledger.PointLot", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("AccrualId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Amount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("AvailableAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("MintIntentId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Remaining")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("MemberId", "Remaining");
+
+                    b.HasIndex("ProgramId", "ExpiresAt");
+
+                    b.ToTable("PointLots", (string)null);
                 });
 
             modelBuilder.Entity("Loyalty.Chain.Members.Member", b =>
@@ -1198,6 +1340,20 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                     b.Property<int>("Decimals")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int?>("ExpiryDays")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("ExpiryMonths")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ExpiryPolicy")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("ExpiryRoundToMonthEnd")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(200)
@@ -1224,6 +1380,11 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
 
                     b.Property<long?>("PointsDeployTxId")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("ReturnPolicy")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
 
                     b.Property<long>("StartBlock")
                         .HasColumnType("INTEGER");
@@ -1318,6 +1479,11 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<DateTime?>("IssuedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
                         .HasColumnType("TEXT");
 
                     b.Property<long>("MemberId")

@@ -1,0 +1,194 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Loyalty.Chain.Ledger.Migrations.Sqlite
+{
+    /// <inheritdoc />
+    public partial class ProgramMechanics : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<string>(
+                name: "Kind",
+                table: "Redemptions",
+                type: "TEXT",
+                maxLength: 16,
+                nullable: false,
+                defaultValue: "Reward");
+
+            migrationBuilder.AddColumn<int>(
+                name: "ExpiryDays",
+                table: "Programs",
+                type: "INTEGER",
+                nullable: true);
+
+            migrationBuilder.AddColumn<int>(
+                name: "ExpiryMonths",
+                table: "Programs",
+                type: "INTEGER",
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "ExpiryPolicy",
+                table: "Programs",
+                type: "TEXT",
+                maxLength: 16,
+                nullable: false,
+                defaultValue: "None");
+
+            migrationBuilder.AddColumn<bool>(
+                name: "ExpiryRoundToMonthEnd",
+                table: "Programs",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: false);
+
+            migrationBuilder.AddColumn<string>(
+                name: "ReturnPolicy",
+                table: "Programs",
+                type: "TEXT",
+                maxLength: 16,
+                nullable: false,
+                defaultValue: "Keep");
+
+            migrationBuilder.AddColumn<long>(
+                name: "Unrecovered",
+                table: "Events",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: 0L);
+
+            migrationBuilder.CreateTable(
+                name: "Adjustments",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    ProgramId = table.Column<long>(type: "INTEGER", nullable: false),
+                    MemberId = table.Column<long>(type: "INTEGER", nullable: false),
+                    Type = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Points = table.Column<long>(type: "INTEGER", nullable: false),
+                    Applied = table.Column<long>(type: "INTEGER", nullable: false),
+                    Shortfall = table.Column<long>(type: "INTEGER", nullable: false),
+                    CancelledBeforeMint = table.Column<long>(type: "INTEGER", nullable: false),
+                    Burned = table.Column<long>(type: "INTEGER", nullable: false),
+                    BurnId = table.Column<long>(type: "INTEGER", nullable: true),
+                    MintIntentId = table.Column<long>(type: "INTEGER", nullable: true),
+                    Reason = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    Comment = table.Column<string>(type: "TEXT", maxLength: 500, nullable: true),
+                    Actor = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Adjustments", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "LotDraws",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    LotId = table.Column<long>(type: "INTEGER", nullable: false),
+                    MemberId = table.Column<long>(type: "INTEGER", nullable: false),
+                    Amount = table.Column<long>(type: "INTEGER", nullable: false),
+                    Ref = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Restored = table.Column<bool>(type: "INTEGER", nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_LotDraws", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "PointLots",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    ProgramId = table.Column<long>(type: "INTEGER", nullable: false),
+                    MemberId = table.Column<long>(type: "INTEGER", nullable: false),
+                    Amount = table.Column<long>(type: "INTEGER", nullable: false),
+                    Remaining = table.Column<long>(type: "INTEGER", nullable: false),
+                    Source = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    AvailableAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    ExpiresAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    MintIntentId = table.Column<long>(type: "INTEGER", nullable: true),
+                    AccrualId = table.Column<long>(type: "INTEGER", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_PointLots", x => x.Id);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Adjustments_ProgramId_MemberId_Id",
+                table: "Adjustments",
+                columns: new[] { "ProgramId", "MemberId", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_LotDraws_MemberId_Ref",
+                table: "LotDraws",
+                columns: new[] { "MemberId", "Ref" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_PointLots_MemberId_Remaining",
+                table: "PointLots",
+                columns: new[] { "MemberId", "Remaining" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_PointLots_ProgramId_ExpiresAt",
+                table: "PointLots",
+                columns: new[] { "ProgramId", "ExpiresAt" });
+                    // Books from before lots: each member's available balance opens as one lot that never expires.
+            migrationBuilder.Sql(@"INSERT INTO ""PointLots"" (""ProgramId"", ""MemberId"", ""Amount"", ""Remaining"", ""Source"", ""AvailableAt"")
+                SELECT ""ProgramId"", ""MemberId"", ""Available"", ""Available"", 'Legacy', CURRENT_TIMESTAMP FROM ""MemberBalances"" WHERE ""Available"" > 0");
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "Adjustments");
+
+            migrationBuilder.DropTable(
+                name: "LotDraws");
+
+            migrationBuilder.DropTable(
+                name: "PointLots");
+
+            migrationBuilder.DropColumn(
+                name: "Kind",
+                table: "Redemptions");
+
+            migrationBuilder.DropColumn(
+                name: "ExpiryDays",
+                table: "Programs");
+
+            migrationBuilder.DropColumn(
+                name: "ExpiryMonths",
+                table: "Programs");
+
+            migrationBuilder.DropColumn(
+                name: "ExpiryPolicy",
+                table: "Programs");
+
+            migrationBuilder.DropColumn(
+                name: "ExpiryRoundToMonthEnd",
+                table: "Programs");
+
+            migrationBuilder.DropColumn(
+                name: "ReturnPolicy",
+                table: "Programs");
+
+            migrationBuilder.DropColumn(
+                name: "Unrecovered",
+                table: "Events");
+        }
+    }
+}
