@@ -266,6 +266,8 @@ public sealed class PointMechanicsTests(ManualSettlementProgramFixture f) : ICla
         await BuyAsync(custodial, 25, settle: true);
         var own = "pm-own-" + Guid.NewGuid().ToString("N")[..8];
         var (ownWallet, _) = await AssetMoveSupport.MemberWithPointsAsync(f, own, 15);
+        // Earned after the link: minted straight to the member's own wallet, not yet minted when the expiry runs.
+        await BuyAsync(own, 10, settle: false);
 
         await PolicyAsync(new { policy = "inactivity", days = 0 });
         Assert.Equal("25", S(Assert.Single((await MemberAsync(custodial))["expiringSoon"]!.AsArray())!, "amount"));
@@ -276,7 +278,7 @@ public sealed class PointMechanicsTests(ManualSettlementProgramFixture f) : ICla
 
         Assert.True(await LoyaltyApi.EventuallyAsync(async () => S((await MemberAsync(custodial))["balance"]!, "onChain") == "0", Wait));
         Assert.Equal("0", S((await MemberAsync(custodial))["balance"]!, "available"));
-        Assert.Equal("15", S((await MemberAsync(own))["balance"]!, "available"));
+        Assert.Equal("25", S((await MemberAsync(own))["balance"]!, "available"));
         Assert.DoesNotContain(await HistoryAsync(own), h => S(h, "kind") == "Expire");
         await AssertReconciledAsync();
     }
