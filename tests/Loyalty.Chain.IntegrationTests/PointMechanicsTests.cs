@@ -205,6 +205,24 @@ public sealed class PointMechanicsTests(ManualSettlementProgramFixture f) : ICla
     }
 
     [Fact]
+    public async Task CancelledRedemption_WithoutAnIdempotencyKey_WritesItsReleaseEntries_AndGivesThePointsBackToTheirLots()
+    {
+        await PolicyAsync(new { policy = "none" });
+        var m = await EnrolAsync();
+        await BuyAsync(m, 30, settle: false);
+        var reward = await f.Api.PostAsync(f.P("/rewards"), f.AdminKey, new { type = "FreeProduct", name = "12 pts", cost = "12" });
+        var redeemed = await f.Api.PostAsync(f.P($"/members/{m}/redemptions"), f.AdminKey, new { rewardId = reward.Body!["id"]!.GetValue<long>() });
+        var cancelled = await f.Api.PostAsync(f.P($"/redemptions/{redeemed.Body!["id"]!.GetValue<long>()}/cancel"), f.AdminKey, null);
+        Assert.Equal("Cancelled", S(cancelled.Body!, "status"));
+
+        var history = await HistoryAsync(m);
+        Assert.Contains(history, h => S(h, "kind") == "Release" && S(h, "account") == "Available" && S(h, "amount") == "12");
+        var available = history.Where(h => S(h, "account") == "Available").Sum(h => long.Parse(S(h, "amount")));
+        Assert.Equal("30", S((await MemberAsync(m))["balance"]!, "available"));
+        Assert.Equal(30, available);
+    }
+
+    [Fact]
     public async Task Spending_TakesTheLotsThatExpireSoonestFirst()
     {
         var m = await EnrolAsync();

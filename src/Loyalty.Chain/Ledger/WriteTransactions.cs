@@ -24,6 +24,9 @@ public static class WriteTransactions
             try
             {
                 var result = await work(ct);
+                // What the work added but did not save yet (ledger entries, lot draws) belongs to this transaction: a posting
+                // whose balance increments ran as SQL but whose entries stayed in the change tracker would split the books.
+                if (db.ChangeTracker.HasChanges()) await db.SaveChangesAsync(ct);
                 await tx.CommitAsync(ct);
                 return result;
             }
