@@ -146,6 +146,34 @@ const partnerVerified = signer === published.address && onChain.toString() === p
   && (await provider.getBlock(publicBalance.blockNumber)).hash === publicBalance.blockHash;
 log(`attestation signed by ${signer} (published key: ${published.address}); balance re-read from the node at block ${publicBalance.blockNumber}: ${onChain}`);
 
+console.log("9b. support adjusts points: a goodwill grant (minted like an accrual) and a correction (burned)");
+const granted = await call("POST", `${p}/members/${members[2]}/adjustments`, key, { type: "grant", points: "15", reason: "goodwill", comment: "late order" }, `grant-${run}`);
+const deducted = await call("POST", `${p}/members/${members[2]}/adjustments`, key, { type: "deduct", points: "10", reason: "correction" }, `deduct-${run}`);
+const adjustedPoints = Number(granted.applied) + Number(deducted.applied);
+log(`${members[2]}: +${granted.applied} (goodwill), -${deducted.applied} (correction: ${deducted.cancelledBeforeMint} cancelled before minting, ${deducted.burned} burned)`);
+
+console.log("9c. expiry: under a fixed policy each earning expires; minted custodial points are burned");
+await call("PATCH", p, key, { expiry: { policy: "fixed", days: 0 } });
+await call("POST", `${p}/events`, key, { type: "purchase", memberId: members[3], eventId: "order-expiring", amount: "30.00" }, `evt-${run}-expiring`);
+events++;
+await sleep(9000); // the return window (8 s) closes, the points become available with an expiry of "now"
+await until("the expiring points to be minted", async () => {
+  await call("POST", `${p}/settlement/run`, key);
+  const s = await call("GET", `${p}/settlement`, key);
+  return s.queuedIntents === 0 && s.batchedIntents === 0 && s.ledger.pending === "0" ? s : null;
+});
+const expiry = await call("POST", `${p}/expiry/run`, key, undefined, `expiry-${run}`);
+await call("PATCH", p, key, { expiry: { policy: "none" } });
+await until("the expiry burn", async () => {
+  const m = await call("GET", `${p}/members/${members[3]}`, key);
+  return m.balance.reserved === "0" && m.balance.onChain === m.balance.available ? m : null;
+});
+log(`${expiry.expired} crumbs of ${expiry.members} member(s) expired (${expiry.cancelledBeforeMint} cancelled before minting, ${expiry.burning} burned)`);
+await until("the correction burn", async () => {
+  const m = await call("GET", `${p}/members/${members[2]}`, key);
+  return m.balance.reserved === "0" && m.balance.onChain === m.balance.available ? m : null;
+});
+
 console.log("10. reconcile the ledger with the chain");
 const report = await call("POST", `${p}/reconciliation`, key);
 settlement = await call("GET", `${p}/settlement`, key);
@@ -167,4 +195,6 @@ console.log(JSON.stringify({
   redeemed: redemption.couponCode !== null,
   withdrawn_points: publicBalance.balance,
   partner_verified: partnerVerified,
+  adjusted_points: adjustedPoints,
+  expired_points: Number(expiry.expired),
 }));
