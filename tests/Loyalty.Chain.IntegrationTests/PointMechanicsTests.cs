@@ -148,6 +148,22 @@ public sealed class PointMechanicsTests(ManualSettlementProgramFixture f) : ICla
     }
 
     [Fact]
+    public async Task Deduct_FromASelfCustodyMember_TakesOnlyWhatIsNotMintedYet_TheWalletsPointsAreTheirs()
+    {
+        await PolicyAsync(new { policy = "none" });
+        var own = "pm-sc-" + Guid.NewGuid().ToString("N")[..8];
+        var (wallet, custodial) = await AssetMoveSupport.MemberWithPointsAsync(f, own, 15);
+        await BuyAsync(own, 10, settle: false); // queued for minting to the member's own wallet
+        var d = await f.Api.PostAsync(f.P($"/members/{own}/adjustments"), f.AdminKey, new { type = "deduct", points = "20", reason = "correction" });
+        Assert.Equal(("10", "10", "0", "10"), (S(d.Body!, "applied"), S(d.Body!, "cancelledBeforeMint"), S(d.Body!, "burned"), S(d.Body!, "shortfall")));
+        Assert.Equal("15", S((await MemberAsync(own))["balance"]!, "available"));
+        await f.Api.PostAsync(f.P("/settlement/run"), f.AdminKey, null);
+        await Task.Delay(3000);
+        Assert.Equal(BigInteger.Zero, await Points.BalanceOfQueryAsync(wallet));
+        Assert.Equal(new BigInteger(15), await Points.BalanceOfQueryAsync(custodial));
+    }
+
+    [Fact]
     public async Task AdjustmentValidation_IsRefusedWithStableCodes_AndChangesNothing()
     {
         var m = await EnrolAsync();

@@ -42,17 +42,17 @@ public sealed class ExpiryService(LoyaltyDbContext db, LedgerWriter ledger, Poin
     {
         var total = RunResult.None;
         if (program.ExpiryPolicy == ExpiryPolicy.None) return total;
-        var seen = new HashSet<long>();
+        // A cursor over member ids: each member is visited once per run, even one whose expiry leaves something due.
+        var last = 0L;
         while (true)
         {
             var now = time.GetUtcNow().UtcDateTime;
-            var due = await DueMembers(program, now).Where(id => !seen.Contains(id)).OrderBy(id => id).Take(MembersPerQuery).ToListAsync(ct);
+            var after = last;
+            var due = await DueMembers(program, now).Where(id => id > after).OrderBy(id => id).Take(MembersPerQuery).ToListAsync(ct);
             if (due.Count == 0) break;
             foreach (var memberId in due)
-            {
-                seen.Add(memberId);
                 total = total.Add(await db.InWriteTransactionAsync(c => ExpireMemberAsync(program, memberId, c), ct));
-            }
+            last = due[^1];
         }
         if (total.Expired > 0)
             logger.LogInformation("Program {ProgramId}: {Points} points of {Members} members expired ({Cancelled} before minting, {Burning} to burn)",

@@ -104,9 +104,14 @@ public sealed class LedgerWriter(LoyaltyDbContext db, TimeProvider time)
     /// Which lots a debit of <paramref name="amount"/> takes: soonest expiry first, then oldest. Short when the lots hold less
     /// (only books from before lots existed could; their balance was opened as one lot by the migration).
     /// </summary>
-    public async Task<List<LotTake>> PlanDrawAsync(long memberId, long amount, CancellationToken ct, long? preferLotId = null)
+    public async Task<List<LotTake>> PlanDrawAsync(long memberId, long amount, CancellationToken ct, long? preferLotId = null,
+        bool onlyUnminted = false)
     {
-        var lots = await db.Set<PointLot>().AsNoTracking().Where(l => l.MemberId == memberId && l.Remaining > 0)
+        var query = db.Set<PointLot>().AsNoTracking().Where(l => l.MemberId == memberId && l.Remaining > 0);
+        // Lots whose mint is still queued: the only points of a self-custody member the program can still take back.
+        if (onlyUnminted)
+            query = query.Where(l => db.Set<Settlement.MintIntent>().Any(i => i.Id == l.MintIntentId && i.Status == Settlement.IntentStatus.Queued));
+        var lots = await query
             .OrderBy(l => l.ExpiresAt == null).ThenBy(l => l.ExpiresAt).ThenBy(l => l.Id)
             .Select(l => new { l.Id, l.Remaining }).ToListAsync(ct);
         if (preferLotId is { } preferred) lots = lots.OrderBy(l => l.Id != preferred).ToList();

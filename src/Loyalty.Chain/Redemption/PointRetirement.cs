@@ -28,7 +28,8 @@ public sealed class PointRetirement(LoyaltyDbContext db, LedgerWriter ledger, Ma
         var entryKind = KindOf(kind);
         var member = await db.Set<Member>().AsNoTracking().SingleAsync(m => m.Id == memberId, ct);
         var available = await db.Set<MemberBalance>().AsNoTracking().Where(b => b.MemberId == memberId).Select(b => b.Available).SingleAsync(ct);
-        var plan = take?.ToList() ?? await ledger.PlanDrawAsync(memberId, Math.Min(amount, available), ct, preferLotId);
+        var plan = take?.ToList() ?? await ledger.PlanDrawAsync(memberId, Math.Min(amount, available), ct, preferLotId,
+            onlyUnminted: member.WalletKind != WalletKind.Custodial);
         var lotIds = plan.Select(t => t.LotId).ToList();
         var lots = await db.Set<PointLot>().AsNoTracking().Where(l => lotIds.Contains(l.Id)).ToDictionaryAsync(l => l.Id, ct);
         var intentIds = lots.Values.Where(l => l.MintIntentId != null).Select(l => l.MintIntentId!.Value).Distinct().ToList();
