@@ -111,20 +111,8 @@ public sealed class LedgerWriter(LoyaltyDbContext db, TimeProvider time)
         // Lots whose mint is still queued: the only points of a self-custody member the program can still take back.
         if (onlyUnminted)
             query = query.Where(l => db.Set<Settlement.MintIntent>().Any(i => i.Id == l.MintIntentId && i.Status == Settlement.IntentStatus.Queued));
-        var lots = await query
-            .OrderBy(l => l.ExpiresAt == null).ThenBy(l => l.ExpiresAt).ThenBy(l => l.Id)
-            .Select(l => new { l.Id, l.Remaining }).ToListAsync(ct);
-        if (preferLotId is { } preferred) lots = lots.OrderBy(l => l.Id != preferred).ToList();
-        var plan = new List<LotTake>();
-        var left = amount;
-        foreach (var lot in lots)
-        {
-            if (left == 0) break;
-            var take = Math.Min(left, lot.Remaining);
-            plan.Add(new LotTake(lot.Id, take));
-            left -= take;
-        }
-        return plan;
+        var lots = await query.Select(l => new LotPlanner.Lot(l.Id, l.Remaining, l.ExpiresAt)).ToListAsync(ct);
+        return LotPlanner.Plan(lots, amount, preferLotId);
     }
 
     /// <summary>
