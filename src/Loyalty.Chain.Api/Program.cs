@@ -70,6 +70,7 @@ app.MapDrops();
 app.MapRewards();
 app.MapRedemptions();
 app.MapPartners();
+app.MapTiers();
 app.Services.ScheduleRecurringJobs();
 
 app.Run();

@@ -101,6 +101,8 @@ public static class LoyaltyChainServices
         services.AddScoped<Redemption.BurnSettlement>();
         services.AddScoped<Redemption.WithdrawalService>();
         services.AddCollectibles(configuration);
+        services.AddScoped<Tiers.TierService>();
+        services.AddScoped<Tiers.TierJob>();
         services.AddTransient<LoyaltyJobs>();
         return services;
     }

@@ -13,7 +13,11 @@ namespace Loyalty.Chain.Api.Features;
 public static class MembersApi
 {
     public sealed record BalanceView(string Pending, string Available, string Reserved, string OnChain, string LifetimeEarned);
-    public sealed record MemberView(string MemberId, string WalletAddress, string WalletKind, string? Tier, DateTime CreatedAt, BalanceView Balance);
+    public sealed record MemberView(string MemberId, string WalletAddress, string WalletKind, string? Tier, DateTime CreatedAt, BalanceView Balance)
+    {
+        /// <summary>The tier, where it comes from and the progress to the next level (Tiers/TierService).</summary>
+        public Loyalty.Chain.Tiers.TierStatusView? TierStatus { get; init; }
+    }
     public sealed record HistoryItem(long Id, DateTime At, string Kind, string Account, string Amount, string? EventType,
         string? EventId, string? Note, string? MintStatus, string? TxHash);
     public sealed record HistoryPage(IReadOnlyList<HistoryItem> Items, long? NextBefore);
@@ -39,8 +43,11 @@ public static class MembersApi
     }
 
     private static async Task<Ok<MemberView>> GetAsync(HttpContext http, string memberId, MemberService members, LoyaltyDbContext db,
-        CancellationToken ct) =>
-        TypedResults.Ok(await ViewAsync(db, await members.GetAsync(http.Program().Id, memberId, ct), ct));
+        Loyalty.Chain.Tiers.TierService tiers, CancellationToken ct)
+    {
+        var member = await members.GetAsync(http.Program().Id, memberId, ct);
+        return TypedResults.Ok(await ViewAsync(db, member, ct) with { TierStatus = await tiers.StatusAsync(http.Program(), member.Id, ct) });
+    }
 
     public sealed record MemberTokenView(string Token, DateTimeOffset ExpiresAt);
 

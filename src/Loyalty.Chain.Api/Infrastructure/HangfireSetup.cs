@@ -70,6 +70,7 @@ public static class HangfireSetup
         recurring.AddOrUpdate<Loyalty.Chain.Indexer.IndexerJobs>(Loyalty.Chain.Indexer.IndexerJobs.RecurringId,
             j => j.ScanAllAsync(CancellationToken.None), indexer.ToCron());
         recurring.AddOrUpdate<LoyaltyJobs>(LoyaltyJobs.SettlementRecurringId, j => j.SettleAsync(CancellationToken.None), jobs.SettlementCron);
+        recurring.AddOrUpdate<LoyaltyJobs>(LoyaltyJobs.TiersRecurringId, j => j.TiersAsync(CancellationToken.None), Cron.Hourly());
     }
 
     /// <summary>The dashboard shows keys' addresses and job arguments: admins only (HTTP Basic, password = admin API key).</summary>
