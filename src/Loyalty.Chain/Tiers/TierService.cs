@@ -44,7 +44,7 @@ public sealed class TierService(LoyaltyDbContext db, TimeProvider time)
             var states = await db.Set<MemberTierState>().Where(s => s.ProgramId == programId).ToDictionaryAsync(s => s.MemberId, c);
             foreach (var member in members)
             {
-                if (!states.TryGetValue(member.Id, out var state)) db.Add(state = NewState(policy, member, now, program.Zone));
+                if (!states.TryGetValue(member.Id, out var state)) db.Add(state = NewState(policy, member, now, program.Zone, legacy: true));
                 if (TierEvaluator.Rank(policy, state.Earned) < 0) (state.Earned, state.Legacy, state.PeriodEnd, state.GraceUntil) = (null, false, null, null);
                 if (TierEvaluator.Rank(policy, state.Invited) is var i && (i < 0 || !policy.Levels[i].InvitationOnly)) (state.Invited, state.InvitedSince) = (null, null);
                 if (TierEvaluator.Rank(policy, state.Purchased) < 0) (state.Purchased, state.PurchasedSince, state.PurchasedUntil) = (null, null, null);
@@ -85,14 +85,18 @@ public sealed class TierService(LoyaltyDbContext db, TimeProvider time)
         return result.Values.GroupBy(b => b.MemberId).ToDictionary(g => g.Key, g => g.ToList());
     }
 
-    private static MemberTierState NewState(TierPolicy policy, Member member, DateTime now, TimeZoneInfo zone)
+    /// <summary>
+    /// The state of a member tiers have not seen yet. With <paramref name="legacy"/> (members enrolled before the policy
+    /// existed) an enrolment tier string naming a level is kept as an earned level under the policy's period rules;
+    /// for members enrolled later the computed tier replaces the enrolment string.
+    /// </summary>
+    private static MemberTierState NewState(TierPolicy policy, Member member, DateTime now, TimeZoneInfo zone, bool legacy = false)
     {
-        // The enrolment tier string, when it names a level, is kept as an earned level under the policy's period rules.
-        var legacy = TierEvaluator.Rank(policy, member.Tier) is var r and >= 0 && !policy.Levels[r].InvitationOnly ? policy.Levels[r].Name : null;
+        var kept = legacy && TierEvaluator.Rank(policy, member.Tier) is var r and >= 0 && !policy.Levels[r].InvitationOnly ? policy.Levels[r].Name : null;
         return new MemberTierState
         {
-            MemberId = member.Id, ProgramId = member.ProgramId, Earned = legacy, Legacy = legacy is not null, EarnedSince = legacy is null ? null : now,
-            PeriodEnd = legacy is null ? null : TierEvaluator.PeriodEnd(policy, now, zone), Effective = member.Tier, EffectiveSince = member.CreatedAt,
+            MemberId = member.Id, ProgramId = member.ProgramId, Earned = kept, Legacy = kept is not null, EarnedSince = kept is null ? null : now,
+            PeriodEnd = kept is null ? null : TierEvaluator.PeriodEnd(policy, now, zone), Effective = member.Tier, EffectiveSince = member.CreatedAt,
         };
     }
 
