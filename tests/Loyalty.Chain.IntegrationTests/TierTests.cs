@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Loyalty.Chain.IntegrationTests.Infrastructure;
 using Loyalty.Chain.Tiers;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Loyalty.Chain.IntegrationTests;
@@ -283,6 +284,69 @@ public sealed class TierTests(TierFixture f) : IClassFixture<TierFixture>
         var id = reward["id"]!.GetValue<long>();
         Assert.Equal("NOT_ELIGIBLE", (await f.Api.PostAsync(f.P($"/members/{silver}/redemptions"), f.AdminKey, new { rewardId = id })).Body!["code"]!.GetValue<string>());
         Assert.Equal(HttpStatusCode.Created, (await f.Api.PostAsync(f.P($"/members/{gold}/redemptions"), f.AdminKey, new { rewardId = id })).Status);
+    }
+
+    [Fact]
+    public async Task PolicyChange_ReevaluatesEveryMemberAtOnce_FromTheEventLog_CountingQualifyingEventTypesOnly()
+    {
+        await PolicyAsync(new { metric = "points_earned", window = "lifetime", levels = Ladder });
+        var m = await MemberAsync();
+        await BuyAsync(m, 1);
+        await BuyAsync(m, 1);
+        await EventAsync(m, "review");
+        Assert.Null(await TierAsync(m));
+
+        var levels = new[] { new { name = "One", threshold = "1" }, new { name = "Two", threshold = "2" }, new { name = "Three", threshold = "3" } };
+        await PolicyAsync(new { metric = "event_count", qualifyingEventTypes = new[] { "purchase" }, window = "calendar_year", levels });
+        Assert.Equal("Two", await TierAsync(m));
+        await PolicyAsync(new { metric = "event_count", window = "calendar_year", levels });
+        Assert.Equal("Three", await TierAsync(m));
+        Assert.Equal(["Three", "Two"], (await ChangesAsync(m)).Take(2).Select(c => c["to"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task Return_LowersMoneySpent_AndTheTierDropsAtThePeriodEnd_NotAtOnce()
+    {
+        await PolicyAsync(new
+        {
+            metric = "money_spent", window = "calendar_year",
+            levels = new[] { new { name = "Bronze", threshold = "1000" }, new { name = "Silver", threshold = "10000" }, new { name = "Gold", threshold = "50000" } },
+        });
+        var m = await MemberAsync();
+        var order = await BuyAsync(m, 600);
+        Assert.Equal("Gold", order["tier"]!.GetValue<string>());
+        var returned = await f.Api.PostAsync(f.P("/events"), f.AdminKey,
+            new { type = "return", memberId = m, eventId = "ret-" + m, orderId = order["eventId"]!.GetValue<string>(), amount = "500.00" });
+        Assert.Equal(HttpStatusCode.Created, returned.Status);
+        Assert.Equal("Gold", await TierAsync(m));
+        Assert.Equal("10000", (await MemberViewAsync(m))["tierStatus"]!["value"]!.GetValue<string>());
+
+        await AtAsync(new DateTime(Now.Year + 1, 1, 1, 2, 0, 0, DateTimeKind.Utc));
+        Assert.Equal("Silver", await TierAsync(m));
+    }
+
+    [Fact]
+    public async Task ReachingATier_AwardsTheTierReachedBadge_InTheSameTransactionAsTheEvent()
+    {
+        var drop = (await f.Api.PostAsync(f.P("/drops"), f.AdminKey, new { name = "gold badge", maxSupply = 100, soulbound = true })).Body!["id"]!.GetValue<long>();
+        // A draft drop already takes queued mints: the badge is decided here, minting follows publication.
+        Assert.Equal(HttpStatusCode.Created, (await f.Api.PostAsync(f.P("/badges"), f.AdminKey,
+            new { name = "reached gold", dropId = drop, kind = "TierReached", tier = "Gold" })).Status);
+        await PolicyAsync(new { metric = "points_earned", window = "lifetime", levels = Ladder });
+        var m = await MemberAsync();
+        await BuyAsync(m, 100);
+        async Task<int> Badges()
+        {
+            using var scope = f.Factory.Services.CreateScope();
+            var db = scope.ServiceProvider.GetRequiredService<Loyalty.Chain.Ledger.LoyaltyDbContext>();
+            return await (from d in db.Set<Loyalty.Chain.Collectibles.DropMint>()
+                          join mm in db.Set<Loyalty.Chain.Members.Member>() on d.MemberId equals mm.Id
+                          where d.DropId == drop && mm.ExternalId == m && mm.ProgramId == f.ProgramId
+                          select d).CountAsync();
+        }
+        Assert.Equal(0, await Badges());
+        await BuyAsync(m, 400);
+        Assert.Equal(1, await Badges());
     }
 
     [Theory]
