@@ -274,6 +274,7 @@ public sealed class TierTests(TierFixture f) : IClassFixture<TierFixture>
         }
         var gold = await MemberAsync();
         var silver = await MemberAsync(tier: "Gold");
+        Assert.Null(await TierAsync(silver));
         await BuyAsync(gold, 600);
         await BuyAsync(silver, 150);
         Assert.Equal("Silver", await TierAsync(silver));

@@ -112,6 +112,24 @@ public sealed class TierService(LoyaltyDbContext db, TimeProvider time)
     private void Record(long programId, long memberId, string? from, string? to, string reason, DateTime at) =>
         db.Add(new TierChange { ProgramId = programId, MemberId = memberId, From = from, To = to, Reason = reason, At = at });
 
+    /// <summary>
+    /// At enrolment, in its transaction, on the tracked new member: with a policy the member starts on the computed
+    /// tier (a level with threshold 0, or none), not on the tier string of the request.
+    /// </summary>
+    public static async Task OnEnrolledAsync(LoyaltyDbContext db, LoyaltyProgram program, Member member, DateTime now, CancellationToken ct)
+    {
+        var policy = await db.Set<TierPolicy>().AsNoTracking().SingleOrDefaultAsync(p => p.ProgramId == program.Id, ct);
+        if (policy is null) return;
+        var state = NewState(policy, member, now, program.Zone);
+        TierEvaluator.Upgrade(policy, state, [], now, program.Zone);
+        db.Add(state);
+        var requested = member.Tier;
+        if (Settle(policy, state, now) is not { } to) return;
+        member.Tier = to.Name;
+        if (to.Name is not null || requested is not null)
+            db.Add(new TierChange { ProgramId = program.Id, MemberId = member.Id, From = requested, To = to.Name, Reason = "enrolled", At = now });
+    }
+
     // ---- intake (inside the batch writer's transaction) ----
 
     /// <summary>Once per batch and program: null (one primary-key read) when the program has no policy.</summary>
