@@ -351,6 +351,23 @@ public sealed class TierTests(TierFixture f) : IClassFixture<TierFixture>
     }
 
     [Theory]
+    [InlineData("null")]
+    [InlineData("[]")]
+    [InlineData("{\"levels\":\"x\"}")]
+    [InlineData("{\"metric\":\"points_earned\",\"window\":\"lifetime\",\"levels\":[{\"name\":\"A\",\"threshold\":5}]}")]
+    [InlineData("{\"metric\":\"points_earned\",\"window\":\"lifetime\",\"levels\":[{\"name\":\"A\",\"threshold\":\"99999999999999999999\"}]}")]
+    [InlineData("{\"metric\":\"points_earned\",\"window\":\"lifetime\",\"graceDays\":1e3,\"levels\":[{\"name\":\"A\",\"threshold\":\"1\"}]}")]
+    [InlineData("{\"metric\":1,\"window\":\"lifetime\",\"levels\":[{\"name\":\"A\",\"threshold\":\"1\"}]}")]
+    public async Task MalformedPolicyBodies_AreCodedProblems_NeverA500(string body)
+    {
+        var refused = await f.Api.SendAsync(HttpMethod.Put, f.P("/tiers"), f.AdminKey, rawBody: body);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.Status);
+        Assert.False(string.IsNullOrEmpty(refused.Body?["code"]?.GetValue<string>()), refused.Body?.ToJsonString());
+        var assign = await f.Api.PostAsync(f.P("/members/nobody-here/tier"), f.AdminKey, new { tier = (string?)null });
+        Assert.True((int)assign.Status is 400 or 404, assign.Body?.ToJsonString());
+    }
+
+    [Theory]
     [InlineData("{\"metric\":\"points\",\"window\":\"lifetime\",\"levels\":[{\"name\":\"A\",\"threshold\":\"1\"}]}", "INVALID_TIER_POLICY")]
     [InlineData("{\"metric\":\"points_earned\",\"window\":\"lifetime\",\"downgrade\":\"0\",\"levels\":[{\"name\":\"A\",\"threshold\":\"1\"}]}", "INVALID_TIER_POLICY")]
     [InlineData("{\"metric\":\"points_earned\",\"window\":\"rolling_months\",\"windowMonths\":0,\"levels\":[{\"name\":\"A\",\"threshold\":\"1\"}]}", "INVALID_TIER_POLICY")]
