@@ -72,6 +72,7 @@ app.MapRedemptions();
 app.MapAdjustments();
 app.MapProgramSettings();
 app.MapPartners();
+app.MapTiers();
 app.Services.ScheduleRecurringJobs();
 
 app.Run();

@@ -104,6 +104,8 @@ public static class LoyaltyChainServices
         services.AddScoped<Expiry.ExpiryService>();
         services.AddScoped<Redemption.WithdrawalService>();
         services.AddCollectibles(configuration);
+        services.AddScoped<Tiers.TierService>();
+        services.AddScoped<Tiers.TierJob>();
         services.AddTransient<LoyaltyJobs>();
         return services;
     }

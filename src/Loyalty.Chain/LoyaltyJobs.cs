@@ -23,6 +23,13 @@ public sealed class LoyaltyJobs(IServiceScopeFactory scopes, LeaseService leases
     public const string SettlementRecurringId = "loyalty-settlement";
     public const string StepFailedAlert = "JOB_STEP_FAILED";
 
+    public const string TiersRecurringId = "loyalty-tiers";
+
+    /// <summary>Tier period ends, grace ends and ended memberships (hourly, so a local midnight is met within the hour).</summary>
+    [AutomaticRetry(Attempts = 0)]
+    public Task TiersAsync(CancellationToken ct) =>
+        leases.RunExclusiveAsync(TiersRecurringId, c => RunAsync<Tiers.TierJob>("tier-downgrades", s => s.RunAsync(c), c), ct);
+
     [AutomaticRetry(Attempts = 0)]
     public Task SettleAsync(CancellationToken ct) => leases.RunExclusiveAsync(SettlementRecurringId, RunStepsAsync, ct);
 

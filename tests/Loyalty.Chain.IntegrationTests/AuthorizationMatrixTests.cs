@@ -88,6 +88,11 @@ public sealed class AuthorizationMatrixTests(ProgramFixture f) : IClassFixture<P
         new("POST", P + "/badges", "/badges", new { }, "admin"),
         new("DELETE", P + "/badges/{ruleId:long}", "/badges/999999", null, "admin"),
         new("POST", P + "/attestations", "/attestations", new { address = Address }, "admin", "partner"),
+        new("PUT", P + "/tiers", "/tiers", new { }, "admin"),
+        new("GET", P + "/tiers", "/tiers", null, "admin", "shop"),
+        new("POST", P + "/members/{memberId}/tier", $"/members/{m}/tier", new { tier = "VIP" }, "admin"),
+        new("DELETE", P + "/members/{memberId}/tier", $"/members/{m}/tier", null, "admin"),
+        new("GET", P + "/members/{memberId}/tier-changes", $"/members/{m}/tier-changes", null, "admin", "shop", "member"),
     ];
 
     [Fact]

@@ -14,7 +14,11 @@ public static class MembersApi
 {
     public sealed record BalanceView(string Pending, string Available, string Reserved, string OnChain, string LifetimeEarned);
     public sealed record MemberView(string MemberId, string WalletAddress, string WalletKind, string? Tier, DateTime CreatedAt, BalanceView Balance,
-        IReadOnlyList<ExpiringView>? ExpiringSoon = null);
+        IReadOnlyList<ExpiringView>? ExpiringSoon = null)
+    {
+        /// <summary>The tier, where it comes from and the progress to the next level (Tiers/TierService).</summary>
+        public Loyalty.Chain.Tiers.TierStatusView? TierStatus { get; init; }
+    }
     /// <summary>Available points that expire on <paramref name="At"/> (within the next 30 days).</summary>
     public sealed record ExpiringView(string Amount, DateTime At);
     public sealed record HistoryItem(long Id, DateTime At, string Kind, string Account, string Amount, string? EventType,
@@ -42,8 +46,12 @@ public static class MembersApi
     }
 
     private static async Task<Ok<MemberView>> GetAsync(HttpContext http, string memberId, MemberService members, LoyaltyDbContext db,
-        CancellationToken ct) =>
-        TypedResults.Ok(await ViewAsync(db, await members.GetAsync(http.Program().Id, memberId, ct), ct, http.RequestServices.GetRequiredService<TimeProvider>()));
+        Loyalty.Chain.Tiers.TierService tiers, CancellationToken ct)
+    {
+        var member = await members.GetAsync(http.Program().Id, memberId, ct);
+        return TypedResults.Ok(await ViewAsync(db, member, ct, http.RequestServices.GetRequiredService<TimeProvider>())
+            with { TierStatus = await tiers.StatusAsync(http.Program(), member.Id, ct) });
+    }
 
     public sealed record MemberTokenView(string Token, DateTimeOffset ExpiresAt);
 

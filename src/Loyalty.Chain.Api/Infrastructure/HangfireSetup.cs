@@ -18,7 +18,7 @@ public sealed class JobOptions
     public string PipelineCron { get; set; } = "*/2 * * * * *";
     /// <summary>Program activation, maturation and settlement rounds.</summary>
     public string SettlementCron { get; set; } = "*/5 * * * * *";
-    /// <summary>The daily pass (expiry, tier downgrades), in UTC.</summary>
+    /// <summary>The daily pass (expiry), in UTC.</summary>
     public string DailyCron { get; set; } = "15 3 * * *";
 }
 
@@ -73,6 +73,7 @@ public static class HangfireSetup
             j => j.ScanAllAsync(CancellationToken.None), indexer.ToCron());
         recurring.AddOrUpdate<LoyaltyJobs>(LoyaltyJobs.SettlementRecurringId, j => j.SettleAsync(CancellationToken.None), jobs.SettlementCron);
         recurring.AddOrUpdate<LoyaltyJobs>(LoyaltyJobs.DailyRecurringId, j => j.DailyAsync(CancellationToken.None), jobs.DailyCron);
+        recurring.AddOrUpdate<LoyaltyJobs>(LoyaltyJobs.TiersRecurringId, j => j.TiersAsync(CancellationToken.None), Cron.Hourly());
     }
 
     /// <summary>The dashboard shows keys' addresses and job arguments: admins only (HTTP Basic, password = admin API key).</summary>

@@ -40,7 +40,8 @@ internal enum IntakeOutcomeKind
 /// rule usage and whether any badge rule could react.
 /// </summary>
 internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger, RuleUsageQuery usage, MaturationService maturation,
-    SqliteWriteGate gate, BadgeAwarder badges, Redemption.PointRetirement retirement, TimeProvider time, Microsoft.Extensions.Options.IOptions<IntakeLimitsOptions> limits)
+    SqliteWriteGate gate, BadgeAwarder badges, Redemption.PointRetirement retirement, Tiers.TierService tiers, TimeProvider time,
+    Microsoft.Extensions.Options.IOptions<IntakeLimitsOptions> limits)
 {
     private const string Savepoint = "intake_event";
 
@@ -141,6 +142,7 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
                 // Only this event is undone. Should the rollback itself fail, the batch fails and is retried event by event.
                 await tx.RollbackToSavepointAsync(Savepoint, ct);
                 await tx.ReleaseSavepointAsync(Savepoint, ct);
+                if (batch.Tiers.GetValueOrDefault(item.Program.Id) is { } tierBatch) await tiers.ForgetAsync(tierBatch, member, ct);
                 // A unique index refused the row: a concurrent writer (another instance) committed the same key or event.
                 outcomes[index] = error is DbUpdateException ? IntakeOutcome.Later(error) : IntakeOutcome.Failed(error);
             }
@@ -203,6 +205,7 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
         var triggers = await db.Set<BadgeRule>().AsNoTracking().Where(r => r.ProgramId == program.Id && r.Active)
             .Select(r => r.Trigger).Distinct().ToListAsync(ct);
         batch.BadgeTriggers[program.Id] = triggers;
+        batch.Tiers[program.Id] = await tiers.LoadBatchAsync(program, events.Select(x => x.Member.Id).Distinct().ToList(), ct);
     }
 
     private async Task<(IntakeResponse Response, List<RuleAward> Awards)> WriteOneAsync(IntakeItem item, Member member, BatchState batch,
@@ -219,7 +222,7 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
 
         IntakeResponse response;
         List<RuleAward> awards = [];
-        if (e.Type == EventIntakeService.Return) response = await ReturnAsync(program, member, row, e, ct);
+        if (e.Type == EventIntakeService.Return) response = await ReturnAsync(program, member, row, e, batch.Tiers[program.Id], now, ct);
         else (response, awards) = await EarnAsync(program, member, row, e, now, batch, ct);
         // Badges (soulbound drops awarded by rules) are decided in the same transaction as the event.
         var triggers = batch.BadgeTriggers[program.Id];
@@ -253,11 +256,23 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
             // The rules, not the caller, are at fault, but the caller must learn it and nothing may be half-written.
             throw new LoyaltyException("AWARD_TOO_LARGE", overflow.Message, 422);
         }
+        // The effective tier's multiplier works on what the rules gave, as its own line (not a rule award).
+        var awarded = evaluation;
+        var tierBatch = batch.Tiers[program.Id];
+        if (tierBatch is not null && Tiers.TierService.MultiplierPercent(tierBatch, member) is var percent and not 100 && evaluation.TotalPoints > 0)
+        {
+            long multiplied;
+            try { multiplied = Tiers.TierEvaluator.ApplyMultiplier(evaluation.TotalPoints, percent); }
+            catch (OverflowException overflow) { throw new LoyaltyException("AWARD_TOO_LARGE", overflow.Message, 422); }
+            var line = new RuleOutcome(0, $"tier {member.Tier}", true, multiplied - evaluation.TotalPoints,
+                $"tier {member.Tier}: {percent}% of {evaluation.TotalPoints} = {multiplied} (floor)");
+            evaluation = new RuleEvaluation(evaluation.BasePoints, multiplied, [.. evaluation.Outcomes, line]);
+        }
         await CheckPointCapsAsync(member.Id, evaluation.TotalPoints, ct);
         row.Points = evaluation.TotalPoints;
         row.Evaluation = JsonSerializer.Serialize(evaluation.Outcomes.Select(RuleView.From), IntakeResponse.Json);
         await db.SaveChangesAsync(ct);
-        var awards = evaluation.ToAwards(program.Id, member.Id, row.Id, e.OccurredAt).ToList();
+        var awards = awarded.ToAwards(program.Id, member.Id, row.Id, e.OccurredAt).ToList();
         db.Set<RuleAward>().AddRange(awards);
 
         string status = "none";
@@ -291,8 +306,10 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
                 availableAt = now;
             }
         }
+        // Upgrades at once, in this event's transaction (before the badge rules look at the tier).
+        if (tierBatch is not null) await tiers.OnEarnedAsync(tierBatch, member, e.Type, e.Amount, e.OccurredAt, evaluation.TotalPoints, now, ct);
         var response = new IntakeResponse(row.Id, e.Type, e.EventId, e.MemberId, evaluation.TotalPoints.ToString(), status, availableAt,
-            evaluation.Outcomes.Select(RuleView.From).ToList(), "0", "0");
+            evaluation.Outcomes.Select(RuleView.From).ToList(), "0", "0") { Tier = member.Tier };
         return (response, awards);
     }
 
@@ -311,7 +328,8 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
             throw new LoyaltyException("POINTS_LIMIT_EXCEEDED", $"a member holds at most {caps.MaxPointsPerMember} points; this one holds {held}", 422);
     }
 
-    private async Task<IntakeResponse> ReturnAsync(LoyaltyProgram program, Member member, LoyaltyEvent row, ParsedEvent e, CancellationToken ct)
+    private async Task<IntakeResponse> ReturnAsync(LoyaltyProgram program, Member member, LoyaltyEvent row, ParsedEvent e, Tiers.TierBatch? tierBatch,
+        DateTime now, CancellationToken ct)
     {
         var purchase = await db.Set<LoyaltyEvent>().SingleOrDefaultAsync(x => x.ProgramId == program.Id && x.Type == EventIntakeService.Purchase
                                                                               && x.ExternalId == e.OrderId, ct)
@@ -358,6 +376,7 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
         row.Points = -clawed;
         row.Unrecovered = unrecovered;
         await db.SaveChangesAsync(ct);
+        if (tierBatch is not null) await tiers.OnReturnedAsync(tierBatch, member, purchase.OccurredAt, refund, clawed, now, ct);
         return new IntakeResponse(row.Id, EventIntakeService.Return, e.EventId, e.MemberId, (-clawed).ToString(), clawed > 0 ? "clawed_back" : "none",
             null, [], clawed.ToString(), unrecovered.ToString());
     }
@@ -383,5 +402,6 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
         public Dictionary<long, MemberProfile> Profiles { get; } = [];
         public Dictionary<long, RuleUsageTally> Tallies { get; } = [];
         public Dictionary<long, List<string?>> BadgeTriggers { get; } = [];
+        public Dictionary<long, Tiers.TierBatch?> Tiers { get; } = [];
     }
 }

@@ -42,6 +42,8 @@ public sealed record IntakeResponse(long Id, string Type, string EventId, string
     DateTime? AvailableAt, IReadOnlyList<RuleView> Rules, string ClawedBack, string NotRecoverable)
 {
     public bool Replayed { get; init; }
+    /// <summary>The member's effective tier after this event (null when the program has no tier policy and none was set).</summary>
+    public string? Tier { get; init; }
 
     public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web)
     {

@@ -58,6 +58,8 @@ public sealed partial class MemberService(LoyaltyDbContext db, CustodyService cu
             Birthday = request.Birthday, Attributes = request.Attributes ?? new(), UpdatedAt = now,
         });
         db.Set<MemberBalance>().Add(new MemberBalance { MemberId = member.Id, ProgramId = program.Id });
+        // With a tier policy the tier is computed, not taken from the request (a shop key must not grant Gold).
+        await Tiers.TierService.OnEnrolledAsync(db, program, member, now, ct);
         await db.SaveChangesAsync(ct);
         return (member, true);
     }

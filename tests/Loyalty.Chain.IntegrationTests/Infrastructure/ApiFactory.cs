@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using Loyalty.Chain.Api.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Logging;
 
 namespace Loyalty.Chain.IntegrationTests.Infrastructure;
@@ -17,10 +18,14 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
     private readonly string rpcUrl;
     private readonly IReadOnlyDictionary<string, string>? settings;
 
-    public ApiFactory(string rpcUrl, IReadOnlyDictionary<string, string>? settings = null)
+    private readonly Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services;
+
+    public ApiFactory(string rpcUrl, IReadOnlyDictionary<string, string>? settings = null,
+        Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null)
     {
         this.rpcUrl = rpcUrl;
         this.settings = settings;
+        this.services = services;
         _connectionString = new(() => TestDatabase.IsPostgres ? TestDatabase.EnsureDatabase(Path.Combine(DataDirectory, "loyalty.db")) : null);
     }
 
@@ -50,6 +55,7 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
         builder.UseSetting("Settlement:MaxIntentAge", "00:10:00");
         builder.UseSetting("Admin:ApiKeySha256", Loyalty.Chain.Access.ApiKeyService.Hash(AdminKey));
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) builder.UseSetting(key, value);
+        if (services is not null) builder.ConfigureTestServices(services);
         builder.ConfigureLogging(logging =>
         {
             logging.SetMinimumLevel(LogLevel.Trace);

@@ -17,12 +17,14 @@ public class ProgramFixture : IAsyncLifetime
     public JsonNode Program { get; private set; } = null!;
     protected virtual long PendingPeriodSeconds => 0;
     protected virtual IReadOnlyDictionary<string, string>? Settings => null;
+    /// <summary>Services replaced in the host (e.g. a TimeProvider a test moves).</summary>
+    protected virtual Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? TestServices => null;
     public string CollectibleContract => Program["collectibleContract"]!.GetValue<string>();
 
     public async Task InitializeAsync()
     {
         await Chain.InitializeAsync();
-        Factory = new ApiFactory(Chain.Chain.Node.RpcUrl, Settings);
+        Factory = new ApiFactory(Chain.Chain.Node.RpcUrl, Settings, TestServices);
         Api = new LoyaltyApi(Factory.CreateClient());
         var op = await Api.GetAsync("/v1/admin/operator", Factory.AdminKey);
         var operatorAddress = op.Body!["address"]!.GetValue<string>();
