@@ -1868,6 +1868,177 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                     b.ToTable("SettlementBatches", (string)null);
                 });
 
+            modelBuilder.Entity("Loyalty.Chain.Tiers.MemberTierState", b =>
+                {
+                    b.Property<long>("MemberId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("MemberId"));
+
+                    b.Property<string>("Earned")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTime?>("EarnedSince")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Effective")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTime?>("EffectiveSince")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime?>("GraceUntil")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Invited")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTime?>("InvitedSince")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<bool>("Legacy")
+                        .HasColumnType("boolean");
+
+                    b.Property<DateTime?>("PeriodEnd")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Purchased")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTime?>("PurchasedSince")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime?>("PurchasedUntil")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("MemberId");
+
+                    b.HasIndex("ProgramId", "GraceUntil");
+
+                    b.HasIndex("ProgramId", "PeriodEnd");
+
+                    b.HasIndex("ProgramId", "PurchasedUntil");
+
+                    b.ToTable("MemberTierStates", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Tiers.TierBucket", b =>
+                {
+                    b.Property<long>("MemberId")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Month")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("Events")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Points")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Spent")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("MemberId", "Month");
+
+                    b.HasIndex("ProgramId");
+
+                    b.ToTable("TierBuckets", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Tiers.TierChange", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("From")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("To")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ProgramId", "MemberId", "Id");
+
+                    b.ToTable("TierChanges", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Tiers.TierPolicy", b =>
+                {
+                    b.Property<long>("ProgramId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("ProgramId"));
+
+                    b.Property<string>("Downgrade")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<int>("GraceDays")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Levels")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Metric")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("QualifyingEventTypes")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Window")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<int?>("WindowMonths")
+                        .HasColumnType("integer");
+
+                    b.HasKey("ProgramId");
+
+                    b.ToTable("TierPolicies", (string)null);
+                });
+
             modelBuilder.Entity("Loyalty.Chain.Transactions.Alert", b =>
                 {
                     b.Property<long>("Id")

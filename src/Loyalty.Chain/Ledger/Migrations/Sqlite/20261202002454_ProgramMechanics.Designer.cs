@@ -12,7 +12,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Loyalty.Chain.Ledger.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteLoyaltyDbContext))]
-    [Migration("20261201233116_ProgramMechanics")]
+    [Migration("20261202002454_ProgramMechanics")]
     partial class ProgramMechanics
     {
         /// <inheritdoc />
@@ -1802,6 +1802,171 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                     b.HasIndex("Status");
 
                     b.ToTable("SettlementBatches", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Tiers.MemberTierState", b =>
+                {
+                    b.Property<long>("MemberId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Earned")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("EarnedSince")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Effective")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("EffectiveSince")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("GraceUntil")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Invited")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("InvitedSince")
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Legacy")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("PeriodEnd")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Purchased")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("PurchasedSince")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("PurchasedUntil")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("MemberId");
+
+                    b.HasIndex("ProgramId", "GraceUntil");
+
+                    b.HasIndex("ProgramId", "PeriodEnd");
+
+                    b.HasIndex("ProgramId", "PurchasedUntil");
+
+                    b.ToTable("MemberTierStates", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Tiers.TierBucket", b =>
+                {
+                    b.Property<long>("MemberId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Month")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Events")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Points")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Spent")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("MemberId", "Month");
+
+                    b.HasIndex("ProgramId");
+
+                    b.ToTable("TierBuckets", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Tiers.TierChange", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("From")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("To")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ProgramId", "MemberId", "Id");
+
+                    b.ToTable("TierChanges", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Tiers.TierPolicy", b =>
+                {
+                    b.Property<long>("ProgramId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Downgrade")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("GraceDays")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Levels")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Metric")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("QualifyingEventTypes")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Window")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("WindowMonths")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("ProgramId");
+
+                    b.ToTable("TierPolicies", (string)null);
                 });
 
             modelBuilder.Entity("Loyalty.Chain.Transactions.Alert", b =>

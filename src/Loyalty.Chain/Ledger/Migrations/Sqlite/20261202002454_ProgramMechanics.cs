@@ -106,6 +106,31 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "MemberTierStates",
+                columns: table => new
+                {
+                    MemberId = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    ProgramId = table.Column<long>(type: "INTEGER", nullable: false),
+                    Earned = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    Legacy = table.Column<bool>(type: "INTEGER", nullable: false),
+                    EarnedSince = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    PeriodEnd = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    GraceUntil = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    Invited = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    InvitedSince = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    Purchased = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    PurchasedSince = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    PurchasedUntil = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    Effective = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    EffectiveSince = table.Column<DateTime>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_MemberTierStates", x => x.MemberId);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "PointLots",
                 columns: table => new
                 {
@@ -126,6 +151,60 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                     table.PrimaryKey("PK_PointLots", x => x.Id);
                 });
 
+            migrationBuilder.CreateTable(
+                name: "TierBuckets",
+                columns: table => new
+                {
+                    MemberId = table.Column<long>(type: "INTEGER", nullable: false),
+                    Month = table.Column<int>(type: "INTEGER", nullable: false),
+                    ProgramId = table.Column<long>(type: "INTEGER", nullable: false),
+                    Points = table.Column<long>(type: "INTEGER", nullable: false),
+                    Spent = table.Column<long>(type: "INTEGER", nullable: false),
+                    Events = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_TierBuckets", x => new { x.MemberId, x.Month });
+                });
+
+            migrationBuilder.CreateTable(
+                name: "TierChanges",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    ProgramId = table.Column<long>(type: "INTEGER", nullable: false),
+                    MemberId = table.Column<long>(type: "INTEGER", nullable: false),
+                    From = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    To = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    Reason = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    At = table.Column<DateTime>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_TierChanges", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "TierPolicies",
+                columns: table => new
+                {
+                    ProgramId = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Metric = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    QualifyingEventTypes = table.Column<string>(type: "TEXT", nullable: false),
+                    Window = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    WindowMonths = table.Column<int>(type: "INTEGER", nullable: true),
+                    Downgrade = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    GraceDays = table.Column<int>(type: "INTEGER", nullable: false),
+                    Levels = table.Column<string>(type: "TEXT", nullable: false),
+                    UpdatedAt = table.Column<DateTime>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_TierPolicies", x => x.ProgramId);
+                });
+
             migrationBuilder.CreateIndex(
                 name: "IX_Adjustments_ProgramId_MemberId_Id",
                 table: "Adjustments",
@@ -137,6 +216,21 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                 columns: new[] { "MemberId", "Ref" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_MemberTierStates_ProgramId_GraceUntil",
+                table: "MemberTierStates",
+                columns: new[] { "ProgramId", "GraceUntil" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_MemberTierStates_ProgramId_PeriodEnd",
+                table: "MemberTierStates",
+                columns: new[] { "ProgramId", "PeriodEnd" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_MemberTierStates_ProgramId_PurchasedUntil",
+                table: "MemberTierStates",
+                columns: new[] { "ProgramId", "PurchasedUntil" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_PointLots_MemberId_Remaining",
                 table: "PointLots",
                 columns: new[] { "MemberId", "Remaining" });
@@ -145,6 +239,16 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                 name: "IX_PointLots_ProgramId_ExpiresAt",
                 table: "PointLots",
                 columns: new[] { "ProgramId", "ExpiresAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_TierBuckets_ProgramId",
+                table: "TierBuckets",
+                column: "ProgramId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_TierChanges_ProgramId_MemberId_Id",
+                table: "TierChanges",
+                columns: new[] { "ProgramId", "MemberId", "Id" });
                     // Books from before lots: each member's available balance opens as one lot that never expires.
             migrationBuilder.Sql(@"INSERT INTO ""PointLots"" (""ProgramId"", ""MemberId"", ""Amount"", ""Remaining"", ""Source"", ""AvailableAt"")
                 SELECT ""ProgramId"", ""MemberId"", ""Available"", ""Available"", 'Legacy', CURRENT_TIMESTAMP FROM ""MemberBalances"" WHERE ""Available"" > 0");
@@ -160,7 +264,19 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                 name: "LotDraws");
 
             migrationBuilder.DropTable(
+                name: "MemberTierStates");
+
+            migrationBuilder.DropTable(
                 name: "PointLots");
+
+            migrationBuilder.DropTable(
+                name: "TierBuckets");
+
+            migrationBuilder.DropTable(
+                name: "TierChanges");
+
+            migrationBuilder.DropTable(
+                name: "TierPolicies");
 
             migrationBuilder.DropColumn(
                 name: "Kind",

@@ -107,6 +107,31 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                 });
 
             migrationBuilder.CreateTable(
+                name: "MemberTierStates",
+                columns: table => new
+                {
+                    MemberId = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    ProgramId = table.Column<long>(type: "bigint", nullable: false),
+                    Earned = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    Legacy = table.Column<bool>(type: "boolean", nullable: false),
+                    EarnedSince = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    PeriodEnd = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    GraceUntil = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    Invited = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    InvitedSince = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    Purchased = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    PurchasedSince = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    PurchasedUntil = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    Effective = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    EffectiveSince = table.Column<DateTime>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_MemberTierStates", x => x.MemberId);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "PointLots",
                 columns: table => new
                 {
@@ -127,6 +152,60 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                     table.PrimaryKey("PK_PointLots", x => x.Id);
                 });
 
+            migrationBuilder.CreateTable(
+                name: "TierBuckets",
+                columns: table => new
+                {
+                    MemberId = table.Column<long>(type: "bigint", nullable: false),
+                    Month = table.Column<int>(type: "integer", nullable: false),
+                    ProgramId = table.Column<long>(type: "bigint", nullable: false),
+                    Points = table.Column<long>(type: "bigint", nullable: false),
+                    Spent = table.Column<long>(type: "bigint", nullable: false),
+                    Events = table.Column<long>(type: "bigint", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_TierBuckets", x => new { x.MemberId, x.Month });
+                });
+
+            migrationBuilder.CreateTable(
+                name: "TierChanges",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    ProgramId = table.Column<long>(type: "bigint", nullable: false),
+                    MemberId = table.Column<long>(type: "bigint", nullable: false),
+                    From = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    To = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    Reason = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    At = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_TierChanges", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "TierPolicies",
+                columns: table => new
+                {
+                    ProgramId = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    Metric = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    QualifyingEventTypes = table.Column<string>(type: "text", nullable: false),
+                    Window = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    WindowMonths = table.Column<int>(type: "integer", nullable: true),
+                    Downgrade = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    GraceDays = table.Column<int>(type: "integer", nullable: false),
+                    Levels = table.Column<string>(type: "text", nullable: false),
+                    UpdatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_TierPolicies", x => x.ProgramId);
+                });
+
             migrationBuilder.CreateIndex(
                 name: "IX_Adjustments_ProgramId_MemberId_Id",
                 table: "Adjustments",
@@ -138,6 +217,21 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                 columns: new[] { "MemberId", "Ref" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_MemberTierStates_ProgramId_GraceUntil",
+                table: "MemberTierStates",
+                columns: new[] { "ProgramId", "GraceUntil" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_MemberTierStates_ProgramId_PeriodEnd",
+                table: "MemberTierStates",
+                columns: new[] { "ProgramId", "PeriodEnd" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_MemberTierStates_ProgramId_PurchasedUntil",
+                table: "MemberTierStates",
+                columns: new[] { "ProgramId", "PurchasedUntil" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_PointLots_MemberId_Remaining",
                 table: "PointLots",
                 columns: new[] { "MemberId", "Remaining" });
@@ -146,6 +240,16 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                 name: "IX_PointLots_ProgramId_ExpiresAt",
                 table: "PointLots",
                 columns: new[] { "ProgramId", "ExpiresAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_TierBuckets_ProgramId",
+                table: "TierBuckets",
+                column: "ProgramId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_TierChanges_ProgramId_MemberId_Id",
+                table: "TierChanges",
+                columns: new[] { "ProgramId", "MemberId", "Id" });
                     // Books from before lots: each member's available balance opens as one lot that never expires.
             migrationBuilder.Sql(@"INSERT INTO ""PointLots"" (""ProgramId"", ""MemberId"", ""Amount"", ""Remaining"", ""Source"", ""AvailableAt"")
                 SELECT ""ProgramId"", ""MemberId"", ""Available"", ""Available"", 'Legacy', now() FROM ""MemberBalances"" WHERE ""Available"" > 0");
@@ -161,7 +265,19 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                 name: "LotDraws");
 
             migrationBuilder.DropTable(
+                name: "MemberTierStates");
+
+            migrationBuilder.DropTable(
                 name: "PointLots");
+
+            migrationBuilder.DropTable(
+                name: "TierBuckets");
+
+            migrationBuilder.DropTable(
+                name: "TierChanges");
+
+            migrationBuilder.DropTable(
+                name: "TierPolicies");
 
             migrationBuilder.DropColumn(
                 name: "Kind",
