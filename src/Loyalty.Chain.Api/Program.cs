@@ -69,6 +69,7 @@ app.MapWallets();
 app.MapDrops();
 app.MapRewards();
 app.MapRedemptions();
+app.MapCoupons();
 app.MapPartners();
 app.Services.ScheduleRecurringJobs();
 

@@ -13,7 +13,9 @@ namespace Loyalty.Chain.Api.Features;
 public static class MembersApi
 {
     public sealed record BalanceView(string Pending, string Available, string Reserved, string OnChain, string LifetimeEarned);
-    public sealed record MemberView(string MemberId, string WalletAddress, string WalletKind, string? Tier, DateTime CreatedAt, BalanceView Balance);
+    public sealed record BlockedView(string? Reason, DateTime At);
+    public sealed record MemberView(string MemberId, string WalletAddress, string WalletKind, string? Tier, DateTime CreatedAt, BalanceView Balance,
+        BlockedView? Blocked = null);
     public sealed record HistoryItem(long Id, DateTime At, string Kind, string Account, string Amount, string? EventType,
         string? EventId, string? Note, string? MintStatus, string? TxHash);
     public sealed record HistoryPage(IReadOnlyList<HistoryItem> Items, long? NextBefore);
@@ -27,6 +29,7 @@ public static class MembersApi
         // Admin only: a member token may link a wallet and withdraw, so a shop (till) key must not be able to mint one.
         group.MapPost("/{memberId}/tokens", IssueTokenAsync).RequireProgramRole(ApiRole.Admin).WithIdempotency("member-tokens", secretFields: "token");
         group.MapDelete("/{memberId}/profile", EraseAsync).RequireProgramRole(ApiRole.Admin).WithIdempotency("member-erase");
+        group.MapMemberManagement();
         return group;
     }
 
@@ -87,7 +90,10 @@ public static class MembersApi
     internal static async Task<MemberView> ViewAsync(LoyaltyDbContext db, Member m, CancellationToken ct)
     {
         var b = await db.Set<MemberBalance>().AsNoTracking().SingleAsync(x => x.MemberId == m.Id, ct);
-        return new MemberView(m.ExternalId, m.WalletAddress, m.WalletKind.ToString(), m.Tier, m.CreatedAt,
-            new BalanceView(b.Pending.ToString(), b.Available.ToString(), b.Reserved.ToString(), b.OnChain.ToString(), b.LifetimeEarned.ToString()));
+        return View(m, b);
     }
+
+    internal static MemberView View(Member m, MemberBalance b) => new(m.ExternalId, m.WalletAddress, m.WalletKind.ToString(), m.Tier, m.CreatedAt,
+        new BalanceView(b.Pending.ToString(), b.Available.ToString(), b.Reserved.ToString(), b.OnChain.ToString(), b.LifetimeEarned.ToString()),
+        m.BlockedAt is { } at ? new BlockedView(m.BlockedReason, at) : null);
 }
