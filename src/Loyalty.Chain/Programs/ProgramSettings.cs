@@ -15,7 +15,10 @@ public sealed record UpdateProgramRequest(string? Name = null, long? PendingPeri
 public sealed class ProgramSettings(LoyaltyDbContext db)
 {
     public const long MaxPendingPeriodSeconds = 365L * 24 * 3600;
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict,
+    };
 
     private static readonly HashSet<string> Fields = typeof(UpdateProgramRequest).GetProperties(BindingFlags.Public | BindingFlags.Instance)
         .Select(p => JsonNamingPolicy.CamelCase.ConvertName(p.Name)).ToHashSet(StringComparer.Ordinal);
