@@ -206,6 +206,31 @@ public sealed class MemberManagementTests(ProgramFixture f) : IClassFixture<Prog
     }
 
     [Fact]
+    public async Task BlockedMember_CannotWithdrawOrLinkAWallet()
+    {
+        var id = Unique("bw");
+        await EnrolAsync(id);
+        async Task<(HttpStatusCode Status, JsonNode? Body)> LinkAsync()
+        {
+            var key = Nethereum.Signer.EthECKey.GenerateKey();
+            var challenge = await f.Api.PostAsync(f.P($"/members/{id}/wallet/challenge"), f.AdminKey, new { address = key.GetPublicAddress() });
+            var message = challenge.Body!["message"]!.GetValue<string>();
+            var link = await f.Api.PostAsync(f.P($"/members/{id}/wallet/link"), f.AdminKey,
+                new { message, signature = new Nethereum.Signer.EthereumMessageSigner().EncodeUTF8AndSign(message, key) });
+            return (link.Status, link.Body);
+        }
+        Assert.Equal(HttpStatusCode.OK, (await LinkAsync()).Status);
+        await f.Api.PostAsync(f.P($"/members/{id}/block"), f.AdminKey, new { reason = "chargeback" });
+
+        var withdraw = await f.Api.PostAsync(f.P($"/members/{id}/withdrawals"), f.AdminKey, null);
+        Assert.Equal(HttpStatusCode.Forbidden, withdraw.Status);
+        Assert.Equal("MEMBER_BLOCKED", withdraw.Body!["code"]!.GetValue<string>());
+        var relink = await LinkAsync();
+        Assert.Equal(HttpStatusCode.Forbidden, relink.Status);
+        Assert.Equal("MEMBER_BLOCKED", relink.Body!["code"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task EventLog_ShowsWhatEachEventEarned_NewestFirst_WithTypeFilterAndCursor()
     {
         await EnsureRulesAsync();
