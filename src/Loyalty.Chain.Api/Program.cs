@@ -70,7 +70,7 @@ app.MapDrops();
 app.MapRewards();
 app.MapRedemptions();
 app.MapAdjustments();
-app.MapProgramSettings();
+app.MapCoupons();
 app.MapPartners();
 app.MapTiers();
 app.Services.ScheduleRecurringJobs();

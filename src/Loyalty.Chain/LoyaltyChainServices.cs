@@ -72,6 +72,7 @@ public static class LoyaltyChainServices
         services.AddScoped<IChainTxOutcomeHandler, SettlementMintOutcome>();
         services.AddScoped<IChainTxOutcomeHandler, Redemption.BurnOutcome>();
         services.AddScoped<IChainTxOutcomeHandler, ProgramSetupOutcome>();
+        services.AddScoped<IChainTxOutcomeHandler, ProgramPauseOutcome>();
         services.AddScoped<IChainTxOutcomeHandler, Collectibles.DropCreateOutcome>();
         services.AddScoped<IChainTxOutcomeHandler, Collectibles.DropMintOutcome>();
         services.AddScoped<IChainTxOutcomeHandler, Collectibles.VoucherRelayOutcome>();
@@ -92,6 +93,11 @@ public static class LoyaltyChainServices
         services.AddScoped<ProgramService>();
         services.AddScoped<ProgramActivation>();
         services.AddScoped<MemberService>();
+        services.AddScoped<MemberQuery>();
+        services.AddScoped<EventLog>();
+        services.AddScoped<ProgramSettings>();
+        services.AddScoped<ProgramPause>();
+        services.AddScoped<Coupons.CouponTill>();
         services.AddScoped<Idempotency.IdempotencyStore>();
         services.AddIntake();
         services.AddScoped<MaturationService>();

@@ -15,9 +15,16 @@ public static class EventsApi
     public static RouteGroupBuilder MapEvents(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1/programs/{programId:long}/events").WithTags("Events");
+        group.MapGet("/", (HttpContext http, Members.EventLog log, string? type, string? from, string? to, string? limit, string? cursor,
+                CancellationToken ct) => ListAsync(http, log, new Members.EventLogFilterText(type, from, to, limit, cursor), ct))
+            .RequireProgramRole(ApiRole.Admin, ApiRole.Shop);
         group.MapPost("/", AcceptAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop).WithIdempotency(EventIntakeService.IdempotencyScope, inTransaction: true);
         return group;
     }
+
+    /// <summary>The program's event log, newest first, with what each event earned.</summary>
+    private static async Task<Ok<Members.EventLogPage>> ListAsync(HttpContext http, Members.EventLog log, Members.EventLogFilterText filter,
+        CancellationToken ct) => TypedResults.Ok(await log.ListAsync(http.Program().Id, null, filter, ct));
 
     /// <summary>
     /// Accepts one event. With an Idempotency-Key the first result is stored and replayed (200) for the same

@@ -13,8 +13,9 @@ namespace Loyalty.Chain.Api.Features;
 public static class MembersApi
 {
     public sealed record BalanceView(string Pending, string Available, string Reserved, string OnChain, string LifetimeEarned);
+    public sealed record BlockedView(string? Reason, DateTime At);
     public sealed record MemberView(string MemberId, string WalletAddress, string WalletKind, string? Tier, DateTime CreatedAt, BalanceView Balance,
-        IReadOnlyList<ExpiringView>? ExpiringSoon = null)
+        BlockedView? Blocked = null, IReadOnlyList<ExpiringView>? ExpiringSoon = null)
     {
         /// <summary>The tier, where it comes from and the progress to the next level (Tiers/TierService).</summary>
         public Loyalty.Chain.Tiers.TierStatusView? TierStatus { get; init; }
@@ -34,6 +35,7 @@ public static class MembersApi
         // Admin only: a member token may link a wallet and withdraw, so a shop (till) key must not be able to mint one.
         group.MapPost("/{memberId}/tokens", IssueTokenAsync).RequireProgramRole(ApiRole.Admin).WithIdempotency("member-tokens", secretFields: "token");
         group.MapDelete("/{memberId}/profile", EraseAsync).RequireProgramRole(ApiRole.Admin).WithIdempotency("member-erase");
+        group.MapMemberManagement();
         return group;
     }
 
@@ -101,8 +103,10 @@ public static class MembersApi
         var program = await db.Set<Loyalty.Chain.Programs.LoyaltyProgram>().AsNoTracking().SingleAsync(p => p.Id == m.ProgramId, ct);
         var now = (time ?? TimeProvider.System).GetUtcNow().UtcDateTime;
         var soon = await Loyalty.Chain.Expiry.ExpiryService.SoonAsync(db, program, m, now, TimeSpan.FromDays(30), ct);
-        return new MemberView(m.ExternalId, m.WalletAddress, m.WalletKind.ToString(), m.Tier, m.CreatedAt,
-            new BalanceView(b.Pending.ToString(), b.Available.ToString(), b.Reserved.ToString(), b.OnChain.ToString(), b.LifetimeEarned.ToString()),
-            soon.Select(x => new ExpiringView(x.Amount.ToString(), x.At)).ToList());
+        return View(m, b) with { ExpiringSoon = soon.Select(x => new ExpiringView(x.Amount.ToString(), x.At)).ToList() };
     }
+
+    internal static MemberView View(Member m, MemberBalance b) => new(m.ExternalId, m.WalletAddress, m.WalletKind.ToString(), m.Tier, m.CreatedAt,
+        new BalanceView(b.Pending.ToString(), b.Available.ToString(), b.Reserved.ToString(), b.OnChain.ToString(), b.LifetimeEarned.ToString()),
+        m.BlockedAt is { } at ? new BlockedView(m.BlockedReason, at) : null);
 }

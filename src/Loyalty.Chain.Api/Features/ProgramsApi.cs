@@ -12,7 +12,10 @@ public static class ProgramsApi
 {
     public sealed record ProgramView(long Id, string Name, string PointName, string PointSymbol, int Decimals, string Currency,
         long PendingPeriodSeconds, string TimeZone, string Status, string? StatusDetail, long ChainId, string? PointsContract,
-        string? CollectibleContract, string OperatorAddress, DateTime CreatedAt);
+        string? CollectibleContract, string OperatorAddress, DateTime CreatedAt, IReadOnlyList<PauseTxView>? PauseTxs = null,
+        ExpiryPolicyView? Expiry = null, string? Returns = null);
+    public sealed record ExpiryPolicyView(string Policy, int? Months, int? Days, bool RoundToMonthEnd);
+    public sealed record PauseTxView(long Id, string Purpose, string To, string Status, string? Outcome, string? Hash, string? ErrorCode);
 
     public sealed record CreatedProgramView(ProgramView Program, string AdminKey);
     public sealed record CreateKeyRequest(string? Role, string? Name);
@@ -22,12 +25,51 @@ public static class ProgramsApi
     {
         var group = routes.MapGroup("/v1/programs").WithTags("Programs");
         group.MapPost("/", CreateAsync).RequireRoot().WithIdempotency("programs", secretFields: "adminKey");
-        group.MapGet("/{programId:long}", (HttpContext http, Chain.ChainOptionsAccessor chain) =>
-            TypedResults.Ok(View(http.Program(), chain.ChainId))).RequireProgramRole(ApiRole.Admin, ApiRole.Shop, ApiRole.Partner);
+        group.MapGet("/{programId:long}", GetAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop, ApiRole.Partner);
+        group.MapPatch("/{programId:long}", UpdateAsync).RequireProgramRole(ApiRole.Admin).WithIdempotency("program-settings");
+        group.MapPost("/{programId:long}/pause", PauseAsync).RequireProgramRole(ApiRole.Admin).WithIdempotency("program-pause");
+        group.MapPost("/{programId:long}/resume", ResumeAsync).RequireProgramRole(ApiRole.Admin).WithIdempotency("program-resume");
         group.MapPost("/{programId:long}/api-keys", CreateKeyAsync).RequireProgramRole(ApiRole.Admin).WithIdempotency("api-keys", secretFields: "key");
         group.MapGet("/{programId:long}/api-keys", ListKeysAsync).RequireProgramRole(ApiRole.Admin);
         group.MapDelete("/{programId:long}/api-keys/{keyId:long}", RevokeKeyAsync).RequireProgramRole(ApiRole.Admin).WithIdempotency("api-key-revoke");
         return group;
+    }
+
+    private static async Task<Ok<ProgramView>> GetAsync(HttpContext http, Chain.ChainOptionsAccessor chain, LoyaltyDbContext db, CancellationToken ct) =>
+        TypedResults.Ok(await FullViewAsync(db, http.Program(), chain.ChainId, ct));
+
+    /// <summary>name, pendingPeriodSeconds, timeZone; unknown fields are refused (see <see cref="UpdateProgramRequest"/>).</summary>
+    private static async Task<Ok<ProgramView>> UpdateAsync(HttpContext http, System.Text.Json.JsonElement body, ProgramSettings settings,
+        ProgramCache cache, Chain.ChainOptionsAccessor chain, LoyaltyDbContext db, CancellationToken ct)
+    {
+        var program = await settings.ApplyAsync(http.Program().Id, ProgramSettings.Parse(body), ct);
+        cache.Forget(program.Id);
+        return TypedResults.Ok(await FullViewAsync(db, program, chain.ChainId, ct));
+    }
+
+    private static async Task<Ok<ProgramView>> PauseAsync(HttpContext http, ProgramPause pause, ProgramCache cache, Chain.ChainOptionsAccessor chain,
+        LoyaltyDbContext db, CancellationToken ct)
+    {
+        var program = await pause.PauseAsync(http.Program().Id, ct);
+        cache.Forget(program.Id);
+        return TypedResults.Ok(await FullViewAsync(db, program, chain.ChainId, ct));
+    }
+
+    private static async Task<Ok<ProgramView>> ResumeAsync(HttpContext http, ProgramPause pause, ProgramCache cache, Chain.ChainOptionsAccessor chain,
+        LoyaltyDbContext db, CancellationToken ct)
+    {
+        var program = await pause.ResumeAsync(http.Program().Id, ct);
+        cache.Forget(program.Id);
+        return TypedResults.Ok(await FullViewAsync(db, program, chain.ChainId, ct));
+    }
+
+    private static async Task<ProgramView> FullViewAsync(LoyaltyDbContext db, LoyaltyProgram p, long chainId, CancellationToken ct)
+    {
+        var txs = await ProgramPause.RecentTxsAsync(db, p.Id, ct);
+        return View(p, chainId) with
+        {
+            PauseTxs = txs.Select(t => new PauseTxView(t.Id, t.Purpose, t.To ?? "", t.Status.ToString(), t.Outcome?.ToString(), t.MinedHash, t.ErrorCode)).ToList(),
+        };
     }
 
     private static async Task<Created<CreatedProgramView>> CreateAsync(CreateProgramRequest request, ProgramService programs,
@@ -63,5 +105,7 @@ public static class ProgramsApi
 
     internal static ProgramView View(LoyaltyProgram p, long chainId) => new(p.Id, p.Name, p.PointName, p.PointSymbol, p.Decimals,
         p.Currency, p.PendingPeriodSeconds, p.TimeZone, p.Status.ToString(), p.StatusDetail, chainId, p.PointsContract,
-        p.CollectibleContract, p.OperatorAddress, p.CreatedAt);
+        p.CollectibleContract, p.OperatorAddress, p.CreatedAt, null,
+        new ExpiryPolicyView(p.ExpiryPolicy.ToString().ToLowerInvariant(), p.ExpiryMonths, p.ExpiryDays, p.ExpiryRoundToMonthEnd),
+        p.ReturnPolicy.ToString().ToLowerInvariant());
 }

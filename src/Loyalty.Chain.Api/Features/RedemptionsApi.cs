@@ -103,6 +103,8 @@ public static class RedemptionsApi
         }
         return new RedemptionView(r.Id, memberId, r.RewardId, r.Cost.ToString(), r.Status.ToString(), r.CouponCode, r.Owner, r.SelfCustody,
             r.FailureCode, r.CreatedAt, typedData, r.IssuedAt, r.VoidedAt,
-            r.CouponCode is null ? null : r.VoidedAt is null ? "Active" : "Void", r.Kind.ToString());
+            r.CouponCode is null ? null : r.VoidedAt is not null ? "Void"
+                : await http.RequestServices.GetRequiredService<LoyaltyDbContext>().Set<CouponCode>()
+                    .AnyAsync(c => c.RedemptionId == r.Id && c.UsedAt != null, ct) ? "Used" : "Active", r.Kind.ToString());
     }
 }

@@ -13,10 +13,10 @@ public static class RewardsApi
 {
     public sealed record RewardRequest(RewardType? Type, string? Name, string? Description, string? Cost, int? Stock, int? PerMemberLimit,
         string[]? Tiers, Dictionary<string, string>? Attributes, DateTime? ValidFrom, DateTime? ValidUntil, CouponSource? Coupons,
-        long? DropId, bool? Active);
+        long? DropId, bool? Active, int? CouponValidDays = null);
     public sealed record RewardView(long Id, string Type, string Name, string? Description, string Cost, int? Stock, int Issued,
         int? PerMemberLimit, string[] Tiers, Dictionary<string, string> Attributes, DateTime? ValidFrom, DateTime? ValidUntil,
-        string Coupons, long? DropId, bool Active);
+        string Coupons, long? DropId, bool Active, int? CouponValidDays = null);
     public sealed record CouponPool(List<string>? Codes);
 
     public static RouteGroupBuilder MapRewards(this IEndpointRouteBuilder routes)
@@ -47,12 +47,13 @@ public static class RewardsApi
             throw new LoyaltyException("INVALID_REWARD", "tiers and attribute values must not be null or blank");
         if (r.Stock is < 0 || r.PerMemberLimit is < 1) throw new LoyaltyException("INVALID_REWARD", "stock must be >= 0 and perMemberLimit >= 1");
         if (r.ValidFrom is { } f && r.ValidUntil is { } u && u <= f) throw new LoyaltyException("INVALID_REWARD", "validUntil must be after validFrom");
+        if (r.CouponValidDays is < 1 or > 3660) throw new LoyaltyException("INVALID_REWARD", "couponValidDays must be 1-3660");
         var type = r.Type ?? RewardType.DiscountCoupon;
         var reward = new Reward
         {
             ProgramId = http.Program().Id, Type = type, Name = r.Name.Trim(), Description = r.Description, Cost = cost, Stock = r.Stock,
             PerMemberLimit = r.PerMemberLimit, Tiers = r.Tiers ?? [], Attributes = r.Attributes ?? new(), ValidFrom = r.ValidFrom?.ToUniversalTime(),
-            ValidUntil = r.ValidUntil?.ToUniversalTime(), DropId = r.DropId, Active = r.Active ?? true, CreatedAt = time.GetUtcNow().UtcDateTime,
+            ValidUntil = r.ValidUntil?.ToUniversalTime(), DropId = r.DropId, CouponValidDays = r.CouponValidDays, Active = r.Active ?? true, CreatedAt = time.GetUtcNow().UtcDateTime,
             Coupons = r.Coupons ?? (type is RewardType.DiscountCoupon or RewardType.FreeShipping or RewardType.PartnerVoucher ? CouponSource.Generated : CouponSource.None),
         };
         if (type == RewardType.Collectible && reward.DropId is null) throw new LoyaltyException("INVALID_REWARD", "a collectible reward needs a dropId");
@@ -84,5 +85,5 @@ public static class RewardsApi
     }
 
     private static RewardView View(Reward r) => new(r.Id, r.Type.ToString(), r.Name, r.Description, r.Cost.ToString(), r.Stock, r.Issued,
-        r.PerMemberLimit, r.Tiers, r.Attributes, r.ValidFrom, r.ValidUntil, r.Coupons.ToString(), r.DropId, r.Active);
+        r.PerMemberLimit, r.Tiers, r.Attributes, r.ValidFrom, r.ValidUntil, r.Coupons.ToString(), r.DropId, r.Active, r.CouponValidDays);
 }

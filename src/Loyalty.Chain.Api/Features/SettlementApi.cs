@@ -50,8 +50,11 @@ public static class SettlementApi
     }
 
     /// <summary>Runs maturation and a settlement round now instead of waiting for the recurring job.</summary>
-    private static async Task<Ok<object>> RunAsync(HttpContext http, MaturationService maturation, SettlementService settlement, CancellationToken ct)
+    private static async Task<Ok<object>> RunAsync(HttpContext http, MaturationService maturation, SettlementService settlement,
+        Loyalty.Chain.Ledger.LoyaltyDbContext db, CancellationToken ct)
     {
+        // A mint to a paused contract would revert: queued intents wait for the resume.
+        await Loyalty.Chain.Programs.ProgramPause.EnsureNotPausedAsync(db, http.Program().Id, ct);
         var matured = await maturation.RunAsync(ct);
         var applied = await settlement.FollowBatchesAsync(ct);
         var created = await settlement.SettleProgramAsync(http.Program(), ct);

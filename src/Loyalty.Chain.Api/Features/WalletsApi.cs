@@ -78,6 +78,7 @@ public static class WalletsApi
         // The nonce, the link and its audit row commit together: a refused link leaves the nonce unused.
         await db.InWriteTransactionAsync(async c =>
         {
+            await MemberBlocks.EnsureNotBlockedAsync(db, member.Id, c);
             var address = (await links.VerifyAsync(program.Id, member.Id, request.Message, request.Signature, wallets.Value.SiweDomain, chain.ChainId, c))
                 .ToLowerInvariant();
             if (await db.Set<Member>().AnyAsync(m => m.ProgramId == program.Id && m.Id != member.Id && m.WalletAddress == address, c))

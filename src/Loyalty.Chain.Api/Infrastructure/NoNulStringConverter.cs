@@ -19,8 +19,9 @@ public sealed class NoNulStringConverter : JsonConverter<string>
 
     public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(value);
 
+    // The token is a PropertyName here, not a String: Read would refuse every dictionary key.
     public override string ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-        Read(ref reader, typeToConvert, options) ?? "";
+        reader.GetString() is { } key && !key.Contains('\0') ? key : throw new JsonException("property names must not contain NUL");
 
     public override void WriteAsPropertyName(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WritePropertyName(value);
 }

@@ -33,7 +33,7 @@ internal sealed class ProgramCache
         return program;
     }
 
-    /// <summary>Drops this instance's copy after a change (other instances see it within <see cref="CacheFor"/>).</summary>
+    /// <summary>After a settings change or pause on this instance (others see it within <see cref="CacheFor"/>; writes check the row).</summary>
     public void Forget(long programId) => entries.TryRemove(programId, out _);
 
     private static LoyaltyProgram Copy(LoyaltyProgram program) => (LoyaltyProgram)ShallowCopy(program);

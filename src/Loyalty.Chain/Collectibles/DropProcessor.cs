@@ -96,6 +96,8 @@ public sealed class DropProcessor(
         if (drop.Status == DropStatus.SoldOut) return await GiveUpQueuedAsync(drop, DropStatus.SoldOut, "SOLD_OUT", ct);
         if (drop.StartsAt > now) return 0;
         var program = await db.Set<LoyaltyProgram>().AsNoTracking().SingleAsync(p => p.Id == drop.ProgramId, ct);
+        // A paused contract would revert the mint: queued mints wait for the resume.
+        if (program.Status is ProgramStatus.Paused or ProgramStatus.Resuming) return 0;
 
         // In flight first, then the chain: a batch mined in between is counted twice, which only delays it a pass.
         var inFlight = await InFlightAsync(drop.Id, ct);

@@ -101,6 +101,14 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
                 outcomes[i] = IntakeOutcome.Failed(new LoyaltyException("UNKNOWN_MEMBER", $"no member '{e.MemberId}' in this program", 404));
                 continue;
             }
+            // Pause and block as committed, read in this transaction (the cached program may be seconds old).
+            if (batch.Paused.Contains(program.Id) || member.BlockedAt is not null)
+            {
+                outcomes[i] = IntakeOutcome.Failed(batch.Paused.Contains(program.Id)
+                    ? new LoyaltyException("PROGRAM_PAUSED", "the program is paused: no earning until it is resumed", 409)
+                    : new LoyaltyException("MEMBER_BLOCKED", $"the member is blocked: {member.BlockedReason}", 403));
+                continue;
+            }
             if ((item.Idempotency is { } claimed && keys.Contains((program.Id, claimed.Key))) || events.Contains((program.Id, e.Type, e.EventId)))
             {
                 outcomes[i] = IntakeOutcome.Later();
@@ -175,6 +183,8 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
                          .Where(x => x.ProgramId == programId && x.Type == type.Key && ids.Contains(x.ExternalId)).ToListAsync(ct))
                 batch.Events[(programId, row.Type, row.ExternalId)] = row;
         }
+        if (await db.Set<LoyaltyProgram>().AnyAsync(p => p.Id == programId && (p.Status == ProgramStatus.Paused || p.Status == ProgramStatus.Resuming), ct))
+            batch.Paused.Add(programId);
         var externalIds = items.Select(i => i.Event.MemberId).Distinct().ToList();
         foreach (var member in await db.Set<Member>().AsNoTracking()
                      .Where(m => m.ProgramId == programId && externalIds.Contains(m.ExternalId)).ToListAsync(ct))
@@ -403,5 +413,6 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
         public Dictionary<long, RuleUsageTally> Tallies { get; } = [];
         public Dictionary<long, List<string?>> BadgeTriggers { get; } = [];
         public Dictionary<long, Tiers.TierBatch?> Tiers { get; } = [];
+        public HashSet<long> Paused { get; } = [];
     }
 }

@@ -60,6 +60,7 @@ internal sealed class LoyaltyEventConfiguration : IEntityTypeConfiguration<Loyal
         b.Property(x => x.ExternalId).HasMaxLength(128);
         b.HasIndex(x => new { x.ProgramId, x.Type, x.ExternalId }).IsUnique();
         b.HasIndex(x => new { x.ProgramId, x.MemberId });
+        b.HasIndex(x => new { x.ProgramId, x.Id }); // the event log pages by id within a program
     }
 
     public void Configure(EntityTypeBuilder<IdempotencyRecord> b)

@@ -79,5 +79,6 @@ public sealed partial class MemberService(LoyaltyDbContext db, CustodyService cu
         await db.Set<MemberProfile>().Where(p => p.MemberId == member.Id)
             .ExecuteUpdateAsync(u => u.SetProperty(p => p.Email, (string?)null).SetProperty(p => p.Phone, (string?)null)
                 .SetProperty(p => p.Birthday, (DateOnly?)null).SetProperty(p => p.Attributes, new Dictionary<string, string>())
+                .SetProperty(p => p.Consents, new Dictionary<string, ConsentState>())
                 .SetProperty(p => p.UpdatedAt, time.GetUtcNow().UtcDateTime), ct);
 }

@@ -13,6 +13,10 @@ public enum ProgramStatus
     Active,
     /// <summary>A deployment or role grant failed terminally; see <see cref="LoyaltyProgram.StatusDetail"/>.</summary>
     Failed,
+    /// <summary>Paused by an admin: no earning, no redemption, no settlement; the contracts are paused through the pipeline.</summary>
+    Paused,
+    /// <summary>Unpause transactions are on their way; Active once they are final (still refusing like Paused).</summary>
+    Resuming,
 }
 
 public enum ExpiryPolicy { None, Fixed, Inactivity }

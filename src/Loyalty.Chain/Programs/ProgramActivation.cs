@@ -11,5 +11,6 @@ public sealed class ProgramActivation(ChainTxFollower follower)
     public const string SetupPurpose = "program.setup";
 
     public Task<int> AdvanceAsync(CancellationToken ct) =>
-        follower.FollowAsync([ProgramSetupOutcome.DeployPointsPurpose, ProgramSetupOutcome.DeployCollectiblePurpose, SetupPurpose], ct);
+        follower.FollowAsync([ProgramSetupOutcome.DeployPointsPurpose, ProgramSetupOutcome.DeployCollectiblePurpose, SetupPurpose,
+            ProgramPause.PausePurpose, ProgramPause.UnpausePurpose], ct);
 }

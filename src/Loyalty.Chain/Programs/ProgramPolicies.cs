@@ -40,10 +40,4 @@ public static class ProgramPolicies
             "clawback" => ReturnPolicy.Clawback,
             _ => throw new LoyaltyException("INVALID_RETURN_POLICY", "returns must be keep (points earned stay after the return window) or clawback"),
         };
-
-    /// <summary>The policy as the API shows it.</summary>
-    public static object ExpiryView(LoyaltyProgram p) => new
-    {
-        policy = p.ExpiryPolicy.ToString().ToLowerInvariant(), months = p.ExpiryMonths, days = p.ExpiryDays, roundToMonthEnd = p.ExpiryRoundToMonthEnd,
-    };
 }

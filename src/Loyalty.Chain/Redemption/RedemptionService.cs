@@ -42,7 +42,9 @@ public sealed class RedemptionService(
                 await ledger.LockMemberAsync(member.Id, c);
                 // Under the lock: the wallet the chain was read for must still be the member's.
                 var wallet = await db.Set<Member>().AsNoTracking().Where(m => m.Id == member.Id)
-                    .Select(m => new { m.WalletKind, m.WalletAddress }).SingleAsync(c);
+                    .Select(m => new { m.WalletKind, m.WalletAddress, m.BlockedAt, m.BlockedReason }).SingleAsync(c);
+                await ProgramPause.EnsureNotPausedAsync(db, program.Id, c);
+                MemberBlocks.EnsureNotBlocked(wallet.BlockedAt, wallet.BlockedReason);
                 if (wallet.WalletKind != member.WalletKind || wallet.WalletAddress != member.WalletAddress)
                     throw new LoyaltyException("MEMBER_CHANGED", "the member's wallet changed meanwhile; try again", 409);
                 var redemption = await ReserveAsync(program, member, rewardId, held, c);
@@ -258,12 +260,14 @@ public sealed class RedemptionService(
                 const string alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
                 var raw = RandomNumberGenerator.GetString(alphabet, 20);
                 var code = string.Join('-', raw.Chunk(5).Select(c => new string(c)));
-                db.Set<CouponCode>().Add(new CouponCode { ProgramId = reward.ProgramId, RewardId = reward.Id, Code = code, RedemptionId = redemption.Id, CreatedAt = now });
+                db.Set<CouponCode>().Add(new CouponCode { ProgramId = reward.ProgramId, RewardId = reward.Id, Code = code, RedemptionId = redemption.Id,
+                    CreatedAt = now, ExpiresAt = reward.CouponValidDays is { } days ? now.AddDays(days) : null });
                 return code;
             case CouponSource.Pool:
                 var free = await db.Set<CouponCode>().Where(c => c.RewardId == reward.Id && c.RedemptionId == null).OrderBy(c => c.Id).FirstOrDefaultAsync(ct)
                            ?? throw new LoyaltyException("OUT_OF_STOCK", "the coupon pool of this reward is empty", 409);
                 free.RedemptionId = redemption.Id;
+                if (reward.CouponValidDays is { } valid) free.ExpiresAt = now.AddDays(valid);
                 return free.Code;
             default:
                 return null;

@@ -30,6 +30,8 @@ public sealed class Reward
     public CouponSource Coupons { get; set; }
     /// <summary>For a collectible reward: the drop it mints from.</summary>
     public long? DropId { get; set; }
+    /// <summary>A code handed out for this reward is valid this many days; null = no expiry.</summary>
+    public int? CouponValidDays { get; set; }
     public bool Active { get; set; } = true;
     public DateTime CreatedAt { get; set; }
 }
@@ -44,6 +46,12 @@ public sealed class CouponCode
     public long? RedemptionId { get; set; }
     /// <summary>Set when its redemption was voided or refunded: a shop's check of the code must refuse it.</summary>
     public DateTime? VoidedAt { get; set; }
+    /// <summary>Set when the code is handed out, from the reward's couponValidDays; null = no expiry.</summary>
+    public DateTime? ExpiresAt { get; set; }
+    /// <summary>Set once, by one conditional update, when a till used the code.</summary>
+    public DateTime? UsedAt { get; set; }
+    public long? UsedByKeyId { get; set; }
+    public string? UsedOrderId { get; set; }
     public DateTime CreatedAt { get; set; }
 }
 
@@ -68,6 +76,7 @@ internal sealed class RewardConfiguration : IEntityTypeConfiguration<Reward>, IE
     {
         b.ToTable("CouponCodes");
         b.Property(x => x.Code).HasMaxLength(64);
+        b.Property(x => x.UsedOrderId).HasMaxLength(128);
         b.HasIndex(x => new { x.ProgramId, x.Code }).IsUnique();
         b.HasIndex(x => new { x.RewardId, x.RedemptionId });
     }

@@ -74,6 +74,7 @@ public sealed class WithdrawalService(LoyaltyDbContext db, CustodyService custod
             await ledger.LockMemberAsync(seen.Id, c);
             // Loaded after the lock: what a concurrent redemption or link committed is what we check.
             var member = await db.Set<Member>().AsNoTracking().SingleAsync(m => m.Id == seen.Id, c);
+            MemberBlocks.EnsureNotBlocked(member);
             CheckWallets(member);
             if (member.WalletAddress != seen.WalletAddress || member.CustodialAddress != seen.CustodialAddress)
                 throw new LoyaltyException("WALLET_CHANGED", "the linked wallet changed during the request; retry", 409);

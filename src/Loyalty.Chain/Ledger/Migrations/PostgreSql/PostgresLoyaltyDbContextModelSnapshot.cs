@@ -1198,6 +1198,8 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
 
                     b.HasKey("Id");
 
+                    b.HasIndex("ProgramId", "Id");
+
                     b.HasIndex("ProgramId", "MemberId");
 
                     b.HasIndex("ProgramId", "Type", "ExternalId")
@@ -1260,6 +1262,13 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
+                    b.Property<DateTime?>("BlockedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("BlockedReason")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -1294,6 +1303,8 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
 
                     b.HasIndex("ProgramId", "ExternalId")
                         .IsUnique();
+
+                    b.HasIndex("ProgramId", "Id");
 
                     b.HasIndex("ProgramId", "WalletAddress");
 
@@ -1333,6 +1344,44 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                     b.ToTable("MemberBalances", (string)null);
                 });
 
+            modelBuilder.Entity("Loyalty.Chain.Members.MemberBlockAudit", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Action")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ProgramId", "MemberId", "Id");
+
+                    b.ToTable("MemberBlockAudits", (string)null);
+                });
+
             modelBuilder.Entity("Loyalty.Chain.Members.MemberProfile", b =>
                 {
                     b.Property<long>("MemberId")
@@ -1347,6 +1396,12 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
 
                     b.Property<DateOnly?>("Birthday")
                         .HasColumnType("date");
+
+                    b.Property<string>("Consents")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("text")
+                        .HasDefaultValueSql("'{}'");
 
                     b.Property<string>("Email")
                         .HasColumnType("text");
@@ -1473,6 +1528,9 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<DateTime?>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<long>("ProgramId")
                         .HasColumnType("bigint");
 
@@ -1481,6 +1539,16 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
 
                     b.Property<long>("RewardId")
                         .HasColumnType("bigint");
+
+                    b.Property<DateTime?>("UsedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long?>("UsedByKeyId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("UsedOrderId")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
 
                     b.Property<DateTime?>("VoidedAt")
                         .HasColumnType("timestamp with time zone");
@@ -1596,6 +1664,9 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
 
                     b.Property<long>("Cost")
                         .HasColumnType("bigint");
+
+                    b.Property<int?>("CouponValidDays")
+                        .HasColumnType("integer");
 
                     b.Property<string>("Coupons")
                         .IsRequired()

@@ -1157,6 +1157,8 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
 
                     b.HasKey("Id");
 
+                    b.HasIndex("ProgramId", "Id");
+
                     b.HasIndex("ProgramId", "MemberId");
 
                     b.HasIndex("ProgramId", "Type", "ExternalId")
@@ -1215,6 +1217,13 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<DateTime?>("BlockedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("BlockedReason")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
@@ -1249,6 +1258,8 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
 
                     b.HasIndex("ProgramId", "ExternalId")
                         .IsUnique();
+
+                    b.HasIndex("ProgramId", "Id");
 
                     b.HasIndex("ProgramId", "WalletAddress");
 
@@ -1286,6 +1297,42 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                     b.ToTable("MemberBalances", (string)null);
                 });
 
+            modelBuilder.Entity("Loyalty.Chain.Members.MemberBlockAudit", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Action")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ProgramId", "MemberId", "Id");
+
+                    b.ToTable("MemberBlockAudits", (string)null);
+                });
+
             modelBuilder.Entity("Loyalty.Chain.Members.MemberProfile", b =>
                 {
                     b.Property<long>("MemberId")
@@ -1298,6 +1345,12 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
 
                     b.Property<DateOnly?>("Birthday")
                         .HasColumnType("TEXT");
+
+                    b.Property<string>("Consents")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasDefaultValueSql("'{}'");
 
                     b.Property<string>("Email")
                         .HasColumnType("TEXT");
@@ -1420,6 +1473,9 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("ProgramId")
                         .HasColumnType("INTEGER");
 
@@ -1428,6 +1484,16 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
 
                     b.Property<long>("RewardId")
                         .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("UsedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("UsedByKeyId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("UsedOrderId")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
 
                     b.Property<DateTime?>("VoidedAt")
                         .HasColumnType("TEXT");
@@ -1538,6 +1604,9 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<long>("Cost")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("CouponValidDays")
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("Coupons")

@@ -11,6 +11,12 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.AddColumn<int>(
+                name: "CouponValidDays",
+                table: "Rewards",
+                type: "INTEGER",
+                nullable: true);
+
             migrationBuilder.AddColumn<string>(
                 name: "Kind",
                 table: "Redemptions",
@@ -54,12 +60,57 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                 nullable: false,
                 defaultValue: "Keep");
 
+            migrationBuilder.AddColumn<DateTime>(
+                name: "BlockedAt",
+                table: "Members",
+                type: "TEXT",
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "BlockedReason",
+                table: "Members",
+                type: "TEXT",
+                maxLength: 200,
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "Consents",
+                table: "MemberProfiles",
+                type: "TEXT",
+                nullable: false,
+                defaultValueSql: "'{}'");
+
             migrationBuilder.AddColumn<long>(
                 name: "Unrecovered",
                 table: "Events",
                 type: "INTEGER",
                 nullable: false,
                 defaultValue: 0L);
+
+            migrationBuilder.AddColumn<DateTime>(
+                name: "ExpiresAt",
+                table: "CouponCodes",
+                type: "TEXT",
+                nullable: true);
+
+            migrationBuilder.AddColumn<DateTime>(
+                name: "UsedAt",
+                table: "CouponCodes",
+                type: "TEXT",
+                nullable: true);
+
+            migrationBuilder.AddColumn<long>(
+                name: "UsedByKeyId",
+                table: "CouponCodes",
+                type: "INTEGER",
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "UsedOrderId",
+                table: "CouponCodes",
+                type: "TEXT",
+                maxLength: 128,
+                nullable: true);
 
             migrationBuilder.CreateTable(
                 name: "Adjustments",
@@ -103,6 +154,24 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_LotDraws", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "MemberBlockAudits",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    ProgramId = table.Column<long>(type: "INTEGER", nullable: false),
+                    MemberId = table.Column<long>(type: "INTEGER", nullable: false),
+                    Action = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Reason = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true),
+                    Actor = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    At = table.Column<DateTime>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_MemberBlockAudits", x => x.Id);
                 });
 
             migrationBuilder.CreateTable(
@@ -206,6 +275,16 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateIndex(
+                name: "IX_Members_ProgramId_Id",
+                table: "Members",
+                columns: new[] { "ProgramId", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Events_ProgramId_Id",
+                table: "Events",
+                columns: new[] { "ProgramId", "Id" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Adjustments_ProgramId_MemberId_Id",
                 table: "Adjustments",
                 columns: new[] { "ProgramId", "MemberId", "Id" });
@@ -214,6 +293,11 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                 name: "IX_LotDraws_MemberId_Ref",
                 table: "LotDraws",
                 columns: new[] { "MemberId", "Ref" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_MemberBlockAudits_ProgramId_MemberId_Id",
+                table: "MemberBlockAudits",
+                columns: new[] { "ProgramId", "MemberId", "Id" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_MemberTierStates_ProgramId_GraceUntil",
@@ -264,6 +348,9 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                 name: "LotDraws");
 
             migrationBuilder.DropTable(
+                name: "MemberBlockAudits");
+
+            migrationBuilder.DropTable(
                 name: "MemberTierStates");
 
             migrationBuilder.DropTable(
@@ -277,6 +364,18 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "TierPolicies");
+
+            migrationBuilder.DropIndex(
+                name: "IX_Members_ProgramId_Id",
+                table: "Members");
+
+            migrationBuilder.DropIndex(
+                name: "IX_Events_ProgramId_Id",
+                table: "Events");
+
+            migrationBuilder.DropColumn(
+                name: "CouponValidDays",
+                table: "Rewards");
 
             migrationBuilder.DropColumn(
                 name: "Kind",
@@ -303,8 +402,36 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                 table: "Programs");
 
             migrationBuilder.DropColumn(
+                name: "BlockedAt",
+                table: "Members");
+
+            migrationBuilder.DropColumn(
+                name: "BlockedReason",
+                table: "Members");
+
+            migrationBuilder.DropColumn(
+                name: "Consents",
+                table: "MemberProfiles");
+
+            migrationBuilder.DropColumn(
                 name: "Unrecovered",
                 table: "Events");
+
+            migrationBuilder.DropColumn(
+                name: "ExpiresAt",
+                table: "CouponCodes");
+
+            migrationBuilder.DropColumn(
+                name: "UsedAt",
+                table: "CouponCodes");
+
+            migrationBuilder.DropColumn(
+                name: "UsedByKeyId",
+                table: "CouponCodes");
+
+            migrationBuilder.DropColumn(
+                name: "UsedOrderId",
+                table: "CouponCodes");
         }
     }
 }

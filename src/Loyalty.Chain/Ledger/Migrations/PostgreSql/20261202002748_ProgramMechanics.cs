@@ -12,6 +12,12 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.AddColumn<int>(
+                name: "CouponValidDays",
+                table: "Rewards",
+                type: "integer",
+                nullable: true);
+
             migrationBuilder.AddColumn<string>(
                 name: "Kind",
                 table: "Redemptions",
@@ -55,12 +61,57 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                 nullable: false,
                 defaultValue: "Keep");
 
+            migrationBuilder.AddColumn<DateTime>(
+                name: "BlockedAt",
+                table: "Members",
+                type: "timestamp with time zone",
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "BlockedReason",
+                table: "Members",
+                type: "character varying(200)",
+                maxLength: 200,
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "Consents",
+                table: "MemberProfiles",
+                type: "text",
+                nullable: false,
+                defaultValueSql: "'{}'");
+
             migrationBuilder.AddColumn<long>(
                 name: "Unrecovered",
                 table: "Events",
                 type: "bigint",
                 nullable: false,
                 defaultValue: 0L);
+
+            migrationBuilder.AddColumn<DateTime>(
+                name: "ExpiresAt",
+                table: "CouponCodes",
+                type: "timestamp with time zone",
+                nullable: true);
+
+            migrationBuilder.AddColumn<DateTime>(
+                name: "UsedAt",
+                table: "CouponCodes",
+                type: "timestamp with time zone",
+                nullable: true);
+
+            migrationBuilder.AddColumn<long>(
+                name: "UsedByKeyId",
+                table: "CouponCodes",
+                type: "bigint",
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "UsedOrderId",
+                table: "CouponCodes",
+                type: "character varying(128)",
+                maxLength: 128,
+                nullable: true);
 
             migrationBuilder.CreateTable(
                 name: "Adjustments",
@@ -104,6 +155,24 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_LotDraws", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "MemberBlockAudits",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    ProgramId = table.Column<long>(type: "bigint", nullable: false),
+                    MemberId = table.Column<long>(type: "bigint", nullable: false),
+                    Action = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Reason = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
+                    Actor = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    At = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_MemberBlockAudits", x => x.Id);
                 });
 
             migrationBuilder.CreateTable(
@@ -207,6 +276,16 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                 });
 
             migrationBuilder.CreateIndex(
+                name: "IX_Members_ProgramId_Id",
+                table: "Members",
+                columns: new[] { "ProgramId", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Events_ProgramId_Id",
+                table: "Events",
+                columns: new[] { "ProgramId", "Id" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Adjustments_ProgramId_MemberId_Id",
                 table: "Adjustments",
                 columns: new[] { "ProgramId", "MemberId", "Id" });
@@ -215,6 +294,11 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                 name: "IX_LotDraws_MemberId_Ref",
                 table: "LotDraws",
                 columns: new[] { "MemberId", "Ref" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_MemberBlockAudits_ProgramId_MemberId_Id",
+                table: "MemberBlockAudits",
+                columns: new[] { "ProgramId", "MemberId", "Id" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_MemberTierStates_ProgramId_GraceUntil",
@@ -265,6 +349,9 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                 name: "LotDraws");
 
             migrationBuilder.DropTable(
+                name: "MemberBlockAudits");
+
+            migrationBuilder.DropTable(
                 name: "MemberTierStates");
 
             migrationBuilder.DropTable(
@@ -278,6 +365,18 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
 
             migrationBuilder.DropTable(
                 name: "TierPolicies");
+
+            migrationBuilder.DropIndex(
+                name: "IX_Members_ProgramId_Id",
+                table: "Members");
+
+            migrationBuilder.DropIndex(
+                name: "IX_Events_ProgramId_Id",
+                table: "Events");
+
+            migrationBuilder.DropColumn(
+                name: "CouponValidDays",
+                table: "Rewards");
 
             migrationBuilder.DropColumn(
                 name: "Kind",
@@ -304,8 +403,36 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                 table: "Programs");
 
             migrationBuilder.DropColumn(
+                name: "BlockedAt",
+                table: "Members");
+
+            migrationBuilder.DropColumn(
+                name: "BlockedReason",
+                table: "Members");
+
+            migrationBuilder.DropColumn(
+                name: "Consents",
+                table: "MemberProfiles");
+
+            migrationBuilder.DropColumn(
                 name: "Unrecovered",
                 table: "Events");
+
+            migrationBuilder.DropColumn(
+                name: "ExpiresAt",
+                table: "CouponCodes");
+
+            migrationBuilder.DropColumn(
+                name: "UsedAt",
+                table: "CouponCodes");
+
+            migrationBuilder.DropColumn(
+                name: "UsedByKeyId",
+                table: "CouponCodes");
+
+            migrationBuilder.DropColumn(
+                name: "UsedOrderId",
+                table: "CouponCodes");
         }
     }
 }
