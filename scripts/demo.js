@@ -56,6 +56,11 @@ await call("POST", `${p}/rules`, key, { name: "double crumbs this weekend", trig
   startsAt: new Date(now.getTime() - 60_000).toISOString(), endsAt: new Date(now.getTime() + 3_600_000).toISOString() });
 log("4 rules, one of them a campaign with a time window");
 
+console.log("2b. tiers: bronze, silver at 40 and gold at 120 crumbs earned in the calendar year");
+await call("PUT", `${p}/tiers`, key, { metric: "points_earned", window: "calendar_year", downgrade: "at_period_end", graceDays: 30,
+  levels: [{ name: "bronze", threshold: "0" }, { name: "silver", threshold: "40" }, { name: "gold", threshold: "120", multiplierPercent: 110 }] });
+log("a member is upgraded in the same transaction as the purchase that qualifies; downgrades only at the year's end");
+
 console.log("3. enrol members (each gets a custodial wallet)");
 const members = [];
 for (let i = 1; i <= 6; i++) {
@@ -76,6 +81,13 @@ for (let i = 0; i < members.length; i++) { await call("POST", `${p}/events`, key
 await call("POST", `${p}/events`, key, { type: "referral", memberId: members[0], eventId: "referral-0" }); events++;
 const replay = await call("POST", `${p}/events`, key, { type: "referral", memberId: members[0], eventId: "referral-0" });
 log(`${events} events accepted; sending one again is replayed, not credited twice (replayed=${replay.replayed})`);
+let tierUpgrades = 0;
+for (const m of members) {
+  const changes = await call("GET", `${p}/members/${m}/tier-changes`, key);
+  tierUpgrades += changes.items.filter((c) => c.reason === "qualified").length;
+}
+const status0 = (await call("GET", `${p}/members/${members[0]}`, key)).tierStatus;
+log(`${tierUpgrades} tier upgrades; ${members[0]} is ${status0.current}` + (status0.next ? `, ${status0.remaining} crumbs to ${status0.next} by ${status0.by}` : ""));
 
 console.log("5. a return claws back the points of that order");
 const ret = await call("POST", `${p}/events`, key, { type: "return", memberId: members[0], eventId: "return-0", orderId: "order-0" });
@@ -118,6 +130,12 @@ const reward = await call("POST", `${p}/rewards`, key, { type: "DiscountCoupon",
 const redemption = await call("POST", `${p}/members/${members[0]}/redemptions`, key, { rewardId: reward.id }, `redeem-${run}`);
 await until("the burn", async () => (await call("GET", `${p}/redemptions/${redemption.id}`, key)).status === "Completed");
 log(`${members[0]} redeemed "${reward.name}" for ${reward.cost} crumbs: coupon ${redemption.couponCode}, burned on chain`);
+const shopKey = (await call("POST", `${p}/api-keys`, key, { role: "shop", name: "till 1" })).key;
+const checked = await call("POST", `${p}/coupons/${redemption.couponCode}/validate`, shopKey);
+const used = await call("POST", `${p}/coupons/${redemption.couponCode}/use`, shopKey, { orderId: "till-order-1" }, `use-${run}`);
+const recheck = await call("POST", `${p}/coupons/${redemption.couponCode}/validate`, shopKey);
+const couponUsed = checked.valid && used.usedAt !== null && !recheck.valid && recheck.reason === "USED";
+log(`at the till: the code is valid for "${checked.reward.name}" of ${checked.member.memberId}; used once, then ${recheck.reason}`);
 
 console.log("8. take the points home: link a self-custody wallet (Sign-In-With-Ethereum) and withdraw");
 const wallet = ethers.Wallet.createRandom();
@@ -195,6 +213,8 @@ console.log(JSON.stringify({
   redeemed: redemption.couponCode !== null,
   withdrawn_points: publicBalance.balance,
   partner_verified: partnerVerified,
+  tier_upgrades: tierUpgrades,
+  coupon_used: couponUsed,
   adjusted_points: adjustedPoints,
   expired_points: Number(expiry.expired),
 }));
