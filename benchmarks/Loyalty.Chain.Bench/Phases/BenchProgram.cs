@@ -64,6 +64,18 @@ public sealed class BenchProgram
             effect = new { kind = "Multiplier", multiplierNumerator = 2, multiplierDenominator = 1 },
             startsAt = now.AddHours(-1), endsAt = now.AddDays(7),
         }, ct);
+        // A program as brands run it (issue 12): points expire 12 months after they mature, and three tiers on points earned
+        // in the calendar year, with a multiplier at Gold. Intake then pays for the tier upgrade check of every event.
+        var policies = await api.SendAsync(HttpMethod.Patch, p, adminKey, new
+        {
+            expiry = new { policy = "fixed", months = 12, roundToMonthEnd = true },
+            tiers = new
+            {
+                metric = "points_earned", window = "calendar_year", downgrade = "at_period_end",
+                levels = new object[] { new { name = "Bronze", threshold = "0" }, new { name = "Silver", threshold = "500" }, new { name = "Gold", threshold = "2000", multiplierPercent = 125 } },
+            },
+        }, ct: ct);
+        if (!policies.IsSuccess) throw new ApiException($"program {id}: policies refused: {policies.Status} {policies.Text}");
         var shopKey = (await api.PostAsync(p + "/api-keys", adminKey, new { role = "shop", name = "bench shop" }, ct))["key"]!.GetValue<string>();
         return new BenchProgram(api, id, adminKey, shopKey, program["pointsContract"]!.GetValue<string>());
     }
