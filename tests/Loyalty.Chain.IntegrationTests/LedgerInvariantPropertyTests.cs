@@ -16,7 +16,8 @@ public sealed class InvariantProgramFixture : ProgramFixture
 }
 
 /// <summary>
-/// Property tests: seeded random sequences of earn, return, grant, deduct, redeem, cancel, expire and policy changes,
+/// Property tests: seeded random sequences of earn, return, grant, deduct, redeem, cancel, expire, return-policy and
+/// tier-policy changes (a Gold multiplier),
 /// through the API on a real node and a real SQLite file. After every step the books must hold: each cached balance
 /// equals the sum of its entries, nothing is negative, the lots add up to the available balance, every posting sums to
 /// zero. At the end, once everything settled and burned, the ledger equals the chain.
@@ -95,10 +96,22 @@ public sealed class LedgerInvariantPropertyTests(InvariantProgramFixture f) : IC
                 await Patch(new { expiry = new { policy = "none" } });
                 what = "expire";
             }
-            else if (op < 95)
+            else if (op < 93)
             {
                 r = await f.Api.SendAsync(HttpMethod.Patch, f.P(""), f.AdminKey, new { returns = random.Next(2) == 0 ? "keep" : "clawback" });
                 what = "return policy";
+            }
+            else if (op < 96)
+            {
+                // Tier changes: a new policy re-evaluates everyone; Gold's multiplier changes what later events earn.
+                var gold = random.Next(30, 200);
+                var byPoints = random.Next(2) == 0;
+                r = await f.Api.SendAsync(HttpMethod.Put, f.P("/tiers"), f.AdminKey, new
+                {
+                    metric = byPoints ? "points_earned" : "money_spent", window = "lifetime", downgrade = random.Next(2) == 0 ? "never" : "one_down",
+                    levels = new object[] { new { name = "Base", threshold = "0" }, new { name = "Gold", threshold = (byPoints ? gold : gold * 100).ToString(), multiplierPercent = 150 } },
+                });
+                what = $"tiers gold at {gold}";
             }
             else
             {
