@@ -107,6 +107,25 @@ public sealed class CouponTillTests(ProgramFixture f) : IClassFixture<ProgramFix
     }
 
     [Fact]
+    public async Task UsedCode_CannotBeVoidedOrCancelled_TheGoodsWereBoughtWithThosePoints()
+    {
+        var shop = await ShopKeyAsync();
+        var (_, redemption, code) = await CouponAsync();
+        Assert.Equal(HttpStatusCode.OK, (await f.Api.PostAsync(f.P($"/coupons/{code}/use"), shop, new { orderId = "till-9" }, "used-" + code)).Status);
+        var before = (await f.Api.GetAsync(f.P($"/redemptions/{redemption}"), f.AdminKey)).Body!["status"]!.GetValue<string>();
+
+        foreach (var path in new[] { "void", "cancel" })
+        {
+            var undo = await f.Api.PostAsync(f.P($"/redemptions/{redemption}/{path}"), f.AdminKey, null);
+            Assert.Equal(HttpStatusCode.Conflict, undo.Status);
+            Assert.Equal("COUPON_USED", undo.Body!["code"]!.GetValue<string>());
+        }
+        var after = (await f.Api.GetAsync(f.P($"/redemptions/{redemption}"), f.AdminKey)).Body!;
+        Assert.Equal("Used", after["couponStatus"]!.GetValue<string>());
+        Assert.True(after["status"]!.GetValue<string>() is "Reserved" or "Burning" or "Completed", $"was {before}, now {after["status"]}");
+    }
+
+    [Fact]
     public async Task ExpiredCode_IsRefused_AndACodeWithoutValidityNeverExpires()
     {
         var shop = await ShopKeyAsync();

@@ -3,6 +3,8 @@ using System.Numerics;
 using System.Text.Json.Nodes;
 using Loyalty.Chain.Contracts.LoyaltyPoints;
 using Loyalty.Chain.IntegrationTests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Loyalty.Chain.IntegrationTests;
 
@@ -236,6 +238,31 @@ public sealed class PointMechanicsTests(ManualSettlementProgramFixture f) : ICla
         var available = history.Where(h => S(h, "account") == "Available").Sum(h => long.Parse(S(h, "amount")));
         Assert.Equal("30", S((await MemberAsync(m))["balance"]!, "available"));
         Assert.Equal(30, available);
+    }
+
+    [Fact]
+    public async Task Refund_AfterTheBurn_OpensANewLotCarriedByTheNewMint_NotTheOldSpentOne()
+    {
+        await PolicyAsync(new { policy = "none" });
+        var m = await EnrolAsync();
+        await BuyAsync(m, 40, settle: true);
+        var reward = await f.Api.PostAsync(f.P("/rewards"), f.AdminKey, new { type = "FreeProduct", name = "25 pts", cost = "25" });
+        var redeemed = await f.Api.PostAsync(f.P($"/members/{m}/redemptions"), f.AdminKey, new { rewardId = reward.Body!["id"]!.GetValue<long>() });
+        var id = redeemed.Body!["id"]!.GetValue<long>();
+        await WaitBurnAsync(id);
+        Assert.Equal("Refunded", S((await f.Api.PostAsync(f.P($"/redemptions/{id}/cancel"), f.AdminKey, null)).Body!, "status"));
+
+        using var scope = f.Factory.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<Loyalty.Chain.Ledger.LoyaltyDbContext>();
+        var memberId = await db.Set<Loyalty.Chain.Members.Member>().Where(x => x.ExternalId == m).Select(x => x.Id).SingleAsync();
+        var lots = await db.Set<Loyalty.Chain.Ledger.PointLot>().AsNoTracking().Where(l => l.MemberId == memberId).OrderBy(l => l.Id).ToListAsync();
+        var refundLot = lots[^1];
+        Assert.Equal((25L, 25L, "Adjustment"), (refundLot.Amount, refundLot.Remaining, refundLot.Source));
+        var intent = await db.Set<Loyalty.Chain.Settlement.MintIntent>().AsNoTracking().SingleAsync(i => i.Id == refundLot.MintIntentId);
+        Assert.Equal(25, intent.Amount);
+        Assert.Equal(15, lots[0].Remaining); // the purchase's lot stays spent
+        await SettleAsync(m);
+        await AssertReconciledAsync();
     }
 
     [Fact]

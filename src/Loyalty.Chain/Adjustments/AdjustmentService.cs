@@ -48,6 +48,8 @@ public sealed partial class AdjustmentService(LoyaltyDbContext db, LedgerWriter 
 
         return db.InWriteTransactionAsync(async c =>
         {
+            // The row, not the request's cached copy: a pause committed a moment ago refuses this.
+            await ProgramPause.EnsureNotPausedAsync(db, program.Id, c);
             await ledger.LockMemberAsync(member.Id, c);
             var now = time.GetUtcNow().UtcDateTime;
             var adjustment = new Adjustment

@@ -71,7 +71,8 @@ public sealed class CouponTill(LoyaltyDbContext db, TimeProvider time)
                          join r in db.Set<Redemption.Redemption>() on c.RedemptionId equals r.Id
                          join m in db.Set<Member>() on r.MemberId equals m.Id
                          join w in db.Set<Reward>() on c.RewardId equals w.Id
-                         select new { c, w, m.ExternalId }).SingleOrDefaultAsync(ct);
+                         orderby (c.Code == trimmed ? 0 : 1)
+                         select new { c, w, m.ExternalId }).FirstOrDefaultAsync(ct);
         return row is null ? null : (row.c, row.w, row.ExternalId);
     }
 }

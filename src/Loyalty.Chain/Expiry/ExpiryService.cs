@@ -41,6 +41,8 @@ public sealed class ExpiryService(LoyaltyDbContext db, LedgerWriter ledger, Poin
     public async Task<RunResult> RunProgramAsync(LoyaltyProgram program, CancellationToken ct)
     {
         var total = RunResult.None;
+        // Burns and mints wait while a program is paused; so does what would queue them.
+        await ProgramPause.EnsureNotPausedAsync(db, program.Id, ct);
         if (program.ExpiryPolicy == ExpiryPolicy.None) return total;
         // A cursor over member ids: each member is visited once per run, even one whose expiry leaves something due.
         var last = 0L;

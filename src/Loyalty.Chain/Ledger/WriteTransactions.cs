@@ -24,9 +24,10 @@ public static class WriteTransactions
             try
             {
                 var result = await work(ct);
-                // What the work added but did not save yet (ledger entries, lot draws) belongs to this transaction: a posting
-                // whose balance increments ran as SQL but whose entries stayed in the change tracker would split the books.
-                if (db.ChangeTracker.HasChanges()) await db.SaveChangesAsync(ct);
+                // A posting's balance increments run as SQL at once, its entries only with SaveChanges: committing with
+                // entries still unsaved would split the books, so that is refused (rolled back) loudly instead. (Saving them
+                // here instead would also save whatever else the request left tracked, such as a refused edit.)
+                EnsureNoUnsavedPostings(db);
                 await tx.CommitAsync(ct);
                 return result;
             }
@@ -41,6 +42,12 @@ public static class WriteTransactions
 
     public static Task InWriteTransactionAsync(this LoyaltyDbContext db, Func<CancellationToken, Task> work, CancellationToken ct) =>
         db.InWriteTransactionAsync(async c => { await work(c); return true; }, ct);
+
+    internal static void EnsureNoUnsavedPostings(LoyaltyDbContext db)
+    {
+        if (db.ChangeTracker.Entries().Any(e => e.State == EntityState.Added && e.Entity is LedgerEntry or LotDraw or PointLot))
+            throw new InvalidOperationException("a write transaction was about to commit with ledger entries or lots not saved");
+    }
 
     /// <summary>PostgreSQL serialization failure (40001) or deadlock (40P01): the transaction may simply be run again.</summary>
     public static bool IsRetryable(Exception ex)

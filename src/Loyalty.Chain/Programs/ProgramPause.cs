@@ -20,7 +20,7 @@ namespace Loyalty.Chain.Programs;
 /// Errored. Resuming still refuses events and redemptions with PROGRAM_PAUSED, for the few seconds it lasts.
 /// </para>
 /// </summary>
-public sealed class ProgramPause(LoyaltyDbContext db, ChainTxQueue queue, TimeProvider time)
+public sealed class ProgramPause(LoyaltyDbContext db, ChainTxQueue queue, Chain.Web3Factory web3, TimeProvider time)
 {
     public const string PausePurpose = "program.pause";
     public const string UnpausePurpose = "program.unpause";
@@ -53,8 +53,15 @@ public sealed class ProgramPause(LoyaltyDbContext db, ChainTxQueue queue, TimePr
             return program;
         }, ct);
 
-    public async Task<LoyaltyProgram> ResumeAsync(long programId, CancellationToken ct) =>
-        await db.InWriteTransactionAsync(async c =>
+    public async Task<LoyaltyProgram> ResumeAsync(long programId, CancellationToken ct)
+    {
+        // Read before the write transaction (never call the node inside it): unpause() reverts on a contract that is not
+        // paused (a pause that failed, or an earlier resume that got half way), so only the paused ones are unpaused.
+        var seen = await db.Set<LoyaltyProgram>().AsNoTracking().SingleAsync(p => p.Id == programId, ct);
+        var pointsPaused = seen.PointsContract is { } pc && await new Contracts.LoyaltyPoints.LoyaltyPointsService(web3.Get(), pc).PausedQueryAsync();
+        var collectiblePaused = seen.CollectibleContract is { } cc
+                                && await new Contracts.LoyaltyCollectible.LoyaltyCollectibleService(web3.Get(), cc).PausedQueryAsync();
+        return await db.InWriteTransactionAsync(async c =>
         {
             var program = await db.Set<LoyaltyProgram>().SingleAsync(p => p.Id == programId, c);
             if (program.Status != ProgramStatus.Paused)
@@ -64,12 +71,17 @@ public sealed class ProgramPause(LoyaltyDbContext db, ChainTxQueue queue, TimePr
             if (await db.Set<ChainTx>().AnyAsync(t => t.Purpose == PausePurpose && t.Reference == reference && t.Status != ChainTxStatus.Final
                                                       && t.Status != ChainTxStatus.Errored && t.Status != ChainTxStatus.Cancelled, c))
                 throw new LoyaltyException("PAUSE_IN_PROGRESS", "the contracts are still being paused; resume once that is final", 409);
-            program.Status = ProgramStatus.Resuming;
-            program.StatusDetail = $"resume requested at {time.GetUtcNow().UtcDateTime:O}";
-            Queue(program, UnpausePurpose, new PointsUnpause().GetCallData().ToHex(true));
+            var data = new PointsUnpause().GetCallData().ToHex(true);
+            if (pointsPaused) queue.Add(new ChainTxRequest(program.OperatorAddress, program.PointsContract, data, UnpausePurpose, program.Id.ToString()));
+            if (collectiblePaused)
+                queue.Add(new ChainTxRequest(program.OperatorAddress, program.CollectibleContract, data, UnpausePurpose, program.Id.ToString()));
+            // Neither contract is paused on chain: nothing to wait for.
+            program.Status = pointsPaused || collectiblePaused ? ProgramStatus.Resuming : ProgramStatus.Active;
+            program.StatusDetail = pointsPaused || collectiblePaused ? $"resume requested at {time.GetUtcNow().UtcDateTime:O}" : null;
             await db.SaveChangesAsync(c);
             return program;
         }, ct);
+    }
 
     /// <summary>Both contracts' pause()/unpause() share one selector, so the same call data goes to each.</summary>
     private void Queue(LoyaltyProgram program, string purpose, string data)
@@ -123,7 +135,8 @@ public sealed class ProgramPauseOutcome(LoyaltyDbContext db, ILogger<ProgramPaus
             logger.LogError("Resume of program {ProgramId} failed: unpause {TxId}", programId, bad.Id);
             return;
         }
-        if (resume.Count < 2 || resume.Any(t => t.Status != ChainTxStatus.Final)) return;
+        // Resume queues an unpause for each contract paused on chain (one or two), together: all of them final means resumed.
+        if (resume.Count == 0 || resume.Any(t => t.Status != ChainTxStatus.Final)) return;
         if (await db.Set<LoyaltyProgram>().Where(p => p.Id == programId && p.Status == ProgramStatus.Resuming)
                 .ExecuteUpdateAsync(u => u.SetProperty(p => p.Status, ProgramStatus.Active).SetProperty(p => p.StatusDetail, (string?)null), ct) > 0)
             logger.LogInformation("Program {ProgramId} resumed", programId);

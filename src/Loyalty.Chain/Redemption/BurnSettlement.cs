@@ -66,13 +66,25 @@ public sealed class BurnSettlement(
         var now = time.GetUtcNow();
         var maxAttempts = options.Value.MaxBurnAttempts;
         var entries = new List<(SignedBurn Burn, List<Redemption> Redemptions)>();
-        var exhausted = ready.Where(r => r.BurnAttempts >= maxAttempts).ToList();
+        // Giving up releases the reservation: right for a reward nobody has used yet, never for points the program retired
+        // (a deduction, a clawback, an expiry) or a coupon already used at the till. Those keep trying, under an alert.
+        var overdue = ready.Where(r => r.BurnAttempts >= maxAttempts).ToList();
+        var overdueIds = overdue.Select(r => r.Id).ToList();
+        var usedAtTill = overdueIds.Count == 0 ? [] : await db.Set<CouponCode>()
+            .Where(c => c.RedemptionId != null && overdueIds.Contains(c.RedemptionId.Value) && c.UsedAt != null)
+            .Select(c => c.RedemptionId!.Value).ToListAsync(ct);
+        var exhausted = overdue.Where(r => r.Kind == RedemptionKind.Reward && !usedAtTill.Contains(r.Id)).ToList();
+        var persistent = overdue.Except(exhausted).ToList();
+        foreach (var r in persistent)
+            await alerts.RaiseAsync(BurnStuckAlert, $"redemption {r.Id}",
+                $"program {program.Id}: the burn of {r.Kind.ToString().ToLowerInvariant()} {r.Id} ({r.Cost} points from {r.Owner}) has not succeeded " +
+                $"in {r.BurnAttempts} rounds (last: {r.FailureCode}); it keeps being retried, the points stay reserved", ct);
         var heldBack = new List<Redemption>();
         var expired = new List<Redemption>();
 
         // Custodial: one merged entry per member of what the wallet really holds (balanceOf, not the ledger's OnChain:
         // a withdrawal the ledger has not seen yet would make the contract skip the entry), none while a burn is in flight.
-        foreach (var group in ready.Where(r => !r.SelfCustody && r.BurnAttempts < maxAttempts).GroupBy(r => r.MemberId))
+        foreach (var group in ready.Where(r => !r.SelfCustody && !exhausted.Contains(r)).GroupBy(r => r.MemberId))
         {
             var m = members[group.Key];
             if (burning.Contains(group.Key) || m.CustodialIndex is null) continue;
@@ -96,7 +108,7 @@ public sealed class BurnSettlement(
             entries.Add((new SignedBurn { Owner = owner, Value = total, Nonce = nonce, Deadline = deadline, Signature = signature }, taken));
         }
         // Self-custody: the member's own signature, one entry per redemption, in nonce order.
-        foreach (var r in ready.Where(r => r.SelfCustody && r.BurnSignature is not null && r.BurnAttempts < maxAttempts)
+        foreach (var r in ready.Where(r => r.SelfCustody && r.BurnSignature is not null && !exhausted.Contains(r))
                      .OrderBy(r => r.Owner).ThenBy(r => r.BurnNonce))
         {
             if (r.BurnDeadline < now.ToUnixTimeSeconds())
@@ -127,6 +139,7 @@ public sealed class BurnSettlement(
                         .SetProperty(x => x.FailureCode, "CHAIN_BALANCE_SHORT").SetProperty(x => x.UpdatedAt, now.UtcDateTime), c);
             }
             foreach (var r in exhausted) await FailAsync(r, c);
+            await db.SaveChangesAsync(c); // the releases' entries, also when no burn is queued
             return await QueueBurnsAsync(program, entries, now, c);
         }, ct);
         db.ChangeTracker.Clear();
@@ -140,6 +153,8 @@ public sealed class BurnSettlement(
     }
 
     public const string BurnFailedAlert = "REDEMPTION_BURN_FAILED";
+    /// <summary>A burn that must not be given up (retired points, a used coupon) keeps failing: an operator should look.</summary>
+    public const string BurnStuckAlert = "BURN_STUCK";
 
     /// <summary>Gives up on a burn: the reservation goes back to available (Release), the stock stays taken and the code is void.</summary>
     private async Task FailAsync(Redemption r, CancellationToken ct)

@@ -165,6 +165,10 @@ public sealed class RedemptionService(
                     ?? throw new LoyaltyException("UNKNOWN_REDEMPTION", "no such redemption", 404);
             await ledger.LockMemberAsync(r.MemberId, c);
             var issued = await IsIssuedAsync(r, c);
+            // A code used at the till bought the goods: nobody, not even an admin, gets those points back.
+            if (r.Status is RedemptionStatus.Reserved or RedemptionStatus.AwaitingSignature or RedemptionStatus.Completed
+                && await db.Set<CouponCode>().Where(x => x.RedemptionId == r.Id && x.UsedAt != null).Select(x => x.UsedAt).FirstOrDefaultAsync(c) is { } usedAt)
+                throw new LoyaltyException("COUPON_USED", $"the code was used at the till at {usedAt:yyyy-MM-ddTHH:mm:ssZ}; the points cannot come back", 409);
             switch (r.Status)
             {
                 case RedemptionStatus.Cancelled or RedemptionStatus.Refunded or RedemptionStatus.Voided or RedemptionStatus.Failed:
@@ -189,9 +193,10 @@ public sealed class RedemptionService(
                     var intent = maturation.Queue(program.Id, member.Id, member.WalletAddress, r.Cost, time.GetUtcNow().UtcDateTime);
                     await db.SaveChangesAsync(c);
                     await ledger.PostAsync(program.Id, r.MemberId, EntryKind.Adjustment, LedgerAccount.Issuance, LedgerAccount.Available, r.Cost,
-                        new LedgerWriter.Refs(MintIntentId: intent.Id, Note: $"refund of redemption {r.Id}", Lot: $"redemption:{r.Id}"), c);
+                        new LedgerWriter.Refs(MintIntentId: intent.Id, Note: $"refund of redemption {r.Id}"), c);
                     break;
             }
+            await db.SaveChangesAsync(c); // the postings' entries
             return await db.Set<Redemption>().AsNoTracking().SingleAsync(x => x.Id == r.Id, c);
         }, ct);
 

@@ -71,6 +71,8 @@ public sealed class WithdrawalService(LoyaltyDbContext db, CustodyService custod
         var transfers = notBefore <= now ? await PlanAsync(program, seen, ct) : null;
         var outcome = await db.InWriteTransactionAsync(async c =>
         {
+            // A paused program's contracts refuse transfers: the request would only end Errored.
+            await Programs.ProgramPause.EnsureNotPausedAsync(db, program.Id, c);
             await ledger.LockMemberAsync(seen.Id, c);
             // Loaded after the lock: what a concurrent redemption or link committed is what we check.
             var member = await db.Set<Member>().AsNoTracking().SingleAsync(m => m.Id == seen.Id, c);

@@ -14,7 +14,7 @@ public sealed record TierChangeView(long Id, string? From, string? To, string Re
 /// Tier policy, evaluation and state around the pure <see cref="TierEvaluator"/>. <c>Member.Tier</c> stays the
 /// effective tier name every other part reads; this service is the only writer of it once a program has a policy.
 /// </summary>
-public sealed class TierService(LoyaltyDbContext db, TimeProvider time)
+public sealed class TierService(LoyaltyDbContext db, LedgerWriter ledger, TimeProvider time)
 {
     public async Task<TierPolicy?> GetPolicyAsync(long programId, CancellationToken ct) =>
         await db.Set<TierPolicy>().AsNoTracking().SingleOrDefaultAsync(p => p.ProgramId == programId, ct);
@@ -325,36 +325,51 @@ public sealed class TierService(LoyaltyDbContext db, TimeProvider time)
     // ---- period ends (the tier job) ----
 
     /// <summary>One program's due work: ended memberships, period ends and grace ends. Returns how many effective tiers changed.</summary>
-    public async Task<int> RunDueAsync(long programId, CancellationToken ct) => await db.InWriteTransactionAsync(async c =>
+    /// <summary>
+    /// Downgrades, grace ends and memberships that ran out. Members are taken in chunks, each in its own write transaction
+    /// under the members' locks (in id order, as intake takes them): a concurrent event's upgrade either commits first and is
+    /// read here, or waits and reads what this wrote. A year's end that makes every member due never holds the gate long.
+    /// </summary>
+    public async Task<int> RunDueAsync(long programId, CancellationToken ct)
     {
-        var policy = await GetPolicyAsync(programId, c);
+        var policy = await GetPolicyAsync(programId, ct);
         if (policy is null) return 0;
-        var zone = (await db.Set<LoyaltyProgram>().AsNoTracking().SingleAsync(p => p.Id == programId, c)).Zone;
+        var zone = (await db.Set<LoyaltyProgram>().AsNoTracking().SingleAsync(p => p.Id == programId, ct)).Zone;
         var now = time.GetUtcNow().UtcDateTime;
-        var due = await db.Set<MemberTierState>().Where(s => s.ProgramId == programId
-                                                             && (s.PeriodEnd <= now || s.GraceUntil <= now || s.PurchasedUntil <= now)).ToListAsync(c);
+        var dueIds = await Due(db.Set<MemberTierState>().AsNoTracking(), programId, now).Select(s => s.MemberId).OrderBy(id => id).ToListAsync(ct);
         var changes = 0;
-        foreach (var chunk in due.Chunk(500))
+        foreach (var chunk in dueIds.Chunk(200))
         {
-            var ids = chunk.Select(s => s.MemberId).ToList();
-            var members = await db.Set<Member>().Where(m => ids.Contains(m.Id)).ToDictionaryAsync(m => m.Id, c);
-            var buckets = (await db.Set<TierBucket>().AsNoTracking().Where(b => ids.Contains(b.MemberId)).ToListAsync(c))
-                .GroupBy(b => b.MemberId).ToDictionary(g => g.Key, g => g.ToList());
-            foreach (var state in chunk)
+            changes += await db.InWriteTransactionAsync(async c =>
             {
-                var hadMembership = state.Purchased is not null && state.PurchasedUntil <= now;
-                var reason = TierEvaluator.Due(policy, state, buckets.GetValueOrDefault(state.MemberId) ?? [], now, zone);
-                var member = members[state.MemberId];
-                var previous = member.Tier;
-                if (Settle(policy, state, now) is not { } to) continue;
-                member.Tier = to.Name;
-                Record(programId, member.Id, previous, to.Name, reason ?? (hadMembership ? "membership_expired" : "period_end"), now);
-                changes++;
-            }
-            await db.SaveChangesAsync(c);
+                foreach (var id in chunk) await ledger.LockMemberAsync(id, c);
+                var ids = chunk.ToList();
+                var states = await Due(db.Set<MemberTierState>(), programId, now).Where(s => ids.Contains(s.MemberId)).ToListAsync(c);
+                var members = await db.Set<Member>().Where(m => ids.Contains(m.Id)).ToDictionaryAsync(m => m.Id, c);
+                var buckets = (await db.Set<TierBucket>().AsNoTracking().Where(b => ids.Contains(b.MemberId)).ToListAsync(c))
+                    .GroupBy(b => b.MemberId).ToDictionary(g => g.Key, g => g.ToList());
+                var n = 0;
+                foreach (var state in states)
+                {
+                    var hadMembership = state.Purchased is not null && state.PurchasedUntil <= now;
+                    var reason = TierEvaluator.Due(policy, state, buckets.GetValueOrDefault(state.MemberId) ?? [], now, zone);
+                    var member = members[state.MemberId];
+                    var previous = member.Tier;
+                    if (Settle(policy, state, now) is not { } to) continue;
+                    member.Tier = to.Name;
+                    Record(programId, member.Id, previous, to.Name, reason ?? (hadMembership ? "membership_expired" : "period_end"), now);
+                    n++;
+                }
+                await db.SaveChangesAsync(c);
+                return n;
+            }, ct);
+            db.ChangeTracker.Clear();
         }
         return changes;
-    }, ct);
+    }
+
+    private static IQueryable<MemberTierState> Due(IQueryable<MemberTierState> states, long programId, DateTime now) =>
+        states.Where(s => s.ProgramId == programId && (s.PeriodEnd <= now || s.GraceUntil <= now || s.PurchasedUntil <= now));
 }
 
 /// <summary>What one intake batch loaded for one program with a tier policy.</summary>
