@@ -31,8 +31,7 @@ public static class AdjustmentsApi
     {
         var program = http.Program();
         var member = await members.GetAsync(program.Id, memberId, ct);
-        var caller = http.Caller();
-        var a = await adjustments.AdjustAsync(program, member, request, caller.IsRoot ? "root" : $"key:{caller.KeyId}", ct);
+        var a = await adjustments.AdjustAsync(program, member, request, http.Caller().Actor, ct);
         return TypedResults.Created($"/v1/programs/{program.Id}/members/{member.ExternalId}/adjustments", View(a, member.ExternalId));
     }
 

@@ -51,16 +51,16 @@ public static class MemberManagementApi
         LoyaltyDbContext db, CancellationToken ct)
     {
         var member = await members.GetAsync(http.Program().Id, memberId, ct);
-        var blocked = await members.BlockAsync(member, request?.Reason, Actor(http.Caller()), ct);
-        return TypedResults.Ok(await MembersApi.ViewAsync(db, blocked, ct));
+        var blocked = await members.BlockAsync(member, request?.Reason, http.Caller().Actor, ct);
+        return TypedResults.Ok(await MembersApi.ViewAsync(http, db, blocked, ct));
     }
 
     private static async Task<Ok<MembersApi.MemberView>> UnblockAsync(HttpContext http, string memberId, MemberService members,
         LoyaltyDbContext db, CancellationToken ct)
     {
         var member = await members.GetAsync(http.Program().Id, memberId, ct);
-        var unblocked = await members.UnblockAsync(member, Actor(http.Caller()), ct);
-        return TypedResults.Ok(await MembersApi.ViewAsync(db, unblocked, ct));
+        var unblocked = await members.UnblockAsync(member, http.Caller().Actor, ct);
+        return TypedResults.Ok(await MembersApi.ViewAsync(http, db, unblocked, ct));
     }
 
     private static async Task<Ok<EventLogPage>> EventsAsync(HttpContext http, string memberId, MemberService members, EventLog log,
@@ -70,5 +70,4 @@ public static class MemberManagementApi
         return TypedResults.Ok(await log.ListAsync(member.ProgramId, member.Id, new EventLogFilterText(type, from, to, limit, cursor), ct));
     }
 
-    private static string Actor(ApiPrincipal caller) => caller.KeyId is { } id ? $"key:{id}" : "root";
 }

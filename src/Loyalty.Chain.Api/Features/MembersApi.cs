@@ -43,7 +43,7 @@ public static class MembersApi
         MemberService members, LoyaltyDbContext db, CancellationToken ct)
     {
         var (member, created) = await members.EnrolAsync(http.Program(), request, ct);
-        var view = await ViewAsync(db, member, ct, http.RequestServices.GetRequiredService<TimeProvider>());
+        var view = await ViewAsync(http, db, member, ct);
         return created ? TypedResults.Created($"/v1/programs/{member.ProgramId}/members/{member.ExternalId}", view) : TypedResults.Ok(view);
     }
 
@@ -51,7 +51,7 @@ public static class MembersApi
         Loyalty.Chain.Tiers.TierService tiers, CancellationToken ct)
     {
         var member = await members.GetAsync(http.Program().Id, memberId, ct);
-        return TypedResults.Ok(await ViewAsync(db, member, ct, http.RequestServices.GetRequiredService<TimeProvider>())
+        return TypedResults.Ok(await ViewAsync(http, db, member, ct)
             with { TierStatus = await tiers.StatusAsync(http.Program(), member.Id, ct) });
     }
 
@@ -97,12 +97,12 @@ public static class MembersApi
         return TypedResults.Ok(new HistoryPage(items, rows.Count > take ? items[^1].Id : null));
     }
 
-    internal static async Task<MemberView> ViewAsync(LoyaltyDbContext db, Member m, CancellationToken ct, TimeProvider? time = null)
+    /// <summary>The member with balances and what expires soon, under the request's program (already loaded by the auth filter).</summary>
+    internal static async Task<MemberView> ViewAsync(HttpContext http, LoyaltyDbContext db, Member m, CancellationToken ct)
     {
         var b = await db.Set<MemberBalance>().AsNoTracking().SingleAsync(x => x.MemberId == m.Id, ct);
-        var program = await db.Set<Loyalty.Chain.Programs.LoyaltyProgram>().AsNoTracking().SingleAsync(p => p.Id == m.ProgramId, ct);
-        var now = (time ?? TimeProvider.System).GetUtcNow().UtcDateTime;
-        var soon = await Loyalty.Chain.Expiry.ExpiryService.SoonAsync(db, program, m, now, TimeSpan.FromDays(30), ct);
+        var now = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
+        var soon = await Loyalty.Chain.Expiry.ExpiryService.SoonAsync(db, http.Program(), m, now, TimeSpan.FromDays(30), ct);
         return View(m, b) with { ExpiringSoon = soon.Select(x => new ExpiringView(x.Amount.ToString(), x.At)).ToList() };
     }
 

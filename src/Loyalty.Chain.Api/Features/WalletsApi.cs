@@ -96,7 +96,7 @@ public static class WalletsApi
             }
         }, ct);
         var linked = await members.GetAsync(program.Id, memberId, ct);
-        return TypedResults.Ok(await MembersApi.ViewAsync(db, linked, ct));
+        return TypedResults.Ok(await MembersApi.ViewAsync(http, db, linked, ct));
     }
 
     public sealed record WithdrawalView(long Id, string Asset, string Amount, string? TokenId, string From, string To, long ChainTxId);
@@ -131,7 +131,7 @@ public static class WalletsApi
 
     /// <summary>Who to name in the audit trail when an admin (not the member) moves a member's assets.</summary>
     private static string? AdminActor(ApiPrincipal caller) =>
-        caller.Role != ApiRole.Admin ? null : caller.IsRoot ? "root" : $"key:{caller.KeyId}";
+        caller.Role != ApiRole.Admin ? null : caller.Actor;
 
     /// <summary>Sunset: the custodial key as an encrypted Web3 Secret Storage keystore, importable in any wallet.</summary>
     private static async Task<ContentHttpResult> ExportMemberAsync(HttpContext http, string memberId, ExportRequest request,

@@ -56,6 +56,9 @@ public sealed record ApiPrincipal(long? ProgramId, ApiRole Role, long? KeyId, st
 {
     /// <summary>The deployment's bootstrap admin: may create programs and act as admin of any program.</summary>
     public bool IsRoot => ProgramId is null;
+
+    /// <summary>Who acted, as audit rows record it: "root" for the deployment admin, "key:{id}" for a program key.</summary>
+    public string Actor => IsRoot ? "root" : $"key:{KeyId}";
 }
 
 /// <summary>Creates, authenticates and revokes program keys.</summary>

@@ -81,8 +81,15 @@ public sealed class ExpiryService(LoyaltyDbContext db, LedgerWriter ledger, Poin
     /// <summary>Members with no qualifying activity after <paramref name="cutoff"/> (enrolment counts as activity).</summary>
     private IQueryable<Member> Inactive(IQueryable<Member> members, DateTime cutoff) =>
         members.Where(m => m.CreatedAt <= cutoff
-            && !db.Set<LoyaltyEvent>().Any(e => e.MemberId == m.Id && e.Type != Intake.EventIntakeService.Return && e.OccurredAt > cutoff)
-            && !db.Set<Redemption.Redemption>().Any(r => r.MemberId == m.Id && r.Kind == RedemptionKind.Reward && r.CreatedAt > cutoff));
+            && !QualifyingEvents(db).Any(e => e.MemberId == m.Id && e.OccurredAt > cutoff)
+            && !QualifyingRedemptions(db).Any(r => r.MemberId == m.Id && r.CreatedAt > cutoff));
+
+    /// <summary>What counts as activity for the inactivity policy: an accepted event other than a return, and a redemption.</summary>
+    private static IQueryable<LoyaltyEvent> QualifyingEvents(LoyaltyDbContext db) =>
+        db.Set<LoyaltyEvent>().Where(e => e.Type != Intake.EventIntakeService.Return);
+
+    private static IQueryable<Redemption.Redemption> QualifyingRedemptions(LoyaltyDbContext db) =>
+        db.Set<Redemption.Redemption>().Where(r => r.Kind == RedemptionKind.Reward);
 
     private async Task<RunResult> ExpireMemberAsync(LoyaltyProgram program, long memberId, CancellationToken ct)
     {
@@ -120,10 +127,8 @@ public sealed class ExpiryService(LoyaltyDbContext db, LedgerWriter ledger, Poin
                 .Select(l => new { l.Remaining, At = l.ExpiresAt!.Value }).ToListAsync(ct);
             return lots.GroupBy(l => l.At).OrderBy(g => g.Key).Select(g => new Expiring(g.Sum(l => l.Remaining), g.Key)).ToList();
         }
-        var lastEvent = await db.Set<LoyaltyEvent>().Where(e => e.MemberId == member.Id && e.Type != Intake.EventIntakeService.Return)
-            .MaxAsync(e => (DateTime?)e.OccurredAt, ct);
-        var lastRedemption = await db.Set<Redemption.Redemption>().Where(r => r.MemberId == member.Id && r.Kind == RedemptionKind.Reward)
-            .MaxAsync(r => (DateTime?)r.CreatedAt, ct);
+        var lastEvent = await QualifyingEvents(db).Where(e => e.MemberId == member.Id).MaxAsync(e => (DateTime?)e.OccurredAt, ct);
+        var lastRedemption = await QualifyingRedemptions(db).Where(r => r.MemberId == member.Id).MaxAsync(r => (DateTime?)r.CreatedAt, ct);
         var last = new[] { member.CreatedAt, lastEvent ?? DateTime.MinValue, lastRedemption ?? DateTime.MinValue }.Max();
         var at = ExpiryRules.InactivityExpiry(program, DateTime.SpecifyKind(last, DateTimeKind.Utc))!.Value;
         var available = await db.Set<MemberBalance>().AsNoTracking().Where(b => b.MemberId == member.Id).Select(b => b.Available).SingleAsync(ct);
