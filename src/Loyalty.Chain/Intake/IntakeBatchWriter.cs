@@ -233,7 +233,12 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
         IntakeResponse response;
         List<RuleAward> awards = [];
         if (e.Type == EventIntakeService.Return) response = await ReturnAsync(program, member, row, e, batch.Tiers[program.Id], now, ct);
-        else (response, awards) = await EarnAsync(program, member, row, e, now, batch, ct);
+        else
+        {
+            (response, awards) = await EarnAsync(program, member, row, e, now, batch, ct);
+            // What was bought, per category, for behaviour over time (segments, recommendations); the event row is saved by now.
+            if (e.Lines.Count > 0) db.Set<EventCategory>().AddRange(EventCategory.For(program.Id, member.Id, row.Id, e.OccurredAt, e.Lines));
+        }
         // Badges (soulbound drops awarded by rules) are decided in the same transaction as the event.
         var triggers = batch.BadgeTriggers[program.Id];
         if (triggers.Contains(null) || triggers.Contains(e.Type)) await badges.OnEventAcceptedAsync(program, member.Id, e.Type, ct);

@@ -1012,6 +1012,45 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                     b.ToTable("Accruals", (string)null);
                 });
 
+            modelBuilder.Entity("Loyalty.Chain.Ledger.EventCategory", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("Amount")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Category")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<long>("EventId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime>("OccurredAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("EventId");
+
+                    b.HasIndex("ProgramId", "Category", "OccurredAt");
+
+                    b.HasIndex("ProgramId", "MemberId", "OccurredAt");
+
+                    b.ToTable("EventCategories", (string)null);
+                });
+
             modelBuilder.Entity("Loyalty.Chain.Ledger.IdempotencyRecord", b =>
                 {
                     b.Property<long>("Id")

@@ -979,6 +979,43 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                     b.ToTable("Accruals", (string)null);
                 });
 
+            modelBuilder.Entity("Loyalty.Chain.Ledger.EventCategory", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Amount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Category")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("EventId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("OccurredAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("EventId");
+
+                    b.HasIndex("ProgramId", "Category", "OccurredAt");
+
+                    b.HasIndex("ProgramId", "MemberId", "OccurredAt");
+
+                    b.ToTable("EventCategories", (string)null);
+                });
+
             modelBuilder.Entity("Loyalty.Chain.Ledger.IdempotencyRecord", b =>
                 {
                     b.Property<long>("Id")
