@@ -27,16 +27,16 @@ public static class RecommendationScoring
 
     public static List<ScoredReward> Rank(IEnumerable<RewardCandidate> rewards, IReadOnlyCollection<CategorySpend> spend, long available, int limit)
     {
-        var total = spend.Aggregate(0L, (sum, s) => checked(sum + s.Amount));
+        var total = spend.Aggregate(BigInteger.Zero, (sum, s) => sum + s.Amount); // exact: many large categories cannot overflow
         var byCategory = spend.ToDictionary(s => s.Category, StringComparer.Ordinal);
         return rewards.Select(r => Score(r, byCategory, total, available))
             .OrderByDescending(s => s.Score).ThenBy(s => s.Cost).ThenBy(s => s.RewardId).Take(limit).ToList();
     }
 
-    public static ScoredReward Score(RewardCandidate r, IReadOnlyDictionary<string, CategorySpend> spend, long totalSpend, long available)
+    public static ScoredReward Score(RewardCandidate r, IReadOnlyDictionary<string, CategorySpend> spend, BigInteger totalSpend, long available)
     {
         CategorySpend? bought = r.Category is { } c && spend.TryGetValue(c, out var s) ? s : null;
-        var affinity = bought is null || totalSpend <= 0 ? 0 : (int)(new BigInteger(AffinityWeight) * bought.Amount / totalSpend);
+        var affinity = bought is null || totalSpend <= 0 ? 0 : (int)(AffinityWeight * (BigInteger)bought.Amount / totalSpend);
         var affordability = available >= r.Cost ? AffordNow
             : new BigInteger(available) * 100 >= new BigInteger(r.Cost) * ClosePercent ? AffordClose : 0;
         var why = new List<string>();
