@@ -73,6 +73,9 @@ app.MapAdjustments();
 app.MapCoupons();
 app.MapPartners();
 app.MapTiers();
+app.MapDonations();
+app.MapLeaderboard();
+app.MapRecommendations();
 app.Services.ScheduleRecurringJobs();
 
 app.Run();

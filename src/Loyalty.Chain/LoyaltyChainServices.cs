@@ -112,6 +112,10 @@ public static class LoyaltyChainServices
         services.AddCollectibles(configuration);
         services.AddScoped<Tiers.TierService>();
         services.AddScoped<Tiers.TierJob>();
+        // Issue 13: donations, leaderboards, recommended rewards.
+        services.AddScoped<Donations.DonationService>();
+        services.AddScoped<Leaderboards.LeaderboardService>();
+        services.AddScoped<Recommendations.RewardRecommender>();
         services.AddTransient<LoyaltyJobs>();
         return services;
     }

@@ -103,6 +103,14 @@ public sealed class AuthorizationMatrixTests(ProgramFixture f) : IClassFixture<P
         new("POST", P + "/members/{memberId}/tier", $"/members/{m}/tier", new { tier = "VIP" }, "admin"),
         new("DELETE", P + "/members/{memberId}/tier", $"/members/{m}/tier", null, "admin"),
         new("GET", P + "/members/{memberId}/tier-changes", $"/members/{m}/tier-changes", null, "admin", "shop", "member"),
+        new("POST", P + "/causes", "/causes", new { name = "matrix cause" }, "admin"),
+        new("GET", P + "/causes", "/causes", null, "admin", "shop", "member", "anymember"),
+        new("PATCH", P + "/causes/{causeId:long}", "/causes/999999", new { active = false }, "admin"),
+        new("GET", P + "/causes/totals", "/causes/totals", null, "admin", "shop", "member", "anymember"),
+        new("GET", P + "/causes/{causeId:long}/totals", "/causes/999999/totals", null, "admin", "shop", "member", "anymember"),
+        new("PUT", P + "/members/{memberId}/leaderboard", $"/members/{m}/leaderboard", new { optIn = false }, "admin", "member"),
+        new("GET", P + "/leaderboard", "/leaderboard", null, "admin", "shop", "member", "anymember"),
+        new("GET", P + "/members/{memberId}/recommendations", $"/members/{m}/recommendations", null, "admin", "shop", "member"),
     ];
 
     [Fact]
@@ -175,8 +183,10 @@ public sealed class AuthorizationMatrixTests(ProgramFixture f) : IClassFixture<P
             foreach (var (role, key) in keys)
                 await Expect(role, r => { r.Headers.Add("X-Api-Key", key); return r; }, Outcome(role, refusal));
             await Expect("member", r => { r.Headers.Authorization = new("Bearer", memberToken); return r; }, Outcome("member", refusal));
+            // "anymember": a program-wide read every member of the program may see (causes, the leaderboard).
             if (e.Allowed.Contains("member"))
-                await Expect("another member", r => { r.Headers.Authorization = new("Bearer", otherMemberToken); return r; }, refusal);
+                await Expect("another member", r => { r.Headers.Authorization = new("Bearer", otherMemberToken); return r; },
+                    e.Allowed.Contains("anymember") ? [] : refusal);
         }
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }

@@ -122,6 +122,7 @@ public sealed class MalformedRequestFuzzTests(ProgramFixture f, ITestOutputHelpe
         var rule = (await Created(api.PostAsync(f.P("/rules"), f.AdminKey, new { name = "fuzz rule", trigger = "fuzz", effect = new { kind = "Fixed", points = 1 }, active = false })))["id"]!.GetValue<long>();
         var badge = (await Created(api.PostAsync(f.P("/badges"), f.AdminKey, new { name = "fuzz badge", dropId = drop, trigger = "fuzz", kind = "FirstEvent" })))["id"]!.GetValue<long>();
         var key = (await Created(api.PostAsync(f.P("/api-keys"), f.AdminKey, new { role = "shop", name = "fuzz key" })))["id"]!.GetValue<long>();
+        var cause = (await Created(api.PostAsync(f.P("/causes"), f.AdminKey, new { name = "fuzz cause" })))["id"]!.GetValue<long>();
         var address = "0x" + Convert.ToHexString(RandomNumberGenerator.GetBytes(20)).ToLowerInvariant();
         var m = $"/members/{member}";
         var lines = """[{"sku":"a","category":"c","amount":"5.00","quantity":1}]""";
@@ -163,6 +164,10 @@ public sealed class MalformedRequestFuzzTests(ProgramFixture f, ITestOutputHelpe
             new(HttpMethod.Post, f.P("/custody/seed-export"), """{"password":"correct horse battery"}"""),
             new(HttpMethod.Post, f.P(m + "/withdrawals"), null, MemberRoute: member),
             new(HttpMethod.Post, f.P("/attestations"), $$"""{"address":"{{address}}","minBalance":"1","tier":"gold"}"""),
+            new(HttpMethod.Post, f.P("/causes"), """{"name":"fz","description":"d","url":"https://example.org/c","active":true}"""),
+            new(HttpMethod.Patch, f.P($"/causes/{cause}"), """{"name":"fz","description":"d","url":"https://example.org/c","active":false}"""),
+            new(HttpMethod.Post, f.P("/rewards"), $$"""{"type":"Donation","name":"fz","cost":"5","causeId":{{cause}}}"""),
+            new(HttpMethod.Put, f.P(m + "/leaderboard"), """{"optIn":true,"displayName":"Fuzz Name"}""", MemberRoute: member),
         ];
     }
 

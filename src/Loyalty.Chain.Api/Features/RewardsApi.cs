@@ -13,10 +13,10 @@ public static class RewardsApi
 {
     public sealed record RewardRequest(RewardType? Type, string? Name, string? Description, string? Cost, int? Stock, int? PerMemberLimit,
         string[]? Tiers, Dictionary<string, string>? Attributes, DateTime? ValidFrom, DateTime? ValidUntil, CouponSource? Coupons,
-        long? DropId, bool? Active, int? CouponValidDays = null);
+        long? DropId, bool? Active, int? CouponValidDays = null, long? CauseId = null);
     public sealed record RewardView(long Id, string Type, string Name, string? Description, string Cost, int? Stock, int Issued,
         int? PerMemberLimit, string[] Tiers, Dictionary<string, string> Attributes, DateTime? ValidFrom, DateTime? ValidUntil,
-        string Coupons, long? DropId, bool Active, int? CouponValidDays = null);
+        string Coupons, long? DropId, bool Active, int? CouponValidDays = null, long? CauseId = null);
     public sealed record CouponPool(List<string>? Codes);
 
     public static RouteGroupBuilder MapRewards(this IEndpointRouteBuilder routes)
@@ -57,6 +57,14 @@ public static class RewardsApi
             Coupons = r.Coupons ?? (type is RewardType.DiscountCoupon or RewardType.FreeShipping or RewardType.PartnerVoucher ? CouponSource.Generated : CouponSource.None),
         };
         if (type == RewardType.Collectible && reward.DropId is null) throw new LoyaltyException("INVALID_REWARD", "a collectible reward needs a dropId");
+        // Donations (issue 13): a Donation names its cause and hands out nothing but the burn; no other type names a cause.
+        if (type == RewardType.Donation && r.CauseId is null) throw new LoyaltyException("CAUSE_REQUIRED", "a donation reward needs a causeId");
+        if (type != RewardType.Donation && r.CauseId is not null) throw new LoyaltyException("CAUSE_NOT_ALLOWED", "only a Donation reward names a causeId");
+        if (type == RewardType.Donation && (r.Coupons is not (null or CouponSource.None) || r.DropId is not null))
+            throw new LoyaltyException("INVALID_REWARD", "a donation reward has no coupons and no drop");
+        if (r.CauseId is { } causeId && !await db.Set<Donations.Cause>().AnyAsync(c => c.Id == causeId && c.ProgramId == reward.ProgramId, ct))
+            throw new LoyaltyException("UNKNOWN_CAUSE", $"no cause {causeId} in this program", 404);
+        reward.CauseId = r.CauseId;
         if (reward.DropId is { } dropId && !await db.Set<Collectibles.Drop>().AnyAsync(d => d.Id == dropId && d.ProgramId == reward.ProgramId, ct))
             throw new LoyaltyException("UNKNOWN_DROP", $"no drop {dropId} in this program", 404);
         db.Set<Reward>().Add(reward);
@@ -85,5 +93,5 @@ public static class RewardsApi
     }
 
     private static RewardView View(Reward r) => new(r.Id, r.Type.ToString(), r.Name, r.Description, r.Cost.ToString(), r.Stock, r.Issued,
-        r.PerMemberLimit, r.Tiers, r.Attributes, r.ValidFrom, r.ValidUntil, r.Coupons.ToString(), r.DropId, r.Active, r.CouponValidDays);
+        r.PerMemberLimit, r.Tiers, r.Attributes, r.ValidFrom, r.ValidUntil, r.Coupons.ToString(), r.DropId, r.Active, r.CouponValidDays, r.CauseId);
 }

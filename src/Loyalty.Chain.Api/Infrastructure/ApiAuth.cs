@@ -81,8 +81,15 @@ public static class ApiAuth
                                select m.ExternalId).SingleOrDefaultAsync(http.RequestAborted);
             return owner == principal.MemberId;
         }
-        return false;
+        // A program-wide read a member may see (causes, the leaderboard): any member of the program.
+        return http.GetEndpoint()?.Metadata.GetMetadata<AnyMemberOfProgram>() is not null;
     }
+
+    /// <summary>Marks a route without a member in it that any member token of the program may reach (a read such as the leaderboard).</summary>
+    public sealed class AnyMemberOfProgram;
+
+    public static TBuilder AllowAnyMemberOfProgram<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new AnyMemberOfProgram());
 
     public static LoyaltyProgram Program(this HttpContext http) =>
         http.Items[ProgramItem] as LoyaltyProgram ?? throw new InvalidOperationException("RequireProgramRole missing on this endpoint");

@@ -229,15 +229,15 @@ public sealed class RedemptionService(
             throw new LoyaltyException("REWARD_NOT_AVAILABLE", "this reward is not available now", 409);
         if (reward.Tiers.Length > 0 && !reward.Tiers.Contains(member.Tier ?? "", StringComparer.OrdinalIgnoreCase))
             throw new LoyaltyException("NOT_ELIGIBLE", "this reward is for other tiers", 403);
-        if (reward.Attributes.Count > 0)
+        if (reward.Attributes.Keys.Any(k => k != Reward.CategoryAttribute))
         {
             var profile = await db.Set<MemberProfile>().AsNoTracking().SingleOrDefaultAsync(p => p.MemberId == member.Id, ct);
-            foreach (var (k, v) in reward.Attributes)
-            {
-                if (profile is null || !profile.Attributes.TryGetValue(k, out var actual) || !string.Equals(actual, v, StringComparison.OrdinalIgnoreCase))
-                    throw new LoyaltyException("NOT_ELIGIBLE", $"this reward requires {k} = {v}", 403);
-            }
+            if (reward.Attributes.FirstOrDefault(a => a.Key != Reward.CategoryAttribute && !Matches(profile, a)) is { Key: not null } missing)
+                throw new LoyaltyException("NOT_ELIGIBLE", $"this reward requires {missing.Key} = {missing.Value}", 403);
         }
+        // Donations (issue 13): a cause that stopped taking donations takes none through its rewards either.
+        if (reward.CauseId is { } causeId && !await db.Set<Donations.Cause>().AnyAsync(c => c.Id == causeId && c.Active, ct))
+            throw new LoyaltyException("REWARD_NOT_AVAILABLE", "this reward's cause no longer takes donations", 409);
         if (reward.PerMemberLimit is { } limit)
         {
             var used = await db.Set<Redemption>().CountAsync(r => r.MemberId == member.Id && r.RewardId == reward.Id
@@ -245,6 +245,16 @@ public sealed class RedemptionService(
             if (used >= limit) throw new LoyaltyException("LIMIT_REACHED", $"at most {limit} per member", 409);
         }
     }
+
+    /// <summary>
+    /// Whether the member's profile has every attribute the reward requires (case-insensitive values). The category
+    /// attribute describes the reward (recommendations) and is not a condition.
+    /// </summary>
+    public static bool AttributesMatch(Reward reward, MemberProfile? profile) =>
+        reward.Attributes.Where(a => a.Key != Reward.CategoryAttribute).All(a => Matches(profile, a));
+
+    private static bool Matches(MemberProfile? profile, KeyValuePair<string, string> a) =>
+        profile is not null && profile.Attributes.TryGetValue(a.Key, out var actual) && string.Equals(actual, a.Value, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Hands out the reward (coupon code, collectible mint) in the caller's transaction.</summary>
     internal async Task IssueRewardAsync(Reward reward, Redemption redemption, DateTime now, CancellationToken ct)

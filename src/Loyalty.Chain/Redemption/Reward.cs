@@ -4,13 +4,16 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace Loyalty.Chain.Redemption;
 
-public enum RewardType { DiscountCoupon, FreeProduct, FreeShipping, Experience, PartnerVoucher, Collectible }
+public enum RewardType { DiscountCoupon, FreeProduct, FreeShipping, Experience, PartnerVoucher, Collectible, Donation }
 
 public enum CouponSource { Generated, Pool, None }
 
 /// <summary>An item of a program's reward catalog.</summary>
 public sealed class Reward
 {
+    /// <summary>The attribute naming a reward's category (recommendations): descriptive, not an eligibility condition.</summary>
+    public const string CategoryAttribute = "category";
+
     public long Id { get; set; }
     public long ProgramId { get; set; }
     public RewardType Type { get; set; }
@@ -32,6 +35,8 @@ public sealed class Reward
     public long? DropId { get; set; }
     /// <summary>A code handed out for this reward is valid this many days; null = no expiry.</summary>
     public int? CouponValidDays { get; set; }
+    /// <summary>For a donation reward: the cause its points are burned for.</summary>
+    public long? CauseId { get; set; }
     public bool Active { get; set; } = true;
     public DateTime CreatedAt { get; set; }
 }
@@ -70,6 +75,7 @@ internal sealed class RewardConfiguration : IEntityTypeConfiguration<Reward>, IE
             .Metadata.SetValueComparer(new ValueComparer<Dictionary<string, string>>(
                 (a, c) => a!.Count == c!.Count && !a.Except(c).Any(), v => v.Count, v => new Dictionary<string, string>(v)));
         b.HasIndex(x => x.ProgramId);
+        b.HasIndex(x => x.CauseId);
     }
 
     public void Configure(EntityTypeBuilder<CouponCode> b)
