@@ -112,6 +112,9 @@ public static class LoyaltyChainServices
         services.AddCollectibles(configuration);
         services.AddScoped<Tiers.TierService>();
         services.AddScoped<Tiers.TierJob>();
+        services.AddScoped<Referrals.ReferralService>();
+        services.AddScoped<Referrals.ReferralIntake>();
+        services.AddScoped<Referrals.ReferralRewarder>();
         services.AddTransient<LoyaltyJobs>();
         return services;
     }
