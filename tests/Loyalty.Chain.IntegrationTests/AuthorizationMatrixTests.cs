@@ -103,6 +103,9 @@ public sealed class AuthorizationMatrixTests(ProgramFixture f) : IClassFixture<P
         new("POST", P + "/members/{memberId}/tier", $"/members/{m}/tier", new { tier = "VIP" }, "admin"),
         new("DELETE", P + "/members/{memberId}/tier", $"/members/{m}/tier", null, "admin"),
         new("GET", P + "/members/{memberId}/tier-changes", $"/members/{m}/tier-changes", null, "admin", "shop", "member"),
+        new("PUT", P + "/referrals/policy", "/referrals/policy", new { active = false, referrerReward = new { points = "1" }, refereeReward = new { points = "0" } }, "admin"),
+        new("GET", P + "/referrals/policy", "/referrals/policy", null, "admin", "shop"),
+        new("GET", P + "/members/{memberId}/referrals", $"/members/{m}/referrals", null, "admin", "shop", "member"),
     ];
 
     [Fact]
