@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Loyalty.Chain.IntegrationTests.Infrastructure;
 using Loyalty.Chain.Settlement;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Loyalty.Chain.IntegrationTests;
@@ -257,6 +258,55 @@ public sealed class ReferralTests(ReferralFixture f) : IClassFixture<ReferralFix
         await MatureAsync();
         Assert.Equal("Rewarded", (await OnlyReferralAsync(referrer))["status"]!.GetValue<string>());
         Assert.Equal(50, await AvailableAsync(referrer));
+    }
+
+    [Fact]
+    public async Task RefereeWithTheReferrersWallet_AtRewardTime_IsRefusedSameWallet()
+    {
+        await PolicyAsync();
+        var referrer = await EnrolAsync();
+        var referee = await EnrolAsync(await CodeAsync(referrer));
+        // Earns no points (so nothing is minted to the borrowed wallet and the program still reconciles), yet qualifies.
+        var e = await f.Api.PostAsync(f.P("/events"), f.AdminKey, new { type = "purchase", memberId = referee, eventId = "o-" + referee, amount = "0.50" });
+        Assert.Equal(HttpStatusCode.Created, e.Status);
+        Assert.Equal("Qualified", (await OnlyReferralAsync(referrer))["status"]!.GetValue<string>());
+        // As if the referee had linked the referrer's wallet since enrolment (the link itself is covered by the wallet tests).
+        using (var scope = f.Factory.Services.CreateScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<Loyalty.Chain.Ledger.LoyaltyDbContext>();
+            var wallet = await db.Set<Loyalty.Chain.Members.Member>().Where(m => m.ProgramId == f.ProgramId && m.ExternalId == referrer)
+                .Select(m => m.WalletAddress).SingleAsync();
+            await db.Set<Loyalty.Chain.Members.Member>().Where(m => m.ProgramId == f.ProgramId && m.ExternalId == referee)
+                .ExecuteUpdateAsync(u => u.SetProperty(m => m.WalletAddress, wallet).SetProperty(m => m.WalletKind, Loyalty.Chain.Members.WalletKind.SelfCustody));
+        }
+        await PastWindowAsync();
+        var refused = await OnlyReferralAsync(referrer);
+        Assert.Equal("SAME_WALLET", refused["reason"]!.GetValue<string>());
+        Assert.Equal(0, await AvailableAsync(referrer));
+        Assert.Equal(0, await AvailableAsync(referee));
+        using (var scope = f.Factory.Services.CreateScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<Loyalty.Chain.Ledger.LoyaltyDbContext>();
+            await db.Set<Loyalty.Chain.Members.Member>().Where(m => m.ProgramId == f.ProgramId && m.ExternalId == referee)
+                .ExecuteUpdateAsync(u => u.SetProperty(m => m.WalletAddress, m => m.CustodialAddress!).SetProperty(m => m.WalletKind, Loyalty.Chain.Members.WalletKind.Custodial));
+        }
+    }
+
+    [Fact]
+    public async Task FirstPurchaseAfterQualifyWithinDays_IsRefusedWindowPassed()
+    {
+        var put = await f.Api.SendAsync(HttpMethod.Put, f.P("/referrals/policy"), f.AdminKey, new
+        {
+            qualifyWithinDays = 1, referrerReward = new { points = "50" }, refereeReward = new { points = "25" },
+        });
+        Assert.Equal(HttpStatusCode.OK, put.Status);
+        var referrer = await EnrolAsync();
+        var referee = await EnrolAsync(await CodeAsync(referrer));
+        f.Time.MoveTo(f.Time.GetUtcNow().UtcDateTime.AddHours(25));
+        await BuyAsync(referee, 30);
+        Assert.Equal("QUALIFY_WINDOW_PASSED", (await OnlyReferralAsync(referrer))["reason"]!.GetValue<string>());
+        await PastWindowAsync();
+        Assert.Equal(0, await AvailableAsync(referrer));
     }
 
     [Theory]
