@@ -76,6 +76,7 @@ app.MapTiers();
 app.MapDonations();
 app.MapLeaderboard();
 app.MapRecommendations();
+app.MapReferrals();
 app.Services.ScheduleRecurringJobs();
 
 app.Run();

@@ -116,6 +116,9 @@ public static class LoyaltyChainServices
         services.AddScoped<Donations.DonationService>();
         services.AddScoped<Leaderboards.LeaderboardService>();
         services.AddScoped<Recommendations.RewardRecommender>();
+        services.AddScoped<Referrals.ReferralService>();
+        services.AddScoped<Referrals.ReferralIntake>();
+        services.AddScoped<Referrals.ReferralRewarder>();
         services.AddTransient<LoyaltyJobs>();
         return services;
     }

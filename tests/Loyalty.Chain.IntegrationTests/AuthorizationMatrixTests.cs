@@ -111,6 +111,9 @@ public sealed class AuthorizationMatrixTests(ProgramFixture f) : IClassFixture<P
         new("PUT", P + "/members/{memberId}/leaderboard", $"/members/{m}/leaderboard", new { optIn = false }, "admin", "member"),
         new("GET", P + "/leaderboard", "/leaderboard", null, "admin", "shop", "member", "anymember"),
         new("GET", P + "/members/{memberId}/recommendations", $"/members/{m}/recommendations", null, "admin", "shop", "member"),
+        new("PUT", P + "/referrals/policy", "/referrals/policy", new { active = false, referrerReward = new { points = "1" }, refereeReward = new { points = "0" } }, "admin"),
+        new("GET", P + "/referrals/policy", "/referrals/policy", null, "admin", "shop"),
+        new("GET", P + "/members/{memberId}/referrals", $"/members/{m}/referrals", null, "admin", "shop", "member"),
     ];
 
     [Fact]

@@ -41,7 +41,7 @@ internal enum IntakeOutcomeKind
 /// </summary>
 internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger, RuleUsageQuery usage, MaturationService maturation,
     SqliteWriteGate gate, BadgeAwarder badges, Redemption.PointRetirement retirement, Tiers.TierService tiers, TimeProvider time,
-    Microsoft.Extensions.Options.IOptions<IntakeLimitsOptions> limits)
+    Microsoft.Extensions.Options.IOptions<IntakeLimitsOptions> limits, Referrals.ReferralIntake referrals)
 {
     private const string Savepoint = "intake_event";
 
@@ -216,6 +216,8 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
             .Select(r => r.Trigger).Distinct().ToListAsync(ct);
         batch.BadgeTriggers[program.Id] = triggers;
         batch.Tiers[program.Id] = await tiers.LoadBatchAsync(program, events.Select(x => x.Member.Id).Distinct().ToList(), ct);
+        // Referrals: the batch members' open referrals, one query (null when there are none).
+        batch.Referrals[program.Id] = await referrals.LoadBatchAsync(program, events.Select(x => x.Member.Id).Distinct().ToList(), ct);
     }
 
     private async Task<(IntakeResponse Response, List<RuleAward> Awards)> WriteOneAsync(IntakeItem item, Member member, BatchState batch,
@@ -232,7 +234,8 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
 
         IntakeResponse response;
         List<RuleAward> awards = [];
-        if (e.Type == EventIntakeService.Return) response = await ReturnAsync(program, member, row, e, batch.Tiers[program.Id], now, ct);
+        if (e.Type == EventIntakeService.Return) response = await ReturnAsync(program, member, row, e, batch.Tiers[program.Id], now, ct,
+            batch.Referrals.GetValueOrDefault(program.Id));
         else
         {
             (response, awards) = await EarnAsync(program, member, row, e, now, batch, ct);
@@ -323,6 +326,8 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
         }
         // Upgrades at once, in this event's transaction (before the badge rules look at the tier).
         if (tierBatch is not null) await tiers.OnEarnedAsync(tierBatch, member, e.Type, e.Amount, e.OccurredAt, evaluation.TotalPoints, now, ct);
+        // Referrals: the referee's first qualifying purchase qualifies the referral.
+        if (batch.Referrals.GetValueOrDefault(program.Id) is { } referralBatch) await referrals.OnEarnedAsync(referralBatch, program, member.Id, row.Id, e.Type, e.Amount, now, ct);
         var response = new IntakeResponse(row.Id, e.Type, e.EventId, e.MemberId, evaluation.TotalPoints.ToString(), status, availableAt,
             evaluation.Outcomes.Select(RuleView.From).ToList(), "0", "0") { Tier = member.Tier };
         return (response, awards);
@@ -344,7 +349,7 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
     }
 
     private async Task<IntakeResponse> ReturnAsync(LoyaltyProgram program, Member member, LoyaltyEvent row, ParsedEvent e, Tiers.TierBatch? tierBatch,
-        DateTime now, CancellationToken ct)
+        DateTime now, CancellationToken ct, Referrals.ReferralBatch? referralBatch = null)
     {
         var purchase = await db.Set<LoyaltyEvent>().SingleOrDefaultAsync(x => x.ProgramId == program.Id && x.Type == EventIntakeService.Purchase
                                                                               && x.ExternalId == e.OrderId, ct)
@@ -392,6 +397,8 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
         row.Unrecovered = unrecovered;
         await db.SaveChangesAsync(ct);
         if (tierBatch is not null) await tiers.OnReturnedAsync(tierBatch, member, purchase.OccurredAt, refund, clawed, now, ct);
+        // Referrals: a return in the window that leaves the qualifying purchase no longer qualifying refuses the referral.
+        if (referralBatch is not null) await referrals.OnReturnedAsync(referralBatch, member.Id, purchase, now, ct);
         return new IntakeResponse(row.Id, EventIntakeService.Return, e.EventId, e.MemberId, (-clawed).ToString(), clawed > 0 ? "clawed_back" : "none",
             null, [], clawed.ToString(), unrecovered.ToString());
     }
@@ -419,5 +426,6 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
         public Dictionary<long, List<string?>> BadgeTriggers { get; } = [];
         public Dictionary<long, Tiers.TierBatch?> Tiers { get; } = [];
         public HashSet<long> Paused { get; } = [];
+        public Dictionary<long, Referrals.ReferralBatch?> Referrals { get; } = [];
     }
 }

@@ -6,10 +6,10 @@ using Microsoft.EntityFrameworkCore;
 namespace Loyalty.Chain.Members;
 
 public sealed record EnrolRequest(string ExternalId, string? Email, string? Phone, DateOnly? Birthday, string? Tier,
-    Dictionary<string, string>? Attributes);
+    Dictionary<string, string>? Attributes, string? ReferralCode = null);
 
 /// <summary>Enrols members (each gets a custodial wallet) and keeps their profile apart from the ledger.</summary>
-public sealed partial class MemberService(LoyaltyDbContext db, CustodyService custody, TimeProvider time)
+public sealed partial class MemberService(LoyaltyDbContext db, CustodyService custody, TimeProvider time, Referrals.ReferralService referrals)
 {
     public static void ValidateExternalId(string? externalId, string field = "memberId") => Validation.Ids.Validate(externalId, field);
 
@@ -61,6 +61,8 @@ public sealed partial class MemberService(LoyaltyDbContext db, CustodyService cu
         // With a tier policy the tier is computed, not taken from the request (a shop key must not grant Gold).
         await Tiers.TierService.OnEnrolledAsync(db, program, member, now, ct);
         await db.SaveChangesAsync(ct);
+        // Referrals: an unknown code throws and rolls this enrolment back; a known one records the referral.
+        await referrals.OnEnrolledAsync(program, member, request, now, ct);
         return (member, true);
     }
 

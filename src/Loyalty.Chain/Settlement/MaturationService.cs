@@ -10,7 +10,7 @@ namespace Loyalty.Chain.Settlement;
 /// (ledger posting) and the mint intent commit together, so a point is never available but unminted forever.
 /// </summary>
 public sealed class MaturationService(LoyaltyDbContext db, LedgerWriter ledger, TimeProvider time,
-    IOptions<SettlementOptions> options)
+    IOptions<SettlementOptions> options, Referrals.ReferralRewarder referrals)
 {
     public Task<int> RunAsync(CancellationToken ct) => db.InWriteTransactionAsync(MatureDueAsync, ct);
 
@@ -20,7 +20,8 @@ public sealed class MaturationService(LoyaltyDbContext db, LedgerWriter ledger, 
         var due = await db.Set<Accrual>().AsNoTracking()
             .Where(a => a.Status == AccrualStatus.Pending && a.MaturesAt <= now)
             .OrderBy(a => a.Id).Take(options.Value.MaturationBatch).ToListAsync(ct);
-        if (due.Count == 0) return 0;
+        // Referrals: rewarded once their qualifying purchase matured (also retried here after a block or pause ended).
+        if (due.Count == 0) { await referrals.RewardDueAsync(ct); return 0; }
         var memberIds = due.Select(a => a.MemberId).Distinct().ToList();
         var addresses = await db.Set<Member>().AsNoTracking().Where(m => memberIds.Contains(m.Id))
             .ToDictionaryAsync(m => m.Id, m => m.WalletAddress, ct);
@@ -44,6 +45,7 @@ public sealed class MaturationService(LoyaltyDbContext db, LedgerWriter ledger, 
                 accrual.Remaining, new LedgerWriter.Refs(accrual.EventId, accrual.Id, intent.Id), ct);
         }
         await db.SaveChangesAsync(ct);
+        await referrals.RewardDueAsync(ct); // referrals
         return matured;
     }
 

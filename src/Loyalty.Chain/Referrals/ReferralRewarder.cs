@@ -1,0 +1,151 @@
+using Loyalty.Chain.Collectibles;
+using Loyalty.Chain.Earning;
+using Loyalty.Chain.Ledger;
+using Loyalty.Chain.Members;
+using Loyalty.Chain.Programs;
+using Loyalty.Chain.Settlement;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+
+namespace Loyalty.Chain.Referrals;
+
+/// <summary>
+/// Rewards both sides of a qualified referral once its qualifying purchase has matured (the return window closed), in the
+/// maturation's transaction: points available at once and queued for minting (as an adjustment grant is), the configured drops,
+/// and what the program's `referral` (referrer) and `referred` (referee) earning rules add. A paused program or a blocked side
+/// leaves the referral Qualified, retried on the next pass.
+/// </summary>
+public sealed class ReferralRewarder(LoyaltyDbContext db, LedgerWriter ledger, DropGrants drops, RuleUsageQuery usage, TimeProvider time,
+    ILogger<ReferralRewarder> logger)
+{
+    public const string ReferrerTrigger = "referral";
+    public const string RefereeTrigger = "referred";
+    private const string Savepoint = "referral_reward";
+
+    /// <summary>One query when nothing is due; each due referral in its own savepoint, so one failure does not undo the pass.</summary>
+    public async Task<int> RewardDueAsync(CancellationToken ct)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var due = await db.Set<Referral>().AsNoTracking()
+            .Where(r => r.Status == ReferralStatus.Qualified && r.RewardDueAt <= now
+                        && !db.Set<Accrual>().Any(a => a.Id == r.QualifyingAccrualId && a.Status == AccrualStatus.Pending))
+            .OrderBy(r => r.Id).Take(500).ToListAsync(ct);
+        if (due.Count == 0) return 0;
+        var tx = db.Database.CurrentTransaction ?? throw new InvalidOperationException("referral rewards run in the maturation's transaction");
+        var rewarded = 0;
+        foreach (var referral in due)
+        {
+            await tx.CreateSavepointAsync(Savepoint, ct);
+            try
+            {
+                if (await RewardOneAsync(referral, now, ct)) rewarded++;
+                await db.SaveChangesAsync(ct);
+                await tx.ReleaseSavepointAsync(Savepoint, ct);
+            }
+            catch (Exception error) when (error is not OperationCanceledException && !WriteTransactions.IsRetryable(error))
+            {
+                await tx.RollbackToSavepointAsync(Savepoint, ct);
+                db.ChangeTracker.Clear();
+                logger.LogError(error, "Referral {ReferralId}: reward failed; it stays qualified and is retried", referral.Id);
+            }
+        }
+        return rewarded;
+    }
+
+    private async Task<bool> RewardOneAsync(Referral referral, DateTime now, CancellationToken ct)
+    {
+        var program = await db.Set<LoyaltyProgram>().AsNoTracking().SingleAsync(p => p.Id == referral.ProgramId, ct);
+        if (program.Status != ProgramStatus.Active) return false;
+        var policy = await db.Set<ReferralPolicy>().AsNoTracking().SingleOrDefaultAsync(p => p.ProgramId == referral.ProgramId, ct);
+        if (policy is not { Active: true }) return false;
+        // Locks in member id order (as intake takes them), then the rows as committed under those locks.
+        foreach (var id in new[] { referral.ReferrerId, referral.RefereeId }.Order()) await ledger.LockMemberAsync(id, ct);
+        var members = await db.Set<Member>().AsNoTracking().Where(m => m.Id == referral.ReferrerId || m.Id == referral.RefereeId)
+            .ToDictionaryAsync(m => m.Id, ct);
+        var (referrer, referee) = (members[referral.ReferrerId], members[referral.RefereeId]);
+        if (referrer.BlockedAt is not null || referee.BlockedAt is not null) return false;
+
+        var claim = db.Set<Referral>().Where(r => r.Id == referral.Id && r.Status == ReferralStatus.Qualified);
+        // A wallet linked since enrolment may be the referrer's own.
+        if (ReferralFraud.SameWallet([referrer.WalletAddress, referrer.CustodialAddress], [referee.WalletAddress, referee.CustodialAddress]))
+        {
+            await claim.ExecuteUpdateAsync(u => u.SetProperty(r => r.Status, ReferralStatus.Refused)
+                .SetProperty(r => r.Reason, ReferralReasons.SameWallet).SetProperty(r => r.RefusedAt, now), ct);
+            return false;
+        }
+
+        var eventId = referral.QualifyingEventId!.Value;
+        var referrerPoints = checked(policy.ReferrerPoints + await RuleBonusAsync(program, referrer, ReferrerTrigger, eventId, now, ct));
+        var refereePoints = checked(policy.RefereePoints + await RuleBonusAsync(program, referee, RefereeTrigger, eventId, now, ct));
+        // Claimed before anything is credited: a concurrent pass that claimed it first leaves it alone.
+        if (await claim.ExecuteUpdateAsync(u => u.SetProperty(r => r.Status, ReferralStatus.Rewarded).SetProperty(r => r.RewardedAt, now)
+                .SetProperty(r => r.ReferrerPoints, referrerPoints).SetProperty(r => r.RefereePoints, refereePoints), ct) == 0)
+            return false;
+        await CreditAsync(program.Id, referrer, referrerPoints, referral.Id, now, ct);
+        await CreditAsync(program.Id, referee, refereePoints, referral.Id, now, ct);
+
+        long? referrerMint = null, refereeMint = null;
+        var refusals = new List<string>();
+        if (policy.ReferrerDropId is { } referrerDrop) referrerMint = await GrantAsync(program.Id, referrerDrop, referrer.Id, referral.Id, refusals, ct);
+        if (policy.RefereeDropId is { } refereeDrop) refereeMint = await GrantAsync(program.Id, refereeDrop, referee.Id, referral.Id, refusals, ct);
+        if (referrerMint is not null || refereeMint is not null || refusals.Count > 0)
+        {
+            var note = refusals.Count == 0 ? null : string.Join("; ", refusals);
+            await db.Set<Referral>().Where(r => r.Id == referral.Id).ExecuteUpdateAsync(u => u.SetProperty(r => r.ReferrerDropMintId, referrerMint)
+                .SetProperty(r => r.RefereeDropMintId, refereeMint).SetProperty(r => r.DropRefusal, note), ct);
+        }
+        logger.LogInformation("Referral {ReferralId}: rewarded {ReferrerPoints} to the referrer and {RefereePoints} to the referee",
+            referral.Id, referrerPoints, refereePoints);
+        return true;
+    }
+
+    /// <summary>Available at once and queued for minting in this transaction, as an adjustment grant is (EntryKind.Referral).</summary>
+    private async Task CreditAsync(long programId, Member member, long points, long referralId, DateTime now, CancellationToken ct)
+    {
+        if (points <= 0) return;
+        var intent = new MintIntent
+        {
+            ProgramId = programId, MemberId = member.Id, Address = member.WalletAddress, Amount = points, Status = IntentStatus.Queued, CreatedAt = now,
+        };
+        db.Set<MintIntent>().Add(intent);
+        await db.SaveChangesAsync(ct);
+        await ledger.PostAsync(programId, member.Id, EntryKind.Referral, LedgerAccount.Issuance, LedgerAccount.Available, points,
+            new LedgerWriter.Refs(MintIntentId: intent.Id, Note: $"referral {referralId}"), ct);
+        await db.SaveChangesAsync(ct);
+    }
+
+    private async Task<long?> GrantAsync(long programId, long dropId, long memberId, long referralId, List<string> refusals, CancellationToken ct)
+    {
+        try
+        {
+            return await drops.GrantAsync(programId, dropId, memberId, $"referral {referralId}", ct);
+        }
+        catch (LoyaltyException refused)
+        {
+            // A sold-out or closed drop must not hold back the points: the refusal is kept on the referral.
+            refusals.Add($"drop {dropId}: {refused.Code}");
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// What the program's active rules with this trigger award the member for a synthetic event (no amount, now, the member's tier
+    /// and attributes): tier-specific bonuses are rules with conditions. Their awards are recorded against the qualifying purchase,
+    /// so per-member limits and budgets count them.
+    /// </summary>
+    private async Task<long> RuleBonusAsync(LoyaltyProgram program, Member member, string trigger, long eventId, DateTime now, CancellationToken ct)
+    {
+        var rules = await db.Set<EarningRule>().AsNoTracking().Where(r => r.ProgramId == program.Id && r.Active && r.Trigger == trigger).ToListAsync(ct);
+        if (rules.Count == 0) return 0;
+        var profile = await db.Set<MemberProfile>().AsNoTracking().SingleOrDefaultAsync(p => p.MemberId == member.Id, ct);
+        var synthetic = new EarningEvent
+        {
+            Type = trigger, OccurredAt = now, MemberTier = member.Tier,
+            MemberAttributes = profile?.Attributes ?? new Dictionary<string, string>(),
+        };
+        var evaluation = RuleEvaluator.Evaluate(synthetic, rules, await usage.LoadAsync(program.Id, member.Id, rules, now, program.Zone, ct), program.Zone);
+        if (evaluation.TotalPoints <= 0) return 0;
+        db.Set<RuleAward>().AddRange(evaluation.ToAwards(program.Id, member.Id, eventId, now));
+        return evaluation.TotalPoints;
+    }
+}
