@@ -227,7 +227,7 @@ public sealed class ReferralTests(ReferralFixture f) : IClassFixture<ReferralFix
         await PolicyAsync();
         var rule = await f.Api.PostAsync(f.P("/rules"), f.AdminKey, new
         {
-            name = "gold referrer bonus", trigger = "referral", conditions = new { tiers = new[] { "Gold" } }, effect = new { kind = "Fixed", points = 100 },
+            name = "gold referrer bonus", trigger = "referral_reward", conditions = new { tiers = new[] { "Gold" } }, effect = new { kind = "Fixed", points = 100 },
         });
         Assert.True(rule.Status == HttpStatusCode.Created, rule.Body?.ToJsonString());
         var gold = await EnrolAsync(tier: "Gold");
@@ -241,6 +241,11 @@ public sealed class ReferralTests(ReferralFixture f) : IClassFixture<ReferralFix
         Assert.Equal(50, await AvailableAsync(silver));
         Assert.Equal("150", (await OnlyReferralAsync(gold))["referrerPoints"]!.GetValue<string>());
         Assert.Equal(55, await AvailableAsync(goldReferee));
+        // A shop cannot fire the reward trigger with an event of its own.
+        var forged = await f.Api.PostAsync(f.P("/events"), f.AdminKey, new { type = "referral_reward", memberId = gold, eventId = "forged-1" });
+        Assert.Equal(HttpStatusCode.BadRequest, forged.Status);
+        Assert.Equal("RESERVED_EVENT_TYPE", forged.Body!["code"]!.GetValue<string>());
+        Assert.Equal(150, await AvailableAsync(gold));
     }
 
     [Fact]

@@ -52,6 +52,9 @@ public sealed partial class EventIntakeService(IdempotencyStore store, IntakeCom
         var type = r.Type?.Trim().ToLowerInvariant();
         if (type is null || !TypePattern().IsMatch(type))
             throw new LoyaltyException("INVALID_EVENT_TYPE", "type must be 1-64 characters: lower-case letters, digits, '-' or '_'");
+        // Rule triggers the service fires itself (a referral's reward): a shop event of that type would pay the bonus.
+        if (type is Referrals.ReferralRewarder.ReferrerTrigger or Referrals.ReferralRewarder.RefereeTrigger)
+            throw new LoyaltyException("RESERVED_EVENT_TYPE", $"'{type}' is a trigger the service fires itself (referral rewards); shops cannot send it");
         MemberService.ValidateExternalId(r.MemberId, "memberId");
         MemberService.ValidateExternalId(r.EventId, "eventId");
         var currency = r.Currency?.Trim().ToUpperInvariant() ?? program.Currency;

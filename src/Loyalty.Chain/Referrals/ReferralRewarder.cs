@@ -18,8 +18,8 @@ namespace Loyalty.Chain.Referrals;
 public sealed class ReferralRewarder(LoyaltyDbContext db, LedgerWriter ledger, DropGrants drops, RuleUsageQuery usage, TimeProvider time,
     ILogger<ReferralRewarder> logger)
 {
-    public const string ReferrerTrigger = "referral";
-    public const string RefereeTrigger = "referred";
+    public const string ReferrerTrigger = "referral_reward";
+    public const string RefereeTrigger = "referee_reward";
     private const string Savepoint = "referral_reward";
 
     /// <summary>One query when nothing is due; each due referral in its own savepoint, so one failure does not undo the pass.</summary>
