@@ -73,6 +73,7 @@ app.MapAdjustments();
 app.MapCoupons();
 app.MapPartners();
 app.MapTiers();
+app.MapChallenges();
 app.Services.ScheduleRecurringJobs();
 
 app.Run();

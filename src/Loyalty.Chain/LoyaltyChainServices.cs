@@ -112,6 +112,11 @@ public static class LoyaltyChainServices
         services.AddCollectibles(configuration);
         services.AddScoped<Tiers.TierService>();
         services.AddScoped<Tiers.TierJob>();
+        services.AddScoped<Challenges.ChallengeService>();
+        services.AddScoped<Challenges.ChallengeIntake>();
+        services.AddScoped<Challenges.ChallengeAwarder>();
+        services.AddScoped<Challenges.MemberChallenges>();
+        services.TryAddSingleton<Challenges.IChallengeAwardFaults, Challenges.NoChallengeAwardFaults>();
         services.AddTransient<LoyaltyJobs>();
         return services;
     }
