@@ -103,6 +103,11 @@ public sealed class AuthorizationMatrixTests(ProgramFixture f) : IClassFixture<P
         new("POST", P + "/members/{memberId}/tier", $"/members/{m}/tier", new { tier = "VIP" }, "admin"),
         new("DELETE", P + "/members/{memberId}/tier", $"/members/{m}/tier", null, "admin"),
         new("GET", P + "/members/{memberId}/tier-changes", $"/members/{m}/tier-changes", null, "admin", "shop", "member"),
+        new("POST", P + "/challenges", "/challenges", new { }, "admin"),
+        new("GET", P + "/challenges", "/challenges", null, "admin", "shop"),
+        new("GET", P + "/challenges/{challengeId:long}", "/challenges/999999", null, "admin", "shop"),
+        new("PATCH", P + "/challenges/{challengeId:long}", "/challenges/999999", new { }, "admin"),
+        new("GET", P + "/members/{memberId}/challenges", $"/members/{m}/challenges", null, "admin", "shop", "member"),
     ];
 
     [Fact]

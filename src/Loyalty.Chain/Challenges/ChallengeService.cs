@@ -30,7 +30,7 @@ public sealed partial class ChallengeService(LoyaltyDbContext db, TimeProvider t
     public const int MaxSteps = 10;
     public const int MaxCount = 1000;
 
-    [GeneratedRegex(@"\A[a-z][a-z0-9_.:-]{0,63}\z")]
+    [GeneratedRegex(@"\A[a-z][a-z0-9_-]{0,63}\z")]
     private static partial Regex EventTypePattern();
 
     public async Task<Challenge> CreateAsync(long programId, ChallengeRequest r, CancellationToken ct)
