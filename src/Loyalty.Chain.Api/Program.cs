@@ -77,6 +77,7 @@ app.MapDonations();
 app.MapLeaderboard();
 app.MapRecommendations();
 app.MapReferrals();
+app.MapChallenges();
 app.Services.ScheduleRecurringJobs();
 
 app.Run();

@@ -119,6 +119,11 @@ public static class LoyaltyChainServices
         services.AddScoped<Referrals.ReferralService>();
         services.AddScoped<Referrals.ReferralIntake>();
         services.AddScoped<Referrals.ReferralRewarder>();
+        services.AddScoped<Challenges.ChallengeService>();
+        services.AddScoped<Challenges.ChallengeIntake>();
+        services.AddScoped<Challenges.ChallengeAwarder>();
+        services.AddScoped<Challenges.MemberChallenges>();
+        services.TryAddSingleton<Challenges.IChallengeAwardFaults, Challenges.NoChallengeAwardFaults>();
         services.AddTransient<LoyaltyJobs>();
         return services;
     }

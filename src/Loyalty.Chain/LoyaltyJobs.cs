@@ -48,6 +48,8 @@ public sealed class LoyaltyJobs(IServiceScopeFactory scopes, LeaseService leases
     {
         await RunAsync<ProgramActivation>("program-activation", s => s.AdvanceAsync(ct), ct);
         await RunAsync<MaturationService>("maturation", s => s.RunAsync(ct), ct);
+        // Before settlement and drops: challenge points and stamps then go out in this same pass.
+        await RunAsync<Challenges.ChallengeAwarder>(Challenges.ChallengeAwarder.Step, s => s.RunAsync(ct), ct);
         await RunAsync<SettlementService>("settlement-follow", s => s.FollowBatchesAsync(ct), ct);
         await RunAsync<SettlementService>("settlement", s => s.SettleAsync(ct), ct);
         await RunAsync<Collectibles.DropProcessor>("drops", s => s.RunAsync(ct), ct);

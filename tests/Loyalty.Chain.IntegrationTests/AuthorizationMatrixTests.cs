@@ -114,6 +114,11 @@ public sealed class AuthorizationMatrixTests(ProgramFixture f) : IClassFixture<P
         new("PUT", P + "/referrals/policy", "/referrals/policy", new { active = false, referrerReward = new { points = "1" }, refereeReward = new { points = "0" } }, "admin"),
         new("GET", P + "/referrals/policy", "/referrals/policy", null, "admin", "shop"),
         new("GET", P + "/members/{memberId}/referrals", $"/members/{m}/referrals", null, "admin", "shop", "member"),
+        new("POST", P + "/challenges", "/challenges", new { }, "admin"),
+        new("GET", P + "/challenges", "/challenges", null, "admin", "shop"),
+        new("GET", P + "/challenges/{challengeId:long}", "/challenges/999999", null, "admin", "shop"),
+        new("PATCH", P + "/challenges/{challengeId:long}", "/challenges/999999", new { }, "admin"),
+        new("GET", P + "/members/{memberId}/challenges", $"/members/{m}/challenges", null, "admin", "shop", "member"),
     ];
 
     [Fact]

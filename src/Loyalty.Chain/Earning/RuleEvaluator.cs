@@ -133,6 +133,13 @@ public static class RuleEvaluator
         return new RuleOutcome(rule.Id, rule.Name, true, ToLong(points, $"Rule #{rule.Id}"), calculation) { Code = RuleOutcomeCode.Fired };
     }
 
+    /// <summary>Whether the conditions hold for the event (challenge steps reuse them); <paramref name="why"/> says why not.</summary>
+    public static bool ConditionsHold(RuleConditions c, EarningEvent e, TimeZoneInfo zone, out string? why)
+    {
+        why = CheckConditions(c, EventFacts.From(e, zone), out _);
+        return why is null;
+    }
+
     /// <summary>Returns why the conditions fail, or null; <paramref name="amount"/> is the qualifying amount.</summary>
     private static string? CheckConditions(RuleConditions c, EventFacts f, out BigInteger? amount)
     {

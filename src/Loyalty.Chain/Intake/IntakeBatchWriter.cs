@@ -41,7 +41,8 @@ internal enum IntakeOutcomeKind
 /// </summary>
 internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger, RuleUsageQuery usage, MaturationService maturation,
     SqliteWriteGate gate, BadgeAwarder badges, Redemption.PointRetirement retirement, Tiers.TierService tiers, TimeProvider time,
-    Microsoft.Extensions.Options.IOptions<IntakeLimitsOptions> limits, Referrals.ReferralIntake referrals)
+    Microsoft.Extensions.Options.IOptions<IntakeLimitsOptions> limits, Referrals.ReferralIntake referrals,
+    Challenges.ChallengeIntake challenges)
 {
     private const string Savepoint = "intake_event";
 
@@ -151,6 +152,8 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
                 await tx.RollbackToSavepointAsync(Savepoint, ct);
                 await tx.ReleaseSavepointAsync(Savepoint, ct);
                 if (batch.Tiers.GetValueOrDefault(item.Program.Id) is { } tierBatch) await tiers.ForgetAsync(tierBatch, member, ct);
+                // Challenges: this member's progress rows are re-read when next needed.
+                if (batch.Challenges.GetValueOrDefault(item.Program.Id) is { } challengeBatch) challenges.Forget(challengeBatch, member.Id);
                 // A unique index refused the row: a concurrent writer (another instance) committed the same key or event.
                 outcomes[index] = error is DbUpdateException ? IntakeOutcome.Later(error) : IntakeOutcome.Failed(error);
             }
@@ -218,6 +221,8 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
         batch.Tiers[program.Id] = await tiers.LoadBatchAsync(program, events.Select(x => x.Member.Id).Distinct().ToList(), ct);
         // Referrals: the batch members' open referrals, one query (null when there are none).
         batch.Referrals[program.Id] = await referrals.LoadBatchAsync(program, events.Select(x => x.Member.Id).Distinct().ToList(), ct);
+        // Challenges: active ones whose window holds an event of the batch, and these members' progress (null: none, no more queries).
+        batch.Challenges[program.Id] = await challenges.LoadBatchAsync(program, events.Select(x => (x.Event.OccurredAt, x.Event.Type, x.Member.Id)).ToList(), ct);
     }
 
     private async Task<(IntakeResponse Response, List<RuleAward> Awards)> WriteOneAsync(IntakeItem item, Member member, BatchState batch,
@@ -242,6 +247,8 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
             // What was bought, per category, for behaviour over time (segments, recommendations); the event row is saved by now.
             if (e.Lines.Count > 0) db.Set<EventCategory>().AddRange(EventCategory.For(program.Id, member.Id, row.Id, e.OccurredAt, e.Lines));
         }
+        // Challenges: progress (and any completion with its award outbox row) in this event's transaction.
+        if (batch.Challenges.GetValueOrDefault(program.Id) is { } challengeBatch) await challenges.OnEventAsync(challengeBatch, member, e, row, ct);
         // Badges (soulbound drops awarded by rules) are decided in the same transaction as the event.
         var triggers = batch.BadgeTriggers[program.Id];
         if (triggers.Contains(null) || triggers.Contains(e.Type)) await badges.OnEventAcceptedAsync(program, member.Id, e.Type, ct);
@@ -427,5 +434,6 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
         public Dictionary<long, Tiers.TierBatch?> Tiers { get; } = [];
         public HashSet<long> Paused { get; } = [];
         public Dictionary<long, Referrals.ReferralBatch?> Referrals { get; } = [];
+        public Dictionary<long, Challenges.ChallengeBatch?> Challenges { get; } = [];
     }
 }

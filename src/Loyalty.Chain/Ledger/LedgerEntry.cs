@@ -17,7 +17,7 @@ public enum LedgerAccount
 /// Earn/Mature/Clawback: intake and the return window. Reserve/Release/Redeem: redemptions. Adjustment: a refund minted
 /// back. Grant/Deduct: an admin's adjustment. Expire: points past their expiry (cancelled before minting or burned).
 /// </summary>
-public enum EntryKind { Earn, Mature, Clawback, Reserve, Release, Redeem, Adjustment, Grant, Deduct, Expire, Referral }
+public enum EntryKind { Earn, Mature, Clawback, Reserve, Release, Redeem, Adjustment, Grant, Deduct, Expire, Referral, Challenge }
 
 /// <summary>
 /// One leg of a double-entry posting. Entries are immutable: a correction is a new posting. A member's

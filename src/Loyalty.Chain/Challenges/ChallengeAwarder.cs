@@ -1,0 +1,128 @@
+using Loyalty.Chain.Alerts;
+using Loyalty.Chain.Collectibles;
+using Loyalty.Chain.Intake;
+using Loyalty.Chain.Ledger;
+using Loyalty.Chain.Members;
+using Loyalty.Chain.Programs;
+using Loyalty.Chain.Settlement;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Loyalty.Chain.Challenges;
+
+/// <summary>Test seam: called inside an award's transaction after everything is written and before it commits.</summary>
+public interface IChallengeAwardFaults
+{
+    void BeforeCommit(long awardId);
+}
+
+public sealed class NoChallengeAwardFaults : IChallengeAwardFaults
+{
+    public void BeforeCommit(long awardId) { }
+}
+
+/// <summary>
+/// Carries out pending <see cref="ChallengeAward"/> rows (the outbox of completions), each in its own write transaction under
+/// the member's lock: the award is claimed by a conditional update (Pending to Awarded), the points are credited Available
+/// and queued for minting as an admin grant is, and the drop's mint is planned (<see cref="DropGrants"/>; the drop processor
+/// mints it). All of it commits together or not at all, so each completion is awarded exactly once, and an award a crash
+/// interrupted is found Pending by the next pass. A paused program or a blocked member: the award waits.
+/// </summary>
+public sealed class ChallengeAwarder(LoyaltyDbContext db, LedgerWriter ledger, MaturationService maturation, DropGrants grants, AlertSink alerts,
+    IChallengeAwardFaults faults, TimeProvider time, IOptions<IntakeLimitsOptions> limits, ILogger<ChallengeAwarder> logger)
+{
+    public const string Step = "challenge-awards";
+    private const int PerPass = 500;
+
+    /// <summary>One pass over every program with pending awards; returns how many were awarded.</summary>
+    public async Task<int> RunAsync(CancellationToken ct)
+    {
+        var programs = await db.Set<ChallengeAward>().AsNoTracking().Where(a => a.Status == ChallengeAwardStatus.Pending)
+            .Select(a => a.ProgramId).Distinct().ToListAsync(ct);
+        var awarded = 0;
+        foreach (var programId in programs)
+            awarded += await alerts.ForProgramAsync(db, logger, Step, programId, () => RunProgramAsync(programId, ct), ct);
+        return awarded;
+    }
+
+    private async Task<int> RunProgramAsync(long programId, CancellationToken ct)
+    {
+        var status = await db.Set<LoyaltyProgram>().AsNoTracking().Where(p => p.Id == programId).Select(p => p.Status).SingleAsync(ct);
+        if (status != ProgramStatus.Active) return 0;
+        var pending = await db.Set<ChallengeAward>().AsNoTracking()
+            .Where(a => a.ProgramId == programId && a.Status == ChallengeAwardStatus.Pending)
+            .OrderBy(a => a.Id).Take(PerPass).Select(a => new { a.Id, a.MemberId }).ToListAsync(ct);
+        var awarded = 0;
+        Exception? first = null;
+        foreach (var award in pending)
+        {
+            try
+            {
+                awarded += await AwardAsync(programId, award.Id, award.MemberId, ct);
+            }
+            catch (Exception ex) when (!ct.IsCancellationRequested)
+            {
+                // One poisoned award must not hold back the others; the step still fails (and alerts) after the rest.
+                db.ChangeTracker.Clear();
+                first ??= ex;
+            }
+        }
+        if (first is not null) throw new InvalidOperationException($"{awarded} awarded; award failed: {first.Message}", first);
+        return awarded;
+    }
+
+    private Task<int> AwardAsync(long programId, long awardId, long memberId, CancellationToken ct) =>
+        db.InWriteTransactionAsync(async c =>
+        {
+            if (await db.Set<LoyaltyProgram>().AnyAsync(p => p.Id == programId && p.Status != ProgramStatus.Active, c)) return 0;
+            await ledger.LockMemberAsync(memberId, c);
+            var member = await db.Set<Member>().AsNoTracking().SingleAsync(m => m.Id == memberId, c);
+            if (member.BlockedAt is not null) return 0;
+            var award = await db.Set<ChallengeAward>().SingleAsync(a => a.Id == awardId, c);
+            if (award.Status != ChallengeAwardStatus.Pending) return 0;
+            var now = time.GetUtcNow().UtcDateTime;
+            if (award.Points > 0)
+            {
+                var held = await db.Set<MemberBalance>().AsNoTracking().Where(b => b.MemberId == memberId)
+                    .Select(b => new { b.Pending, b.Available, b.Reserved }).SingleAsync(c);
+                if ((System.Numerics.BigInteger)held.Pending + held.Available + held.Reserved + award.Points > limits.Value.MaxPointsPerMember)
+                {
+                    // Waits, visibly, until the member holds less.
+                    award.Error = "POINTS_LIMIT_EXCEEDED";
+                    await db.SaveChangesAsync(c);
+                    return 0;
+                }
+            }
+            // The claim: a second pass or instance that read the same row Pending updates nothing and rolls back.
+            var claimed = await db.Set<ChallengeAward>().Where(a => a.Id == awardId && a.Status == ChallengeAwardStatus.Pending)
+                .ExecuteUpdateAsync(u => u.SetProperty(a => a.Status, ChallengeAwardStatus.Awarded), c);
+            if (claimed == 0) return 0;
+            award.Status = ChallengeAwardStatus.Awarded;
+            award.AwardedAt = now;
+            award.Error = null;
+            if (award.Points > 0)
+            {
+                var intent = maturation.Queue(programId, memberId, member.WalletAddress, award.Points, now);
+                await db.SaveChangesAsync(c);
+                await ledger.PostAsync(programId, memberId, EntryKind.Challenge, LedgerAccount.Issuance, LedgerAccount.Available, award.Points,
+                    new LedgerWriter.Refs(MintIntentId: intent.Id, Note: $"challenge {award.ChallengeId} completion {award.CompletionId}"), c);
+                award.MintIntentId = intent.Id;
+            }
+            if (award.DropId is { } dropId)
+            {
+                try
+                {
+                    award.DropMintId = await grants.GrantAsync(programId, dropId, memberId, $"challenge {award.ChallengeId}", c);
+                }
+                catch (LoyaltyException refused)
+                {
+                    // Sold out or closed: the points still go; the refusal is recorded on the award.
+                    award.Error = refused.Code.Length > 64 ? refused.Code[..64] : refused.Code;
+                }
+            }
+            await db.SaveChangesAsync(c);
+            faults.BeforeCommit(award.Id);
+            return 1;
+        }, ct);
+}
