@@ -32,6 +32,8 @@ public sealed class Reward
     public long? DropId { get; set; }
     /// <summary>A code handed out for this reward is valid this many days; null = no expiry.</summary>
     public int? CouponValidDays { get; set; }
+    /// <summary>Only members of this segment may redeem it (issue 13); null = everyone eligible otherwise.</summary>
+    public long? SegmentId { get; set; }
     public bool Active { get; set; } = true;
     public DateTime CreatedAt { get; set; }
 }
