@@ -73,6 +73,8 @@ app.MapAdjustments();
 app.MapCoupons();
 app.MapPartners();
 app.MapTiers();
+app.MapSegments();
+app.MapOffers();
 app.Services.ScheduleRecurringJobs();
 
 app.Run();
