@@ -205,7 +205,7 @@ public sealed class OfferTests(ProgramFixture f) : IClassFixture<ProgramFixture>
             (new { name = "x", kind = "reward_price", segmentId = 999999, rewardId = reward, cost = "5", endsAt = end }, "UNKNOWN_SEGMENT"),
             (new { name = "x", kind = "reward_price", segmentId = segment, rewardId = 999999, cost = "5", endsAt = end }, "UNKNOWN_REWARD"),
             (new { name = "x", kind = "bonus_rule", segmentId = segment, endsAt = end }, "INVALID_OFFER"),
-            (new { name = "x", kind = "bonus_rule", segmentId = segment, endsAt = end, rule = new { name = "r", trigger = "t" } }, "INVALID_RULE"),
+            (new { name = "x", kind = "bonus_rule", segmentId = segment, endsAt = end, rule = new { name = "r", trigger = "", effect = new { kind = "Fixed", points = 1 } } }, "INVALID_RULE"),
             (new { name = "x", kind = "bonus_rule", segmentId = segment, endsAt = end,
                 rule = new { name = "r", trigger = "t", conditions = new { segments = new[] { segment } }, effect = new { kind = "Fixed", points = 1 } } }, "INVALID_OFFER"),
         ];

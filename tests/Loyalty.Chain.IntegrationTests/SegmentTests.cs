@@ -299,9 +299,9 @@ public sealed class SegmentTests(SegmentFixture f) : IClassFixture<SegmentFixtur
         var external = db.Set<Loyalty.Chain.Members.Member>().Where(m => ids.Contains(m.Id)).Select(m => m.ExternalId).OrderBy(x => x).ToList();
         Assert.Equal([$"{cohort}-0", $"{cohort}-2"], external);
 
-        var drop = await f.Api.PostAsync(f.P("/drops"), f.AdminKey, new { name = "seg drop", audience = new { kind = "Rule", segmentId = 999999 } });
+        var drop = await f.Api.PostAsync(f.P("/drops"), f.AdminKey, new { name = "seg drop", maxSupply = 10, audience = new { kind = "Rule", segmentId = 999999 } });
         Assert.Equal("UNKNOWN_SEGMENT", drop.Body!["code"]!.GetValue<string>());
-        var ok = await f.Api.PostAsync(f.P("/drops"), f.AdminKey, new { name = "seg drop", audience = new { kind = "Rule", segmentId = id } });
+        var ok = await f.Api.PostAsync(f.P("/drops"), f.AdminKey, new { name = "seg drop", maxSupply = 10, audience = new { kind = "Rule", segmentId = id } });
         Assert.True(ok.Status == HttpStatusCode.Created, ok.Body?.ToJsonString());
         Assert.Equal(id, ok.Body!["audience"]!["segmentId"]!.GetValue<long>());
     }

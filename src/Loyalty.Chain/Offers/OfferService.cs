@@ -25,6 +25,7 @@ public sealed class OfferService(LoyaltyDbContext db, SegmentService segments, T
         {
             ProgramId = program.Id, Name = r.Name?.Trim() ?? "", Description = r.Description, Kind = r.Kind, SegmentId = r.SegmentId,
             StartsAt = r.StartsAt?.ToUniversalTime() ?? now, EndsAt = r.EndsAt?.ToUniversalTime() ?? default, Active = r.Active ?? true, CreatedAt = now,
+            RewardId = r.RewardId,
         };
         var errors = new List<string>();
         if (offer.Name.Length is 0 or > 200) errors.Add("name is required (at most 200 characters).");
