@@ -56,20 +56,21 @@ public static class SegmentFilter
         if (c.BirthdayMonth is { } month)
             q = q.Where(m => profiles.Any(p => p.MemberId == m.Id && p.Birthday != null && p.Birthday.Value.Month == month));
 
+        // Every correlated subquery names the program and member, so it seeks the (ProgramId, MemberId...) indexes per member.
         var purchases = db.Set<LoyaltyEvent>().Where(e => e.Type == Purchase);
-        if (c.PurchasedSince is { } since) q = q.Where(m => purchases.Any(e => e.MemberId == m.Id && e.OccurredAt >= since));
-        if (c.NoPurchaseSince is { } lapsed) q = q.Where(m => !purchases.Any(e => e.MemberId == m.Id && e.OccurredAt >= lapsed));
+        if (c.PurchasedSince is { } since) q = q.Where(m => purchases.Any(e => e.ProgramId == m.ProgramId && e.MemberId == m.Id && e.OccurredAt >= since));
+        if (c.NoPurchaseSince is { } lapsed) q = q.Where(m => !purchases.Any(e => e.ProgramId == m.ProgramId && e.MemberId == m.Id && e.OccurredAt >= lapsed));
         if (c.PurchaseCount is (var cMin, var cMax, var cSince))
         {
             var counted = cSince is { } s ? purchases.Where(e => e.OccurredAt >= s) : purchases;
-            if (cMin is { } min) q = q.Where(m => counted.Count(e => e.MemberId == m.Id) >= min);
-            if (cMax is { } max) q = q.Where(m => counted.Count(e => e.MemberId == m.Id) <= max);
+            if (cMin is { } min) q = q.Where(m => counted.Count(e => e.ProgramId == m.ProgramId && e.MemberId == m.Id) >= min);
+            if (cMax is { } max) q = q.Where(m => counted.Count(e => e.ProgramId == m.ProgramId && e.MemberId == m.Id) <= max);
         }
         if (c.Spend is (var sMin, var sMax, var sSince))
         {
             var spent = sSince is { } s ? purchases.Where(e => e.OccurredAt >= s) : purchases;
-            if (sMin is { } min) q = q.Where(m => spent.Where(e => e.MemberId == m.Id).Sum(e => (e.Amount ?? 0) - e.Refunded) >= min);
-            if (sMax is { } max) q = q.Where(m => spent.Where(e => e.MemberId == m.Id).Sum(e => (e.Amount ?? 0) - e.Refunded) <= max);
+            if (sMin is { } min) q = q.Where(m => spent.Where(e => e.ProgramId == m.ProgramId && e.MemberId == m.Id).Sum(e => (e.Amount ?? 0) - e.Refunded) >= min);
+            if (sMax is { } max) q = q.Where(m => spent.Where(e => e.ProgramId == m.ProgramId && e.MemberId == m.Id).Sum(e => (e.Amount ?? 0) - e.Refunded) <= max);
         }
         if (c.Balance is (var bMin, var bMax))
         {
@@ -81,7 +82,7 @@ public static class SegmentFilter
         {
             var bought = db.Set<EventCategory>().Where(x => any.Contains(x.Category));
             if (catSince is { } s) bought = bought.Where(x => x.OccurredAt >= s);
-            q = q.Where(m => bought.Any(x => x.MemberId == m.Id));
+            q = q.Where(m => bought.Any(x => x.ProgramId == m.ProgramId && x.MemberId == m.Id));
         }
         return q;
     }

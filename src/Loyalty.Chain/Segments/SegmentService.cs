@@ -117,7 +117,7 @@ public sealed class SegmentService(LoyaltyDbContext db, TimeProvider time)
         from m in members.Where(m => m.Id > afterId).OrderBy(m => m.Id)
         select new SegmentMemberRow(m.Id, m.ExternalId, m.Tier,
             db.Set<MemberBalance>().Where(b => b.MemberId == m.Id).Select(b => b.Available).FirstOrDefault(),
-            db.Set<LoyaltyEvent>().Where(e => e.MemberId == m.Id && e.Type == SegmentFilter.Purchase).Max(e => (DateTime?)e.OccurredAt));
+            db.Set<LoyaltyEvent>().Where(e => e.ProgramId == m.ProgramId && e.MemberId == m.Id && e.Type == SegmentFilter.Purchase).Max(e => (DateTime?)e.OccurredAt));
 
     private async Task<TimeZoneInfo> ZoneAsync(long programId, CancellationToken ct)
     {
