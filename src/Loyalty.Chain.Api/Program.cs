@@ -78,6 +78,8 @@ app.MapLeaderboard();
 app.MapRecommendations();
 app.MapReferrals();
 app.MapChallenges();
+app.MapSegments();
+app.MapOffers();
 app.Services.ScheduleRecurringJobs();
 
 app.Run();

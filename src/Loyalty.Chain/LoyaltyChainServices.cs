@@ -111,6 +111,9 @@ public static class LoyaltyChainServices
         services.AddScoped<Redemption.WithdrawalService>();
         services.AddCollectibles(configuration);
         services.AddScoped<Tiers.TierService>();
+        services.AddScoped<Segments.SegmentService>();
+        services.AddScoped<Segments.IntakeAudiences>();
+        services.AddScoped<Offers.OfferService>();
         services.AddScoped<Tiers.TierJob>();
         // Issue 13: donations, leaderboards, recommended rewards.
         services.AddScoped<Donations.DonationService>();

@@ -119,6 +119,20 @@ public sealed class AuthorizationMatrixTests(ProgramFixture f) : IClassFixture<P
         new("GET", P + "/challenges/{challengeId:long}", "/challenges/999999", null, "admin", "shop"),
         new("PATCH", P + "/challenges/{challengeId:long}", "/challenges/999999", new { }, "admin"),
         new("GET", P + "/members/{memberId}/challenges", $"/members/{m}/challenges", null, "admin", "shop", "member"),
+        // Segments and offers (issue 13).
+        new("GET", P + "/segments", "/segments", null, "admin", "shop"),
+        new("POST", P + "/segments", "/segments", new { name = "matrix", definition = new { tiers = new[] { "Gold" } } }, "admin"),
+        new("GET", P + "/segments/{segmentId:long}", "/segments/999999", null, "admin", "shop"),
+        new("PUT", P + "/segments/{segmentId:long}", "/segments/999999", new { name = "matrix", definition = new { } }, "admin"),
+        new("DELETE", P + "/segments/{segmentId:long}", "/segments/999999", null, "admin"),
+        new("GET", P + "/segments/{segmentId:long}/count", "/segments/999999/count", null, "admin", "shop"),
+        new("GET", P + "/segments/{segmentId:long}/members", "/segments/999999/members", null, "admin", "shop"),
+        new("GET", P + "/segments/{segmentId:long}/export.csv", "/segments/999999/export.csv", null, "admin"),
+        new("GET", P + "/offers", "/offers", null, "admin", "shop"),
+        new("POST", P + "/offers", "/offers", new { name = "matrix", kind = "bonus_rule" }, "admin"),
+        new("GET", P + "/offers/{offerId:long}", "/offers/999999", null, "admin", "shop"),
+        new("PATCH", P + "/offers/{offerId:long}", "/offers/999999", new { active = false }, "admin"),
+        new("GET", P + "/members/{memberId}/offers", $"/members/{m}/offers", null, "admin", "shop", "member"),
     ];
 
     [Fact]

@@ -16,7 +16,7 @@ public static class RedemptionsApi
     public sealed record SignatureRequest(string? Signature);
     public sealed record RedemptionView(long Id, string MemberId, long RewardId, string Cost, string Status, string? CouponCode, string Owner,
         bool SelfCustody, string? FailureCode, DateTime CreatedAt, object? TypedDataToSign, DateTime? IssuedAt = null, DateTime? VoidedAt = null,
-        string? CouponStatus = null, string Kind = "Reward");
+        string? CouponStatus = null, string Kind = "Reward", long? OfferId = null);
 
     public static RouteGroupBuilder MapRedemptions(this IEndpointRouteBuilder routes)
     {
@@ -105,6 +105,6 @@ public static class RedemptionsApi
             r.FailureCode, r.CreatedAt, typedData, r.IssuedAt, r.VoidedAt,
             r.CouponCode is null ? null : r.VoidedAt is not null ? "Void"
                 : await http.RequestServices.GetRequiredService<LoyaltyDbContext>().Set<CouponCode>()
-                    .AnyAsync(c => c.RedemptionId == r.Id && c.UsedAt != null, ct) ? "Used" : "Active", r.Kind.ToString());
+                    .AnyAsync(c => c.RedemptionId == r.Id && c.UsedAt != null, ct) ? "Used" : "Active", r.Kind.ToString(), r.OfferId);
     }
 }

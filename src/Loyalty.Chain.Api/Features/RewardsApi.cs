@@ -13,10 +13,10 @@ public static class RewardsApi
 {
     public sealed record RewardRequest(RewardType? Type, string? Name, string? Description, string? Cost, int? Stock, int? PerMemberLimit,
         string[]? Tiers, Dictionary<string, string>? Attributes, DateTime? ValidFrom, DateTime? ValidUntil, CouponSource? Coupons,
-        long? DropId, bool? Active, int? CouponValidDays = null, long? CauseId = null);
+        long? DropId, bool? Active, int? CouponValidDays = null, long? CauseId = null, long? SegmentId = null);
     public sealed record RewardView(long Id, string Type, string Name, string? Description, string Cost, int? Stock, int Issued,
         int? PerMemberLimit, string[] Tiers, Dictionary<string, string> Attributes, DateTime? ValidFrom, DateTime? ValidUntil,
-        string Coupons, long? DropId, bool Active, int? CouponValidDays = null, long? CauseId = null);
+        string Coupons, long? DropId, bool Active, int? CouponValidDays = null, long? CauseId = null, long? SegmentId = null);
     public sealed record CouponPool(List<string>? Codes);
 
     public static RouteGroupBuilder MapRewards(this IEndpointRouteBuilder routes)
@@ -54,6 +54,7 @@ public static class RewardsApi
             ProgramId = http.Program().Id, Type = type, Name = r.Name.Trim(), Description = r.Description, Cost = cost, Stock = r.Stock,
             PerMemberLimit = r.PerMemberLimit, Tiers = r.Tiers ?? [], Attributes = r.Attributes ?? new(), ValidFrom = r.ValidFrom?.ToUniversalTime(),
             ValidUntil = r.ValidUntil?.ToUniversalTime(), DropId = r.DropId, CouponValidDays = r.CouponValidDays, Active = r.Active ?? true, CreatedAt = time.GetUtcNow().UtcDateTime,
+            SegmentId = r.SegmentId,
             Coupons = r.Coupons ?? (type is RewardType.DiscountCoupon or RewardType.FreeShipping or RewardType.PartnerVoucher ? CouponSource.Generated : CouponSource.None),
         };
         if (type == RewardType.Collectible && reward.DropId is null) throw new LoyaltyException("INVALID_REWARD", "a collectible reward needs a dropId");
@@ -67,6 +68,8 @@ public static class RewardsApi
         reward.CauseId = r.CauseId;
         if (reward.DropId is { } dropId && !await db.Set<Collectibles.Drop>().AnyAsync(d => d.Id == dropId && d.ProgramId == reward.ProgramId, ct))
             throw new LoyaltyException("UNKNOWN_DROP", $"no drop {dropId} in this program", 404);
+        if (reward.SegmentId is { } segmentId)
+            await http.RequestServices.GetRequiredService<Segments.SegmentService>().EnsureExistAsync(reward.ProgramId, [segmentId], ct);
         db.Set<Reward>().Add(reward);
         await db.SaveChangesAsync(ct);
         return TypedResults.Created($"/v1/programs/{reward.ProgramId}/rewards/{reward.Id}", View(reward));
@@ -93,5 +96,5 @@ public static class RewardsApi
     }
 
     private static RewardView View(Reward r) => new(r.Id, r.Type.ToString(), r.Name, r.Description, r.Cost.ToString(), r.Stock, r.Issued,
-        r.PerMemberLimit, r.Tiers, r.Attributes, r.ValidFrom, r.ValidUntil, r.Coupons.ToString(), r.DropId, r.Active, r.CouponValidDays, r.CauseId);
+        r.PerMemberLimit, r.Tiers, r.Attributes, r.ValidFrom, r.ValidUntil, r.Coupons.ToString(), r.DropId, r.Active, r.CouponValidDays, r.CauseId, r.SegmentId);
 }

@@ -38,6 +38,7 @@ public static class RulesApi
     {
         var rule = new EarningRule { ProgramId = http.Program().Id, CreatedAt = time.GetUtcNow().UtcDateTime };
         Apply(rule, request);
+        await EnsureAudiencesAsync(http, rule, ct);
         db.Set<EarningRule>().Add(rule);
         await db.SaveChangesAsync(ct);
         return TypedResults.Created($"/v1/programs/{rule.ProgramId}/rules/{rule.Id}", View(rule));
@@ -50,6 +51,7 @@ public static class RulesApi
         var rule = await db.Set<EarningRule>().SingleOrDefaultAsync(r => r.Id == ruleId && r.ProgramId == programId, ct);
         if (rule is null) return TypedResults.NotFound();
         Apply(rule, request);
+        await EnsureAudiencesAsync(http, rule, ct);
         await db.SaveChangesAsync(ct);
         return TypedResults.Ok(View(rule));
     }
@@ -63,7 +65,7 @@ public static class RulesApi
         return changed == 1 ? TypedResults.NoContent() : TypedResults.NotFound();
     }
 
-    private static void Apply(EarningRule rule, RuleRequest r)
+    internal static void Apply(EarningRule rule, RuleRequest r)
     {
         rule.Name = r.Name?.Trim() ?? "";
         rule.Trigger = r.Trigger?.Trim().ToLowerInvariant() ?? "";
@@ -80,6 +82,13 @@ public static class RulesApi
         if (errors.Count > 0) throw new LoyaltyException("INVALID_RULE", string.Join(" ", errors));
     }
 
-    private static RuleView View(EarningRule r) => new(r.Id, r.Name, r.Trigger, r.Conditions, r.Effect, r.Limits, r.Priority, r.Stacking,
+    /// <summary>Segments a rule names must exist (issue 13); offerId belongs to the rules offers create.</summary>
+    private static async Task EnsureAudiencesAsync(HttpContext http, EarningRule rule, CancellationToken ct)
+    {
+        if (rule.Conditions.OfferId is not null) throw new LoyaltyException("INVALID_RULE", "offerId is set by offers only; create a bonus_rule offer");
+        await http.RequestServices.GetRequiredService<Segments.SegmentService>().EnsureExistAsync(rule.ProgramId, rule.Conditions.Segments, ct);
+    }
+
+    internal static RuleView View(EarningRule r) => new(r.Id, r.Name, r.Trigger, r.Conditions, r.Effect, r.Limits, r.Priority, r.Stacking,
         r.StartsAt, r.EndsAt, r.Active, r.IsCampaign, r.CreatedAt);
 }

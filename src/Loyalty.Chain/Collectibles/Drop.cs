@@ -42,8 +42,10 @@ public sealed record DropAudience
     public long? MinPointsEarned { get; init; }
     public DateTime? PointsFrom { get; init; }
     public DateTime? PointsTo { get; init; }
+    /// <summary>Members of this segment (issue 13), evaluated when the audience is resolved.</summary>
+    public long? SegmentId { get; init; }
 
-    public bool HasCriteria => Tiers is { Length: > 0 } || Attributes is { Count: > 0 } || MinPointsEarned is not null;
+    public bool HasCriteria => Tiers is { Length: > 0 } || Attributes is { Count: > 0 } || MinPointsEarned is not null || SegmentId is not null;
 
     public IReadOnlyList<string> Validate()
     {
@@ -53,6 +55,7 @@ public sealed record DropAudience
         if (Attributes?.Keys.Any(string.IsNullOrWhiteSpace) == true) errors.Add("audience attribute names must not be blank.");
         if (Attributes?.Values.Any(v => v is null) == true) errors.Add("audience attribute values must not be null.");
         if (MinPointsEarned < 0) errors.Add("audience.minPointsEarned must be >= 0.");
+        if (SegmentId <= 0) errors.Add("audience.segmentId must be a segment id.");
         if (PointsFrom is { } f && PointsTo is { } t && t <= f) errors.Add("audience.pointsTo must be after pointsFrom.");
         if (Kind == DropAudienceKind.Rule && !HasCriteria) errors.Add("a Rule audience needs at least one criterion.");
         return errors;

@@ -8,7 +8,7 @@ namespace Loyalty.Chain.Collectibles;
 /// Turns a drop's audience into member ids: tier and points in SQL, profile attributes in memory (they are a
 /// JSON column). Points earned are the member's Earn postings net of clawbacks, by posting time.
 /// </summary>
-public sealed class DropAudienceResolver(LoyaltyDbContext db)
+public sealed class DropAudienceResolver(LoyaltyDbContext db, Segments.SegmentService segments)
 {
     private const int ProfileChunk = 500;
 
@@ -22,6 +22,9 @@ public sealed class DropAudienceResolver(LoyaltyDbContext db)
             var tiers = audience.Tiers.Select(t => t.Trim().ToLowerInvariant()).ToList();
             members = members.Where(m => m.Tier != null && tiers.Contains(m.Tier.ToLower()));
         }
+        // A segment audience (issue 13) is the segment's own SQL, composed into this query.
+        if (audience.SegmentId is { } segmentId)
+            members = Segments.SegmentFilter.Apply(db, members, await segments.CriteriaAsync(programId, segmentId, ct));
         var ids = await members.OrderBy(m => m.Id).Select(m => m.Id).ToListAsync(ct);
 
         if (audience.MinPointsEarned is > 0 and var min && ids.Count > 0)

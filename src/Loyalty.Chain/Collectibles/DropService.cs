@@ -43,6 +43,9 @@ public sealed class DropService(LoyaltyDbContext db, ChainTxQueue queue, IOption
             CreatedAt = time.GetUtcNow().UtcDateTime,
         };
         Validate(drop);
+        // A segment audience (issue 13) must name a segment of this program.
+        if (drop.Audience.SegmentId is { } segmentId && !await db.Set<Segments.Segment>().AnyAsync(x => x.Id == segmentId && x.ProgramId == programId, ct))
+            throw new LoyaltyException("UNKNOWN_SEGMENT", $"no segment {segmentId} in this program", 422);
         db.Set<Drop>().Add(drop);
         await db.SaveChangesAsync(ct);
         return drop;

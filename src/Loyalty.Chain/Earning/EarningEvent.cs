@@ -22,6 +22,10 @@ public sealed record EarningEvent
     public IReadOnlyList<EventLine> Lines { get; init; } = [];
     public string? MemberTier { get; init; }
     public IReadOnlyDictionary<string, string> MemberAttributes { get; init; } = NoAttributes;
+    /// <summary>The segments (of those the rules name) the member is in; null = none.</summary>
+    public IReadOnlySet<long>? MemberSegments { get; init; }
+    /// <summary>The member-list offers (of those the rules name) the member is on; null = none.</summary>
+    public IReadOnlySet<long>? MemberOffers { get; init; }
 }
 
 /// <summary>One line of a purchase. <paramref name="Amount"/> is the line total (not the unit price), in minor units.</summary>

@@ -42,6 +42,12 @@ public sealed record RuleConditions
     /// <summary>ISO 4217 code the event must be in.</summary>
     public string? Currency { get; init; }
 
+    /// <summary>The member must be in ANY of these segments (ids), as of the start of the event's intake batch.</summary>
+    public long[]? Segments { get; init; }
+
+    /// <summary>Set on the rule of a member-list offer: the member must be on that offer's list.</summary>
+    public long? OfferId { get; init; }
+
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
@@ -56,6 +62,7 @@ public sealed record RuleConditions
         if (FromHour is { } from && ToHour is { } to && from == to)
             errors.Add("FromHour and ToHour must differ (an empty or whole-day window is ambiguous).");
         if (Currency is not null && string.IsNullOrWhiteSpace(Currency)) errors.Add("Currency must not be blank.");
+        if (Segments?.Any(id => id <= 0) == true || Segments?.Length > 20) errors.Add("Segments must be 1-20 segment ids.");
         return errors;
     }
 }

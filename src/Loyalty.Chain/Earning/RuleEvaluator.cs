@@ -177,6 +177,10 @@ public static class RuleEvaluator
                     return $"attribute {key} is '{actual}', requires '{expected}'";
             }
         }
+        // Segments and offers (issue 13): memberships are facts of the event, computed by the intake batch.
+        if (c.Segments is { Length: > 0 } segments && !segments.Any(s => f.Segments?.Contains(s) == true))
+            return $"member not in segment {List(segments.Select(s => "#" + s))}";
+        if (c.OfferId is { } offer && f.Offers?.Contains(offer) != true) return $"member not on the list of offer #{offer}";
         if (c.Weekdays is { Length: > 0 } weekdays && !weekdays.Contains(f.Local.DayOfWeek))
             return $"local day {f.Local.DayOfWeek} not in {List(weekdays.Select(d => d.ToString()))}";
         if (c.FromHour is not null || c.ToHour is not null)
@@ -212,6 +216,9 @@ public static class RuleEvaluator
     private sealed record EventFacts(string Type, DateTime OccurredAt, DateTime Local, BigInteger? Amount, string? Currency,
         IReadOnlyList<EventLine> Lines, string? Tier, IReadOnlyDictionary<string, string> Attributes)
     {
+        public IReadOnlySet<long>? Segments { get; init; }
+        public IReadOnlySet<long>? Offers { get; init; }
+
         public static EventFacts From(EarningEvent e, TimeZoneInfo zone)
         {
             var occurredAt = LocalPeriods.AsUtc(e.OccurredAt);
@@ -220,7 +227,7 @@ public static class RuleEvaluator
                 : lines.Count > 0 ? lines.Aggregate(BigInteger.Zero, (sum, l) => sum + l.Amount) : null;
             return new EventFacts((e.Type ?? "").Trim(), occurredAt, TimeZoneInfo.ConvertTimeFromUtc(occurredAt, zone), amount,
                 string.IsNullOrWhiteSpace(e.Currency) ? null : e.Currency.Trim().ToUpperInvariant(), lines, e.MemberTier,
-                e.MemberAttributes ?? new Dictionary<string, string>());
+                e.MemberAttributes ?? new Dictionary<string, string>()) { Segments = e.MemberSegments, Offers = e.MemberOffers };
         }
     }
 

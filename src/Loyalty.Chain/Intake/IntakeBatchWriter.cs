@@ -40,7 +40,7 @@ internal enum IntakeOutcomeKind
 /// rule usage and whether any badge rule could react.
 /// </summary>
 internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger, RuleUsageQuery usage, MaturationService maturation,
-    SqliteWriteGate gate, BadgeAwarder badges, Redemption.PointRetirement retirement, Tiers.TierService tiers, TimeProvider time,
+    SqliteWriteGate gate, BadgeAwarder badges, Redemption.PointRetirement retirement, Tiers.TierService tiers, Segments.IntakeAudiences audiences, TimeProvider time,
     Microsoft.Extensions.Options.IOptions<IntakeLimitsOptions> limits, Referrals.ReferralIntake referrals,
     Challenges.ChallengeIntake challenges)
 {
@@ -212,6 +212,8 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
                 batch.Profiles[profile.MemberId] = profile;
             batch.Tallies[program.Id] = await usage.LoadTallyAsync(program.Id, memberIds, rules, earning.Select(x => x.Event.OccurredAt),
                 program.Zone, ct);
+            // Segments/offers (issue 13): memberships for the segments and offer lists these rules name; null (no query) when none.
+            batch.Audiences[program.Id] = await audiences.LoadAsync(program, rules, memberIds, ct);
         }
 
         // Badge rules are few and rarely change; knowing none can react spares the awarder's queries on every event.
@@ -268,6 +270,9 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
         {
             Type = e.Type, Amount = e.Amount, Currency = e.Currency, OccurredAt = e.OccurredAt, Lines = e.Lines,
             MemberTier = member.Tier, MemberAttributes = profile?.Attributes ?? new Dictionary<string, string>(),
+            // Segments/offers (issue 13): as of the batch's start.
+            MemberSegments = batch.Audiences.GetValueOrDefault(program.Id)?.SegmentsOf(member.Id),
+            MemberOffers = batch.Audiences.GetValueOrDefault(program.Id)?.OffersOf(member.Id),
         };
         // Loaded once for the batch, plus what earlier events of the batch awarded: what a fresh query would see.
         var snapshot = rules.Count == 0 ? RuleUsage.None : batch.Tallies[program.Id].For(member.Id, e.OccurredAt);
@@ -432,6 +437,7 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
         public Dictionary<long, RuleUsageTally> Tallies { get; } = [];
         public Dictionary<long, List<string?>> BadgeTriggers { get; } = [];
         public Dictionary<long, Tiers.TierBatch?> Tiers { get; } = [];
+        public Dictionary<long, Segments.AudienceFacts?> Audiences { get; } = [];
         public HashSet<long> Paused { get; } = [];
         public Dictionary<long, Referrals.ReferralBatch?> Referrals { get; } = [];
         public Dictionary<long, Challenges.ChallengeBatch?> Challenges { get; } = [];

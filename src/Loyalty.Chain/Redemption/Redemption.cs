@@ -42,6 +42,8 @@ public sealed class Redemption
     public long RewardId { get; set; }
     public RedemptionKind Kind { get; set; }
     public long Cost { get; set; }
+    /// <summary>The personal offer whose special cost was charged instead of the reward's (issue 13); null = regular cost.</summary>
+    public long? OfferId { get; set; }
     public RedemptionStatus Status { get; set; }
     public string? CouponCode { get; set; }
     /// <summary>The wallet the points are burned from.</summary>

@@ -19,7 +19,8 @@ namespace Loyalty.Chain.Redemption;
 /// </summary>
 public sealed class RedemptionService(
     LoyaltyDbContext db, LedgerWriter ledger, MaturationService maturation, Collectibles.DropGrants drops,
-    Web3Factory web3, TimeProvider time, IdempotencyStore idempotencies)
+    Web3Factory web3, TimeProvider time, IdempotencyStore idempotencies,
+    Segments.SegmentService segments, Offers.OfferService offers)
 {
     public static readonly TimeSpan SignatureLifetime = TimeSpan.FromDays(2);
 
@@ -77,15 +78,18 @@ public sealed class RedemptionService(
         var reward = await db.Set<Reward>().AsNoTracking().SingleOrDefaultAsync(r => r.Id == rewardId && r.ProgramId == program.Id, ct)
                      ?? throw new LoyaltyException("UNKNOWN_REWARD", "no such reward in this program", 404);
         await CheckEligibleAsync(reward, member, now, ct);
+        // Personal offers (issue 13): the lowest live offer cost for this member replaces the regular cost.
+        var offer = await offers.BestPriceAsync(program, reward, member.Id, now, ct);
+        var cost = offer?.Cost ?? reward.Cost;
         var balance = await db.Set<MemberBalance>().AsNoTracking().SingleAsync(b => b.MemberId == member.Id, ct);
-        if (balance.Available < reward.Cost)
-            throw new LoyaltyException("INSUFFICIENT_POINTS", $"{reward.Cost} points needed, {balance.Available} available", 409);
+        if (balance.Available < cost)
+            throw new LoyaltyException("INSUFFICIENT_POINTS", $"{cost} points needed, {balance.Available} available", 409);
         if (held is { } onChain)
         {
             // The member's own wallet is theirs to spend elsewhere: what counts is what it holds, less this program's pending burns.
             var pledged = await PendingBurns(program.Id, member.WalletAddress).SumAsync(r => r.Cost, ct);
-            if (onChain - pledged < reward.Cost)
-                throw new LoyaltyException("INSUFFICIENT_POINTS", $"{reward.Cost} points needed, the wallet holds {onChain - pledged} not yet pledged", 409);
+            if (onChain - pledged < cost)
+                throw new LoyaltyException("INSUFFICIENT_POINTS", $"{cost} points needed, the wallet holds {onChain - pledged} not yet pledged", 409);
         }
         var taken = await db.Set<Reward>().Where(r => r.Id == reward.Id && (r.Stock == null || r.Issued < r.Stock))
             .ExecuteUpdateAsync(u => u.SetProperty(r => r.Issued, r => r.Issued + 1), ct);
@@ -93,14 +97,14 @@ public sealed class RedemptionService(
 
         var redemption = new Redemption
         {
-            ProgramId = program.Id, MemberId = member.Id, RewardId = reward.Id, Cost = reward.Cost, Owner = member.WalletAddress,
+            ProgramId = program.Id, MemberId = member.Id, RewardId = reward.Id, Cost = cost, OfferId = offer?.Id, Owner = member.WalletAddress,
             SelfCustody = member.WalletKind == WalletKind.SelfCustody,
             Status = member.WalletKind == WalletKind.SelfCustody ? RedemptionStatus.AwaitingSignature : RedemptionStatus.Reserved,
             CreatedAt = now, UpdatedAt = now,
         };
         db.Set<Redemption>().Add(redemption);
         await db.SaveChangesAsync(ct);
-        await ledger.PostAsync(program.Id, member.Id, EntryKind.Reserve, LedgerAccount.Available, LedgerAccount.Reserved, reward.Cost,
+        await ledger.PostAsync(program.Id, member.Id, EntryKind.Reserve, LedgerAccount.Available, LedgerAccount.Reserved, cost,
             new LedgerWriter.Refs(Note: $"redemption {redemption.Id}: {reward.Name}", Lot: $"redemption:{redemption.Id}"), ct);
         // Custodial: the service signs the burn, so the reward goes out now. Self-custody: only once the member's
         // signed burn has landed (BurnSettlement), or a member could take the reward and never sign.
@@ -229,6 +233,8 @@ public sealed class RedemptionService(
             throw new LoyaltyException("REWARD_NOT_AVAILABLE", "this reward is not available now", 409);
         if (reward.Tiers.Length > 0 && !reward.Tiers.Contains(member.Tier ?? "", StringComparer.OrdinalIgnoreCase))
             throw new LoyaltyException("NOT_ELIGIBLE", "this reward is for other tiers", 403);
+        if (reward.SegmentId is { } segmentId && !(await segments.ContainsAsync(reward.ProgramId, segmentId, [member.Id], ct)).Contains(member.Id))
+            throw new LoyaltyException("NOT_IN_SEGMENT", "this reward is for members of another segment", 403);
         if (reward.Attributes.Keys.Any(k => k != Reward.CategoryAttribute))
         {
             var profile = await db.Set<MemberProfile>().AsNoTracking().SingleOrDefaultAsync(p => p.MemberId == member.Id, ct);

@@ -37,6 +37,8 @@ public sealed class Reward
     public int? CouponValidDays { get; set; }
     /// <summary>For a donation reward: the cause its points are burned for.</summary>
     public long? CauseId { get; set; }
+    /// <summary>Only members of this segment may redeem it (issue 13); null = everyone eligible otherwise.</summary>
+    public long? SegmentId { get; set; }
     public bool Active { get; set; } = true;
     public DateTime CreatedAt { get; set; }
 }
