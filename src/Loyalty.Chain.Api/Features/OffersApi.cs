@@ -21,7 +21,7 @@ public static class OffersApi
     public sealed record RewardPart(long Id, string Name, string RegularCost, string Cost);
     public sealed record MemberOfferView(long Id, string Name, string? Description, string Kind, RewardPart? Reward, RulesApi.RuleView? Rule,
         DateTime EndsAt, string Why);
-    public sealed record MemberOffers(List<MemberOfferView> Offers, List<object> Recommended);
+    public sealed record MemberOffers(List<MemberOfferView> Offers, List<RecommendationsApi.RecommendedView> Recommended);
 
     public static RouteGroupBuilder MapOffers(this IEndpointRouteBuilder routes)
     {
@@ -68,7 +68,7 @@ public static class OffersApi
         TypedResults.Ok(View(await offers.UpdateAsync(http.Program().Id, offerId, patch.Active, patch.EndsAt, ct)));
 
     private static async Task<Ok<MemberOffers>> ForMemberAsync(HttpContext http, string memberId, MemberService members, OfferService offers,
-        LoyaltyDbContext db, CancellationToken ct)
+        Loyalty.Chain.Recommendations.RewardRecommender recommender, LoyaltyDbContext db, CancellationToken ct)
     {
         var program = http.Program();
         var member = await members.GetAsync(program.Id, memberId, ct);
@@ -85,8 +85,10 @@ public static class OffersApi
             var rule = o.RuleId is { } ruleId && rules.TryGetValue(ruleId, out var ru) ? RulesApi.View(ru) : null;
             return new MemberOfferView(o.Id, o.Name, o.Description, KindName(o.Kind), reward, rule, o.EndsAt, x.Why);
         }).ToList();
-        // "recommended" is filled by the recommendations service (plugged in by the lead); empty until then.
-        return TypedResults.Ok(new MemberOffers(views, []));
+        // Next to the offers, the rewards the member could redeem, ranked by their category history and affordability.
+        var recommended = await recommender.RecommendAsync(program, member, 5, ct);
+        return TypedResults.Ok(new MemberOffers(views, recommended
+            .Select(r => new RecommendationsApi.RecommendedView(r.RewardId, r.Name, r.Cost.ToString(), r.Score, r.Reason)).ToList()));
     }
 
     private static string KindName(OfferKind kind) => kind == OfferKind.RewardPrice ? "reward_price" : "bonus_rule";

@@ -77,10 +77,14 @@ public sealed partial class MemberService(LoyaltyDbContext db, CustodyService cu
     }
 
     /// <summary>Erases personal data (right to be forgotten); the ledger keeps only the member id.</summary>
-    public async Task EraseProfileAsync(Member member, CancellationToken ct) =>
+    public Task EraseProfileAsync(Member member, CancellationToken ct) => db.InWriteTransactionAsync(async ct =>
+    {
+        // The leaderboard pseudonym and opt-in go with the profile: the member chose them, and a chosen name can identify.
+        await db.Set<Leaderboards.LeaderboardProfile>().Where(p => p.MemberId == member.Id).ExecuteDeleteAsync(ct);
         await db.Set<MemberProfile>().Where(p => p.MemberId == member.Id)
             .ExecuteUpdateAsync(u => u.SetProperty(p => p.Email, (string?)null).SetProperty(p => p.Phone, (string?)null)
                 .SetProperty(p => p.Birthday, (DateOnly?)null).SetProperty(p => p.Attributes, new Dictionary<string, string>())
                 .SetProperty(p => p.Consents, new Dictionary<string, ConsentState>())
                 .SetProperty(p => p.UpdatedAt, time.GetUtcNow().UtcDateTime), ct);
+    }, ct);
 }

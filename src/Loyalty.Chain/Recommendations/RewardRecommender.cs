@@ -9,9 +9,10 @@ namespace Loyalty.Chain.Recommendations;
 /// <summary>
 /// Rewards a member could redeem now, ranked by <see cref="RecommendationScoring"/>: eligibility is the redemption's own
 /// (active, in its validity window, tier allowed, profile attributes matched, in stock, under the per-member limit, its
-/// cause active), the category history comes from EventCategories over the last 90 days. Read-only; four small queries.
+/// cause active, in the reward's segment), at the member's price (their lowest reward_price offer), the category history
+/// from EventCategories over the last 90 days. Read-only; a few small queries.
 /// </summary>
-public sealed class RewardRecommender(LoyaltyDbContext db, TimeProvider time)
+public sealed class RewardRecommender(LoyaltyDbContext db, Segments.SegmentService segments, Offers.OfferService offers, TimeProvider time)
 {
     public const int MaxLimit = 50;
 
@@ -36,6 +37,19 @@ public sealed class RewardRecommender(LoyaltyDbContext db, TimeProvider time)
             (r.Tiers.Length == 0 || r.Tiers.Contains(member.Tier ?? "", StringComparer.OrdinalIgnoreCase))
             && RedemptionService.AttributesMatch(r, profile)
             && (r.PerMemberLimit is not { } max || used.GetValueOrDefault(r.Id) < max)).ToList();
+        // A segment-only reward is recommended only to its members (redemption refuses the others: NOT_IN_SEGMENT).
+        var segmentIds = eligible.Select(r => r.SegmentId).OfType<long>().Distinct().ToList();
+        if (segmentIds.Count > 0)
+        {
+            var inSegments = new HashSet<long>();
+            foreach (var segmentId in segmentIds)
+                if ((await segments.ContainsAsync(program.Id, segmentId, [member.Id], ct)).Contains(member.Id)) inSegments.Add(segmentId);
+            eligible = eligible.Where(r => r.SegmentId is not { } s || inSegments.Contains(s)).ToList();
+        }
+        // The price the member would pay: the lowest of their live reward_price offers, as redemption charges it.
+        var prices = (await offers.ForMemberAsync(program, member.Id, ct))
+            .Where(o => o.Offer.Kind == Offers.OfferKind.RewardPrice && o.Offer.RewardId is not null && o.Offer.Cost is not null)
+            .GroupBy(o => o.Offer.RewardId!.Value).ToDictionary(g => g.Key, g => g.Min(o => o.Offer.Cost!.Value));
 
         var since = now.AddDays(-RecommendationScoring.WindowDays);
         var spend = await db.Set<EventCategory>().AsNoTracking()
@@ -44,7 +58,7 @@ public sealed class RewardRecommender(LoyaltyDbContext db, TimeProvider time)
         var available = await db.Set<MemberBalance>().AsNoTracking().Where(b => b.MemberId == member.Id).Select(b => b.Available).SingleOrDefaultAsync(ct);
 
         return RecommendationScoring.Rank(
-            eligible.Select(r => new RewardCandidate(r.Id, r.Name, r.Cost,
+            eligible.Select(r => new RewardCandidate(r.Id, r.Name, prices.TryGetValue(r.Id, out var offered) ? Math.Min(offered, r.Cost) : r.Cost,
                 r.Attributes.TryGetValue(Reward.CategoryAttribute, out var cat) && !string.IsNullOrWhiteSpace(cat) ? EventCategory.Normalize(cat) : null)),
             spend.Select(s => new CategorySpend(s.Key, s.Amount, s.Purchases)).ToList(), available, limit);
     }

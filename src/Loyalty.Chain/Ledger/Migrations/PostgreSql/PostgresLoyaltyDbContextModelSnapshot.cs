@@ -132,6 +132,217 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                     b.ToTable("Adjustments", (string)null);
                 });
 
+            modelBuilder.Entity("Loyalty.Chain.Challenges.Challenge", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<bool>("Active")
+                        .HasColumnType("boolean");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
+                    b.Property<DateTime?>("EndsAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int?>("MaxCompletionsPerMember")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<bool>("Ordered")
+                        .HasColumnType("boolean");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Repeat")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<long?>("RewardDropId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("RewardPoints")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime>("StartsAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Steps")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ProgramId", "Active");
+
+                    b.ToTable("Challenges", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Challenges.ChallengeAward", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTime?>("AwardedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("ChallengeId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("CompletionId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long?>("DropId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("DropMintId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("MintIntentId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Points")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CompletionId")
+                        .IsUnique();
+
+                    b.HasIndex("MemberId", "ChallengeId");
+
+                    b.HasIndex("Status", "ProgramId");
+
+                    b.ToTable("ChallengeAwards", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Challenges.ChallengeCompletion", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("ChallengeId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime>("CompletedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("EventId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Period")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Sequence")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("MemberId", "ChallengeId");
+
+                    b.HasIndex("ChallengeId", "MemberId", "Period", "Sequence")
+                        .IsUnique();
+
+                    b.ToTable("ChallengeCompletions", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Challenges.ChallengeProgress", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("ChallengeId")
+                        .HasColumnType("bigint");
+
+                    b.Property<bool>("Completed")
+                        .HasColumnType("boolean");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Period")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Sequence")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("MemberId", "ChallengeId");
+
+                    b.HasIndex("ChallengeId", "MemberId", "Period")
+                        .IsUnique();
+
+                    b.ToTable("ChallengeProgress", (string)null);
+                });
+
             modelBuilder.Entity("Loyalty.Chain.Collectibles.BadgeRule", b =>
                 {
                     b.Property<long>("Id")
@@ -695,6 +906,46 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                     b.ToTable("SiweNonces", (string)null);
                 });
 
+            modelBuilder.Entity("Loyalty.Chain.Donations.Cause", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<bool>("Active")
+                        .HasColumnType("boolean");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Url")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ProgramId", "Id");
+
+                    b.ToTable("Causes", (string)null);
+                });
+
             modelBuilder.Entity("Loyalty.Chain.Earning.EarningRule", b =>
                 {
                     b.Property<long>("Id")
@@ -949,6 +1200,46 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                         .IsUnique();
 
                     b.ToTable("TransferLogs", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Leaderboards.LeaderboardProfile", b =>
+                {
+                    b.Property<long>("MemberId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("MemberId"));
+
+                    b.Property<string>("DisplayName")
+                        .IsRequired()
+                        .HasMaxLength(24)
+                        .HasColumnType("character varying(24)");
+
+                    b.Property<bool>("Generated")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("NormalizedName")
+                        .IsRequired()
+                        .HasMaxLength(24)
+                        .HasColumnType("character varying(24)");
+
+                    b.Property<bool>("OptedIn")
+                        .HasColumnType("boolean");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("MemberId");
+
+                    b.HasIndex("ProgramId", "NormalizedName")
+                        .IsUnique();
+
+                    b.HasIndex("ProgramId", "OptedIn");
+
+                    b.ToTable("LeaderboardProfiles", (string)null);
                 });
 
             modelBuilder.Entity("Loyalty.Chain.Leases.Lease", b =>
@@ -1459,6 +1750,94 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                     b.ToTable("MemberProfiles", (string)null);
                 });
 
+            modelBuilder.Entity("Loyalty.Chain.Offers.Offer", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<bool>("Active")
+                        .HasColumnType("boolean");
+
+                    b.Property<long?>("Cost")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
+                    b.Property<DateTime>("EndsAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<int>("ListedMembers")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("RewardId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("RuleId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("SegmentId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime>("StartsAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ProgramId", "RewardId");
+
+                    b.HasIndex("ProgramId", "Active", "EndsAt");
+
+                    b.ToTable("Offers", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Offers.OfferMember", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("OfferId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("OfferId", "MemberId")
+                        .IsUnique();
+
+                    b.HasIndex("ProgramId", "MemberId");
+
+                    b.ToTable("OfferMembers", (string)null);
+                });
+
             modelBuilder.Entity("Loyalty.Chain.Programs.LoyaltyProgram", b =>
                 {
                     b.Property<long>("Id")
@@ -1651,6 +2030,9 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                     b.Property<long>("MemberId")
                         .HasColumnType("bigint");
 
+                    b.Property<long?>("OfferId")
+                        .HasColumnType("bigint");
+
                     b.Property<string>("Owner")
                         .IsRequired()
                         .HasColumnType("text");
@@ -1701,6 +2083,9 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<long?>("CauseId")
+                        .HasColumnType("bigint");
+
                     b.Property<long>("Cost")
                         .HasColumnType("bigint");
 
@@ -1734,6 +2119,9 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                     b.Property<long>("ProgramId")
                         .HasColumnType("bigint");
 
+                    b.Property<long?>("SegmentId")
+                        .HasColumnType("bigint");
+
                     b.Property<int?>("Stock")
                         .HasColumnType("integer");
 
@@ -1753,6 +2141,8 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                         .HasColumnType("timestamp with time zone");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("CauseId");
 
                     b.HasIndex("ProgramId");
 
@@ -1842,6 +2232,215 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                     b.HasIndex("MemberId", "Status");
 
                     b.ToTable("WithdrawalRequests", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Referrals.Referral", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("DropRefusal")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime?>("QualifiedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long?>("QualifyingAccrualId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("QualifyingEventId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<long?>("RefereeDropMintId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("RefereeId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("RefereePoints")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("ReferrerDropMintId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("ReferrerId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("ReferrerPoints")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime?>("RefusedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime?>("RewardDueAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime?>("RewardedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("RefereeId")
+                        .IsUnique();
+
+                    b.HasIndex("Status", "RewardDueAt");
+
+                    b.HasIndex("ProgramId", "ReferrerId", "CreatedAt");
+
+                    b.ToTable("Referrals", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Referrals.ReferralCode", b =>
+                {
+                    b.Property<long>("MemberId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("MemberId"));
+
+                    b.Property<string>("Code")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("MemberId");
+
+                    b.HasIndex("ProgramId", "Code")
+                        .IsUnique();
+
+                    b.ToTable("ReferralCodes", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Referrals.ReferralPolicy", b =>
+                {
+                    b.Property<long>("ProgramId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("ProgramId"));
+
+                    b.Property<bool>("Active")
+                        .HasColumnType("boolean");
+
+                    b.Property<long?>("MinAmount")
+                        .HasColumnType("bigint");
+
+                    b.Property<int?>("MonthlyCapPerReferrer")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("QualifyWithinDays")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("QualifyingEventTypes")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<long?>("RefereeDropId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("RefereePoints")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("ReferrerDropId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("ReferrerPoints")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("ProgramId");
+
+                    b.ToTable("ReferralPolicies", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Segments.ProfileText", b =>
+                {
+                    b.Property<long>("MemberId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Attributes")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateOnly?>("Birthday")
+                        .HasColumnType("date");
+
+                    b.Property<string>("Consents")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("MemberId");
+
+                    b.ToTable((string)null);
+
+                    b.ToView("MemberProfiles", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Segments.Segment", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Definition")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ProgramId", "Id");
+
+                    b.ToTable("Segments", (string)null);
                 });
 
             modelBuilder.Entity("Loyalty.Chain.Settlement.MintIntent", b =>

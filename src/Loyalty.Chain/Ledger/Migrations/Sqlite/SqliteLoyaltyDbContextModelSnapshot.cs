@@ -123,6 +123,209 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                     b.ToTable("Adjustments", (string)null);
                 });
 
+            modelBuilder.Entity("Loyalty.Chain.Challenges.Challenge", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("Active")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("EndsAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("MaxCompletionsPerMember")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Ordered")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Repeat")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("RewardDropId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("RewardPoints")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("StartsAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Steps")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ProgramId", "Active");
+
+                    b.ToTable("Challenges", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Challenges.ChallengeAward", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("AwardedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ChallengeId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CompletionId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("DropId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("DropMintId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("MintIntentId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Points")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CompletionId")
+                        .IsUnique();
+
+                    b.HasIndex("MemberId", "ChallengeId");
+
+                    b.HasIndex("Status", "ProgramId");
+
+                    b.ToTable("ChallengeAwards", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Challenges.ChallengeCompletion", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ChallengeId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CompletedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("EventId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Period")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Sequence")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("MemberId", "ChallengeId");
+
+                    b.HasIndex("ChallengeId", "MemberId", "Period", "Sequence")
+                        .IsUnique();
+
+                    b.ToTable("ChallengeCompletions", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Challenges.ChallengeProgress", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ChallengeId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("Completed")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Period")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Sequence")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("MemberId", "ChallengeId");
+
+                    b.HasIndex("ChallengeId", "MemberId", "Period")
+                        .IsUnique();
+
+                    b.ToTable("ChallengeProgress", (string)null);
+                });
+
             modelBuilder.Entity("Loyalty.Chain.Collectibles.BadgeRule", b =>
                 {
                     b.Property<long>("Id")
@@ -670,6 +873,44 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                     b.ToTable("SiweNonces", (string)null);
                 });
 
+            modelBuilder.Entity("Loyalty.Chain.Donations.Cause", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("Active")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Url")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ProgramId", "Id");
+
+                    b.ToTable("Causes", (string)null);
+                });
+
             modelBuilder.Entity("Loyalty.Chain.Earning.EarningRule", b =>
                 {
                     b.Property<long>("Id")
@@ -918,6 +1159,44 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                         .IsUnique();
 
                     b.ToTable("TransferLogs", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Leaderboards.LeaderboardProfile", b =>
+                {
+                    b.Property<long>("MemberId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("DisplayName")
+                        .IsRequired()
+                        .HasMaxLength(24)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Generated")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("NormalizedName")
+                        .IsRequired()
+                        .HasMaxLength(24)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("OptedIn")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("MemberId");
+
+                    b.HasIndex("ProgramId", "NormalizedName")
+                        .IsUnique();
+
+                    b.HasIndex("ProgramId", "OptedIn");
+
+                    b.ToTable("LeaderboardProfiles", (string)null);
                 });
 
             modelBuilder.Entity("Loyalty.Chain.Leases.Lease", b =>
@@ -1406,6 +1685,90 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                     b.ToTable("MemberProfiles", (string)null);
                 });
 
+            modelBuilder.Entity("Loyalty.Chain.Offers.Offer", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("Active")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("Cost")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("EndsAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("ListedMembers")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("RewardId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("RuleId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("SegmentId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("StartsAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ProgramId", "RewardId");
+
+                    b.HasIndex("ProgramId", "Active", "EndsAt");
+
+                    b.ToTable("Offers", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Offers.OfferMember", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("OfferId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("OfferId", "MemberId")
+                        .IsUnique();
+
+                    b.HasIndex("ProgramId", "MemberId");
+
+                    b.ToTable("OfferMembers", (string)null);
+                });
+
             modelBuilder.Entity("Loyalty.Chain.Programs.LoyaltyProgram", b =>
                 {
                     b.Property<long>("Id")
@@ -1592,6 +1955,9 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                     b.Property<long>("MemberId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("OfferId")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Owner")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -1640,6 +2006,9 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("CauseId")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long>("Cost")
                         .HasColumnType("INTEGER");
 
@@ -1673,6 +2042,9 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                     b.Property<long>("ProgramId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("SegmentId")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int?>("Stock")
                         .HasColumnType("INTEGER");
 
@@ -1692,6 +2064,8 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("CauseId");
 
                     b.HasIndex("ProgramId");
 
@@ -1777,6 +2151,207 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                     b.HasIndex("MemberId", "Status");
 
                     b.ToTable("WithdrawalRequests", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Referrals.Referral", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DropRefusal")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("QualifiedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("QualifyingAccrualId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("QualifyingEventId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("RefereeDropMintId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("RefereeId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("RefereePoints")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("ReferrerDropMintId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ReferrerId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ReferrerPoints")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("RefusedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("RewardDueAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("RewardedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("RefereeId")
+                        .IsUnique();
+
+                    b.HasIndex("Status", "RewardDueAt");
+
+                    b.HasIndex("ProgramId", "ReferrerId", "CreatedAt");
+
+                    b.ToTable("Referrals", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Referrals.ReferralCode", b =>
+                {
+                    b.Property<long>("MemberId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Code")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("MemberId");
+
+                    b.HasIndex("ProgramId", "Code")
+                        .IsUnique();
+
+                    b.ToTable("ReferralCodes", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Referrals.ReferralPolicy", b =>
+                {
+                    b.Property<long>("ProgramId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("Active")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("MinAmount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("MonthlyCapPerReferrer")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("QualifyWithinDays")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("QualifyingEventTypes")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("RefereeDropId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("RefereePoints")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("ReferrerDropId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ReferrerPoints")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("ProgramId");
+
+                    b.ToTable("ReferralPolicies", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Segments.ProfileText", b =>
+                {
+                    b.Property<long>("MemberId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Attributes")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateOnly?>("Birthday")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Consents")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("MemberId");
+
+                    b.ToTable((string)null);
+
+                    b.ToView("MemberProfiles", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Segments.Segment", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Definition")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ProgramId", "Id");
+
+                    b.ToTable("Segments", (string)null);
                 });
 
             modelBuilder.Entity("Loyalty.Chain.Settlement.MintIntent", b =>
