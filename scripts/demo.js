@@ -61,16 +61,35 @@ await call("PUT", `${p}/tiers`, key, { metric: "points_earned", window: "calenda
   levels: [{ name: "bronze", threshold: "0" }, { name: "silver", threshold: "40" }, { name: "gold", threshold: "120", multiplierPercent: 110 }] });
 log("a member is upgraded in the same transaction as the purchase that qualifies; downgrades only at the year's end");
 
+console.log("2c. engagement: a referral policy, and a coffee journey that awards a collectible stamp");
+await call("PUT", `${p}/referrals/policy`, key, { active: true, referrerReward: { points: "50" }, refereeReward: { points: "25" } });
+const stamp = await call("POST", `${p}/drops`, key, { name: "Coffee Journey Stamp", description: "Visited, bought and reviewed", maxSupply: 100,
+  soulbound: false, audience: { kind: "Explicit" } });
+await call("POST", `${p}/drops/${stamp.id}/publish`, key);
+await until("the stamp drop to be published", async () => (await call("GET", `${p}/drops/${stamp.id}`, key)).drop.status === "Published");
+const journey = await call("POST", `${p}/challenges`, key, { name: "Coffee journey", ordered: true,
+  startsAt: new Date(Date.now() - 3_600_000).toISOString(),
+  steps: [{ name: "Visit the shop", eventType: "visit" }, { name: "Buy for 5 EUR or more", eventType: "purchase", conditions: { minAmount: 500 } },
+    { name: "Write a review", eventType: "review" }],
+  reward: { points: "20", dropId: stamp.id } });
+log(`referrals reward 50 + 25 crumbs once the referee's first purchase is past its return window; journey #${journey.id}: visit, buy, review`);
+
 console.log("3. enrol members (each gets a custodial wallet)");
 const members = [];
 for (let i = 1; i <= 6; i++) {
   const m = await call("POST", `${p}/members`, key, { externalId: `cust-${i}`, email: `cust${i}@example.com`, tier: i % 2 ? "gold" : "silver" });
   members.push(m.memberId);
 }
-log(`${members.length} members`);
+const code = (await call("GET", `${p}/members/${members[0]}/referrals`, key)).code;
+const referee = await call("POST", `${p}/members`, key, { externalId: "cust-7", email: "cust7@example.com", referralCode: code });
+members.push(referee.memberId);
+const selfReferral = await call("POST", `${p}/members`, key, { externalId: "cust-8", email: " CUST1@example.com", referralCode: code });
+const refused = (await call("GET", `${p}/members/${members[0]}/referrals`, key)).referrals.find((r) => r.referee === selfReferral.memberId);
+log(`${members.length} members; cust-7 enrolled with ${members[0]}'s code ${code}; cust-8 with the same e-mail as the referrer: ${refused.status} (${refused.reason})`);
 
 console.log("4. purchases and actions");
 let events = 0;
+for (const m of members.slice(0, 2)) { await call("POST", `${p}/events`, key, { type: "visit", memberId: m, eventId: `visit-${m}` }); events++; }
 for (let i = 0; i < 24; i++) {
   const r = await call("POST", `${p}/events`, key, { type: "purchase", memberId: members[i % members.length],
     eventId: `order-${i}`, amount: `${5 + (i * 7) % 40}.${(i * 13) % 100}`.replace(/\.(\d)$/, ".0$1"), currency: "EUR" }, `evt-${run}-${i}`);
@@ -105,6 +124,22 @@ let settlement = await call("GET", `${p}/settlement`, key);
 const mintTxs = settlement.batches.filter((b) => b.kind === "mint" && b.status === "Confirmed").length;
 log(`${settlement.confirmedIntents} mint intents in ${mintTxs} mintBatch transaction(s): ${settlement.batches.map((b) => b.txHash).join(", ")}`);
 
+const referrals = (await call("GET", `${p}/members/${members[0]}/referrals`, key)).referrals;
+const referralsRewarded = referrals.filter((r) => r.status === "Rewarded").length;
+log(`${members[0]}'s referrals: ${referrals.map((r) => `${r.referee} ${r.status}${r.reason ? " " + r.reason : ""} (+${r.referrerPoints}/+${r.refereePoints})`).join(", ")}`);
+const journeys = await until("the journey stamps", async () => {
+  const views = [];
+  for (const m of members.slice(0, 2)) views.push((await call("GET", `${p}/members/${m}/challenges`, key)).find((c) => c.id === journey.id));
+  return views.every((v) => v.awards.length > 0 && v.awards.every((a) => a.status === "Awarded" && a.mintStatus === "Minted")) ? views : null;
+});
+const challengesCompleted = journeys.reduce((n, v) => n + v.completions, 0);
+log(`journey completed ${challengesCompleted} times; stamps ${journeys.map((v) => "#" + v.awards[0].tokenId).join(", ")} minted, +${journeys[0].reward.points} crumbs each`);
+await until("the award mints", async () => {
+  await call("POST", `${p}/settlement/run`, key);
+  const s = await call("GET", `${p}/settlement`, key);
+  return s.queuedIntents === 0 && s.batchedIntents === 0 && s.ledger.pending === "0" ? s : null;
+});
+
 console.log("6b. a collectible drop for gold members, airdropped in mintBatch transactions");
 const drop = await call("POST", `${p}/drops`, key, { name: "Founders' Mug", description: "For our first gold members", maxSupply: 100,
   soulbound: false, attributes: [{ traitType: "edition", value: "2026" }], audience: { kind: "Rule", tiers: ["gold"] } });
@@ -126,10 +161,20 @@ const metadata = await (await fetch(tokenUri)).json();
 log(`${minted.minted} tokens minted in ${minted.transactions.filter((t) => t.purpose !== "drop.create").length} transaction(s); tokenURI ${tokenUri} -> "${metadata.name}"`);
 
 console.log("7. redeem a reward: points reserved at once, burned on chain with the member's signature (no gas for them)");
-const reward = await call("POST", `${p}/rewards`, key, { type: "DiscountCoupon", name: "5 EUR off", cost: "20", stock: 100, perMemberLimit: 3 });
+const reward = await call("POST", `${p}/rewards`, key, { type: "DiscountCoupon", name: "5 EUR off", cost: "20", stock: 100, perMemberLimit: 3,
+  attributes: { category: "bakery" } });
+const segment = await call("POST", `${p}/segments`, key, { name: "Gold members", definition: { tiers: ["gold"] } });
+const goldCount = (await call("GET", `${p}/segments/${segment.id}/count`, key)).members;
+await call("POST", `${p}/offers`, key, { name: "Gold price", kind: "reward_price", segmentId: segment.id, rewardId: reward.id, cost: "15",
+  endsAt: new Date(Date.now() + 7 * 86_400_000).toISOString() });
+let offersShown = 0;
+for (const m of members) offersShown += (await call("GET", `${p}/members/${m}/offers`, key)).offers.length;
+const offers0 = await call("GET", `${p}/members/${members[0]}/offers`, key);
+log(`segment "Gold members": ${goldCount} members; the gold price offer was shown ${offersShown} times; ` +
+  `recommended for ${members[0]}: ${offers0.recommended.map((r) => `${r.name} (${r.reason})`).join("; ") || "none"}`);
 const redemption = await call("POST", `${p}/members/${members[0]}/redemptions`, key, { rewardId: reward.id }, `redeem-${run}`);
 await until("the burn", async () => (await call("GET", `${p}/redemptions/${redemption.id}`, key)).status === "Completed");
-log(`${members[0]} redeemed "${reward.name}" for ${reward.cost} crumbs: coupon ${redemption.couponCode}, burned on chain`);
+log(`${members[0]} redeemed "${reward.name}" for ${redemption.cost} crumbs (regular ${reward.cost}): coupon ${redemption.couponCode}, burned on chain`);
 const shopKey = (await call("POST", `${p}/api-keys`, key, { role: "shop", name: "till 1" })).key;
 const checked = await call("POST", `${p}/coupons/${redemption.couponCode}/validate`, shopKey);
 const used = await call("POST", `${p}/coupons/${redemption.couponCode}/use`, shopKey, { orderId: "till-order-1" }, `use-${run}`);
@@ -217,4 +262,7 @@ console.log(JSON.stringify({
   coupon_used: couponUsed,
   adjusted_points: adjustedPoints,
   expired_points: Number(expiry.expired),
+  referrals_rewarded: referralsRewarded,
+  challenges_completed: challengesCompleted,
+  offers_shown: offersShown,
 }));

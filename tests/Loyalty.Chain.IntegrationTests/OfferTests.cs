@@ -67,7 +67,11 @@ public sealed class OfferTests(ProgramFixture f) : IClassFixture<ProgramFixture>
         Assert.Equal("25", seen["reward"]!["cost"]!.GetValue<string>());
         Assert.Equal("segment 'Gold coffee lovers'", seen["why"]!.GetValue<string>());
         Assert.DoesNotContain(await OffersOfAsync(outside), o => o!["id"]!.GetValue<long>() == offerId);
-        Assert.Empty((await f.Api.GetAsync(f.P($"/members/{inside}/offers"), f.AdminKey)).Body!["recommended"]!.AsArray());
+        // The recommendations next to the offers price the reward as each member would pay it.
+        static string? RecommendedCost(JsonNode body, long rewardId) => body["recommended"]!.AsArray()
+            .SingleOrDefault(r => r!["rewardId"]!.GetValue<long>() == rewardId)?["cost"]!.GetValue<string>();
+        Assert.Equal("25", RecommendedCost((await f.Api.GetAsync(f.P($"/members/{inside}/offers"), f.AdminKey)).Body!, reward));
+        Assert.Equal("60", RecommendedCost((await f.Api.GetAsync(f.P($"/members/{outside}/offers"), f.AdminKey)).Body!, reward));
 
         var paidInside = await f.Api.PostAsync(f.P($"/members/{inside}/redemptions"), f.AdminKey, new { rewardId = reward }, "o1-" + inside);
         Assert.Equal(HttpStatusCode.Created, paidInside.Status);

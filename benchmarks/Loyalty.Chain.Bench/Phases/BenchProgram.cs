@@ -25,7 +25,8 @@ public sealed class BenchProgram
 
     /// <summary>
     /// Creates the program, waits until its contracts are deployed, and adds three earning rules: 1 point per
-    /// euro (base), +5 points when a line is in "coffee" (bonus), and a running double-points campaign.
+    /// euro (base), +5 points when a line is in "coffee" (bonus), and a running double-points campaign; then expiry,
+    /// tiers, a segment-conditioned rule, two challenges and a referral policy, so intake pays for all of them.
     /// </summary>
     public static async Task<BenchProgram> CreateAsync(ApiClient api, string rootKey, string name, long pendingPeriodSeconds, CancellationToken ct)
     {
@@ -76,6 +77,41 @@ public sealed class BenchProgram
             },
         }, ct: ct);
         if (!policies.IsSuccess) throw new ApiException($"program {id}: policies refused: {policies.Status} {policies.Text}");
+        // Engagement (issue 13) on the intake path: a rule conditioned on a segment ("Gold members who bought coffee in 30
+        // days"), whose membership each batch computes for its members; a weekly streak and an ordered journey whose progress
+        // each event updates; and an active referral policy, whose open referrals each batch looks up.
+        var segment = await api.PostAsync(p + "/segments", adminKey, new
+        {
+            name = "Gold coffee lovers",
+            definition = new { tiers = new[] { "Gold" }, categoriesBought = new { any = new[] { "coffee" }, withinDays = 30 } },
+        }, ct);
+        await api.PostAsync(p + "/rules", adminKey, new
+        {
+            name = "gold coffee lovers bonus", trigger = "purchase", priority = 30, conditions = new { segments = new[] { segment["id"]!.GetValue<long>() } },
+            effect = new { kind = "Fixed", points = 3 },
+        }, ct);
+        await api.PostAsync(p + "/challenges", adminKey, new
+        {
+            name = "three coffees a week", repeat = "weekly", startsAt = now.AddDays(-1),
+            steps = new[] { new { name = "coffee", eventType = "purchase", conditions = new { categories = new[] { "coffee" } }, count = 3 } },
+            reward = new { points = "10" },
+        }, ct);
+        await api.PostAsync(p + "/challenges", adminKey, new
+        {
+            name = "bakery journey", ordered = true, startsAt = now.AddDays(-1),
+            steps = new object[]
+            {
+                new { name = "first bakery", eventType = "purchase", conditions = new { categories = new[] { "bakery" } } },
+                new { name = "a big basket", eventType = "purchase", conditions = new { minAmount = 2000 } },
+                new { name = "bakery again", eventType = "purchase", conditions = new { categories = new[] { "bakery" } }, count = 2, distinctDays = true },
+            },
+            reward = new { points = "50" },
+        }, ct);
+        var referrals = await api.SendAsync(HttpMethod.Put, p + "/referrals/policy", adminKey, new
+        {
+            active = true, referrerReward = new { points = "50" }, refereeReward = new { points = "25" },
+        }, ct: ct);
+        if (!referrals.IsSuccess) throw new ApiException($"program {id}: referral policy refused: {referrals.Status} {referrals.Text}");
         var shopKey = (await api.PostAsync(p + "/api-keys", adminKey, new { role = "shop", name = "bench shop" }, ct))["key"]!.GetValue<string>();
         return new BenchProgram(api, id, adminKey, shopKey, program["pointsContract"]!.GetValue<string>());
     }
