@@ -92,8 +92,8 @@ public sealed class BenchProgram
         }, ct);
         await api.PostAsync(p + "/challenges", adminKey, new
         {
-            name = "three coffees a week", repeat = "weekly", startsAt = now.AddDays(-1),
-            steps = new[] { new { name = "coffee", eventType = "purchase", conditions = new { categories = new[] { "coffee" } }, count = 3 } },
+            name = "twenty coffees a week", repeat = "weekly", startsAt = now.AddDays(-1),
+            steps = new[] { new { name = "coffee", eventType = "purchase", conditions = new { categories = new[] { "coffee" } }, count = 20 } },
             reward = new { points = "10" },
         }, ct);
         await api.PostAsync(p + "/challenges", adminKey, new

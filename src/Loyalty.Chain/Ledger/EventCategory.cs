@@ -44,7 +44,9 @@ internal sealed class EventCategoryConfiguration : IEntityTypeConfiguration<Even
     {
         b.ToTable("EventCategories");
         b.Property(x => x.Category).HasMaxLength(EventCategory.MaxCategoryLength);
-        b.HasIndex(x => new { x.ProgramId, x.MemberId, x.OccurredAt });
+        // A member's purchases of given categories since a date (segments, recommendations): with the category in this index
+        // the planner seeks the member's rows; with only (program, category, date) to use it scanned every buyer of the category.
+        b.HasIndex(x => new { x.ProgramId, x.MemberId, x.Category, x.OccurredAt });
         b.HasIndex(x => new { x.ProgramId, x.Category, x.OccurredAt });
         b.HasIndex(x => x.EventId);
     }

@@ -1337,7 +1337,7 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
 
                     b.HasIndex("ProgramId", "Category", "OccurredAt");
 
-                    b.HasIndex("ProgramId", "MemberId", "OccurredAt");
+                    b.HasIndex("ProgramId", "MemberId", "Category", "OccurredAt");
 
                     b.ToTable("EventCategories", (string)null);
                 });

@@ -1290,7 +1290,7 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
 
                     b.HasIndex("ProgramId", "Category", "OccurredAt");
 
-                    b.HasIndex("ProgramId", "MemberId", "OccurredAt");
+                    b.HasIndex("ProgramId", "MemberId", "Category", "OccurredAt");
 
                     b.ToTable("EventCategories", (string)null);
                 });

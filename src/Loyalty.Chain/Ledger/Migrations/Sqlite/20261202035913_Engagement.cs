@@ -139,6 +139,24 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "EventCategories",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    ProgramId = table.Column<long>(type: "INTEGER", nullable: false),
+                    MemberId = table.Column<long>(type: "INTEGER", nullable: false),
+                    EventId = table.Column<long>(type: "INTEGER", nullable: false),
+                    Category = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Amount = table.Column<long>(type: "INTEGER", nullable: false),
+                    OccurredAt = table.Column<DateTime>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_EventCategories", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "LeaderboardProfiles",
                 columns: table => new
                 {
@@ -334,6 +352,21 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                 columns: new[] { "ProgramId", "Active" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_EventCategories_EventId",
+                table: "EventCategories",
+                column: "EventId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_EventCategories_ProgramId_Category_OccurredAt",
+                table: "EventCategories",
+                columns: new[] { "ProgramId", "Category", "OccurredAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_EventCategories_ProgramId_MemberId_Category_OccurredAt",
+                table: "EventCategories",
+                columns: new[] { "ProgramId", "MemberId", "Category", "OccurredAt" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_LeaderboardProfiles_ProgramId_NormalizedName",
                 table: "LeaderboardProfiles",
                 columns: new[] { "ProgramId", "NormalizedName" },
@@ -410,6 +443,9 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "Challenges");
+
+            migrationBuilder.DropTable(
+                name: "EventCategories");
 
             migrationBuilder.DropTable(
                 name: "LeaderboardProfiles");

@@ -140,6 +140,24 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                 });
 
             migrationBuilder.CreateTable(
+                name: "EventCategories",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    ProgramId = table.Column<long>(type: "bigint", nullable: false),
+                    MemberId = table.Column<long>(type: "bigint", nullable: false),
+                    EventId = table.Column<long>(type: "bigint", nullable: false),
+                    Category = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Amount = table.Column<long>(type: "bigint", nullable: false),
+                    OccurredAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_EventCategories", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "LeaderboardProfiles",
                 columns: table => new
                 {
@@ -335,6 +353,21 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                 columns: new[] { "ProgramId", "Active" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_EventCategories_EventId",
+                table: "EventCategories",
+                column: "EventId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_EventCategories_ProgramId_Category_OccurredAt",
+                table: "EventCategories",
+                columns: new[] { "ProgramId", "Category", "OccurredAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_EventCategories_ProgramId_MemberId_Category_OccurredAt",
+                table: "EventCategories",
+                columns: new[] { "ProgramId", "MemberId", "Category", "OccurredAt" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_LeaderboardProfiles_ProgramId_NormalizedName",
                 table: "LeaderboardProfiles",
                 columns: new[] { "ProgramId", "NormalizedName" },
@@ -411,6 +444,9 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
 
             migrationBuilder.DropTable(
                 name: "Challenges");
+
+            migrationBuilder.DropTable(
+                name: "EventCategories");
 
             migrationBuilder.DropTable(
                 name: "LeaderboardProfiles");
