@@ -265,6 +265,7 @@ public sealed class ChallengeTests(ChallengeFixture f) : IClassFixture<Challenge
             (new { name = "x", steps = new object?[] { null }, reward = new { points = "1" } }, "INVALID_CHALLENGE_STEP"),
             (new { name = "x", steps = new[] { new { name = "Buy", eventType = "purchase", count = 0 } }, reward = new { points = "1" } }, "INVALID_CHALLENGE_STEP"),
             (new { name = "x", steps = new[] { new { name = "Back", eventType = "return", count = 1 } }, reward = new { points = "1" } }, "INVALID_CHALLENGE_STEP"),
+            (new { name = "x", steps = new[] { new { name = "Seg", eventType = "purchase", conditions = new { segments = new[] { 1L } } } }, reward = new { points = "1" } }, "INVALID_CHALLENGE_STEP"),
             (new { name = "x", steps = new[] { new { name = "Buy", eventType = "buy coffee", count = 1 } }, reward = new { points = "1" } }, "INVALID_CHALLENGE_STEP"),
             (new { name = "x", steps = new[] { new { name = "Buy", eventType = "purchase", conditions = new { fromHour = 30 } } }, reward = new { points = "1" } },
                 "INVALID_CHALLENGE_STEP"),

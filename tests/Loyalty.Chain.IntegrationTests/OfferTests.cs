@@ -131,6 +131,13 @@ public sealed class OfferTests(ProgramFixture f) : IClassFixture<ProgramFixture>
             .ContinueWith(t => t.Result.Body!["points"]!.GetValue<string>());
         Assert.Equal("10", await Visit(listed, "v1"));
         Assert.Equal("0", await Visit(other, "v1"));
+        // The offer's rule changes only through its offer: a PUT would drop the audience and pay everyone.
+        var ruleId = offer.Body["ruleId"]!.GetValue<long>();
+        var put = await f.Api.SendAsync(HttpMethod.Put, f.P($"/rules/{ruleId}"), f.AdminKey,
+            new { name = "visit bonus", trigger, effect = new { kind = "Fixed", points = 10 } });
+        Assert.Equal(HttpStatusCode.Conflict, put.Status);
+        Assert.Equal("OFFER_RULE", put.Body!["code"]!.GetValue<string>());
+        Assert.Equal("0", await Visit(other, "v1b"));
         await f.Api.SendAsync(HttpMethod.Patch, f.P($"/offers/{offerId}"), f.AdminKey, new { active = false });
         Assert.Equal("0", await Visit(listed, "v2"));
         Assert.Equal("INVALID_RULE", Code(await f.Api.PostAsync(f.P("/rules"), f.AdminKey, new

@@ -177,6 +177,14 @@ public sealed class ReferralTests(ReferralFixture f) : IClassFixture<ReferralFix
         Assert.Equal("Refused", refused["status"]!.GetValue<string>());
         Assert.Equal("SAME_EMAIL", refused["reason"]!.GetValue<string>());
         Assert.DoesNotContain("example", list.ToJsonString(), StringComparison.OrdinalIgnoreCase);
+        // With the member's own token, the other members' customer ids are not shown either.
+        var token = (await f.Api.PostAsync(f.P($"/members/{referrer}/tokens"), f.AdminKey, null)).Body!["token"]!.GetValue<string>();
+        var request = new HttpRequestMessage(HttpMethod.Get, f.P($"/members/{referrer}/referrals"));
+        request.Headers.Authorization = new("Bearer", token);
+        var own = await (await f.Api.Http.SendAsync(request)).Content.ReadAsStringAsync();
+        Assert.Contains("referee #", own);
+        Assert.DoesNotContain(sameEmail, own);
+        Assert.DoesNotContain(samePhone, own);
 
         // The member's own code: re-enrolling is idempotent and links nothing.
         var again = await f.Api.PostAsync(f.P("/members"), f.AdminKey, new { externalId = referrer, referralCode = code });

@@ -30,6 +30,7 @@ public static class ReferralsApi
         CancellationToken ct)
     {
         var program = http.Program();
-        return TypedResults.Ok(await referrals.ViewAsync(program, await members.GetAsync(program.Id, memberId, ct), ct));
+        return TypedResults.Ok(await referrals.ViewAsync(program, await members.GetAsync(program.Id, memberId, ct), ct,
+            asMember: http.Caller().Role == ApiRole.Member));
     }
 }

@@ -50,6 +50,10 @@ public static class RulesApi
         var programId = http.Program().Id;
         var rule = await db.Set<EarningRule>().SingleOrDefaultAsync(r => r.Id == ruleId && r.ProgramId == programId, ct);
         if (rule is null) return TypedResults.NotFound();
+        // An offer's rule carries the offer's audience and window: replaced here, its conditions would lose the audience
+        // and the bonus would pay every member. It changes through its offer.
+        if (await db.Set<Offers.Offer>().Where(o => o.ProgramId == programId && o.RuleId == ruleId).Select(o => (long?)o.Id).FirstOrDefaultAsync(ct) is { } offerId)
+            throw new LoyaltyException("OFFER_RULE", $"rule {ruleId} belongs to offer {offerId}: change it with PATCH /offers/{offerId}", 409);
         Apply(rule, request);
         await EnsureAudiencesAsync(http, rule, ct);
         await db.SaveChangesAsync(ct);

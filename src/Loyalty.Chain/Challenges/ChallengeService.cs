@@ -104,6 +104,10 @@ public sealed partial class ChallengeService(LoyaltyDbContext db, TimeProvider t
             if (type == EventIntakeService.Return) throw Step(i, "a return cannot be a step (it neither counts nor undoes progress)");
             var conditions = s.Conditions ?? new RuleConditions();
             if (conditions.Validate() is { Count: > 0 } errors) throw Step(i, "conditions: " + string.Join(" ", errors));
+            // Progress sees the event and the member's tier and attributes, not segment or offer memberships: such a step
+            // could never match.
+            if (conditions.Segments is { Length: > 0 } || conditions.OfferId is not null)
+                throw Step(i, "conditions.segments and conditions.offerId are for earning rules; a step cannot use them");
             var count = s.Count ?? 1;
             if (count is < 1 or > MaxCount) throw Step(i, $"count must be 1..{MaxCount}");
             var distinct = s.DistinctDays ?? false;

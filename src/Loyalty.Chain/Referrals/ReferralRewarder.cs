@@ -80,7 +80,13 @@ public sealed class ReferralRewarder(LoyaltyDbContext db, LedgerWriter ledger, D
         // Claimed before anything is credited: a concurrent pass that claimed it first leaves it alone.
         if (await claim.ExecuteUpdateAsync(u => u.SetProperty(r => r.Status, ReferralStatus.Rewarded).SetProperty(r => r.RewardedAt, now)
                 .SetProperty(r => r.ReferrerPoints, referrerPoints).SetProperty(r => r.RefereePoints, refereePoints), ct) == 0)
+        {
+            // Another pass (another instance) rewarded it: the rule awards just computed were for nothing and must not be
+            // saved, or they would use up the rules' budgets and member limits a second time.
+            foreach (var added in db.ChangeTracker.Entries<Earning.RuleAward>().Where(e => e.State == EntityState.Added).ToList())
+                added.State = EntityState.Detached;
             return false;
+        }
         await CreditAsync(program.Id, referrer, referrerPoints, referral.Id, now, ct);
         await CreditAsync(program.Id, referee, refereePoints, referral.Id, now, ct);
 

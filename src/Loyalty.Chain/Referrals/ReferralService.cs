@@ -118,7 +118,9 @@ public sealed class ReferralService(LoyaltyDbContext db, LedgerWriter ledger, Ti
                                                   && r.CreatedAt >= month.MonthStart && r.CreatedAt < month.MonthEnd, ct);
     }
 
-    public async Task<MemberReferralsView> ViewAsync(LoyaltyProgram program, Member member, CancellationToken ct)
+    /// <param name="asMember">The member's own token asks: other members' customer ids (often a customer number or e-mail) are
+    /// replaced by "referee #n" / "your referrer"; admin and shop keys see them.</param>
+    public async Task<MemberReferralsView> ViewAsync(LoyaltyProgram program, Member member, CancellationToken ct, bool asMember = false)
     {
         var code = await CodeAsync(program.Id, member.Id, ct);
         var policy = await GetPolicyAsync(program.Id, ct);
@@ -136,8 +138,8 @@ public sealed class ReferralService(LoyaltyDbContext db, LedgerWriter ledger, Ti
         var rewardedThisMonth = await db.Set<Referral>().CountAsync(r => r.ProgramId == program.Id && r.ReferrerId == member.Id
             && r.Status == ReferralStatus.Rewarded && r.RewardedAt >= month.MonthStart && r.RewardedAt < month.MonthEnd, ct);
         return new MemberReferralsView(ReferralCodes.Display(code),
-            referredBy is null ? null : new ReferredByView(referredBy.ExternalId, referredBy.Status.ToString(), referredBy.Reason),
-            rows.Select(x => new ReferralItemView(x.ExternalId, x.r.Status.ToString(), x.r.Reason, x.r.CreatedAt, x.r.QualifiedAt, x.r.RewardedAt,
+            referredBy is null ? null : new ReferredByView(asMember ? "your referrer" : referredBy.ExternalId, referredBy.Status.ToString(), referredBy.Reason),
+            rows.Select((x, i) => new ReferralItemView(asMember ? $"referee #{rows.Count - i}" : x.ExternalId, x.r.Status.ToString(), x.r.Reason, x.r.CreatedAt, x.r.QualifiedAt, x.r.RewardedAt,
                 x.r.ReferrerPoints.ToString(), x.r.RefereePoints.ToString())).ToList(),
             rewardedThisMonth, policy?.MonthlyCapPerReferrer);
     }
