@@ -19,7 +19,7 @@ public sealed record AdjustmentRequest(string? Type, string? Points, string? Rea
 /// (<see cref="PointRetirement"/>): cancelled before minting where possible, otherwise burned with the custodial
 /// signature; the rest is the reported shortfall. Both are one write transaction under the member's lock.
 /// </summary>
-public sealed partial class AdjustmentService(LoyaltyDbContext db, LedgerWriter ledger, MaturationService maturation, PointRetirement retirement,
+public sealed partial class AdjustmentService(LoyaltyDbContext db, LedgerWriter ledger, PointRetirement retirement,
     TimeProvider time, IOptions<IntakeLimitsOptions> limits)
 {
     [GeneratedRegex(@"\A[a-z][a-z0-9_]{0,31}\z")]
@@ -67,10 +67,7 @@ public sealed partial class AdjustmentService(LoyaltyDbContext db, LedgerWriter 
                 if ((System.Numerics.BigInteger)held.Pending + held.Available + held.Reserved + points > limits.Value.MaxPointsPerMember)
                     throw new LoyaltyException("POINTS_LIMIT_EXCEEDED", $"a member holds at most {limits.Value.MaxPointsPerMember} points", 422);
                 var address = await db.Set<Member>().AsNoTracking().Where(m => m.Id == member.Id).Select(m => m.WalletAddress).SingleAsync(c);
-                var intent = maturation.Queue(program.Id, member.Id, address, points, now);
-                await db.SaveChangesAsync(c);
-                await ledger.PostAsync(program.Id, member.Id, EntryKind.Grant, LedgerAccount.Issuance, LedgerAccount.Available, points,
-                    new LedgerWriter.Refs(MintIntentId: intent.Id, Note: note), c);
+                var intent = await ledger.GrantAvailableAsync(program.Id, member.Id, address, points, EntryKind.Grant, note, now, c);
                 adjustment.Applied = points;
                 adjustment.MintIntentId = intent.Id;
             }

@@ -29,7 +29,7 @@ public sealed class NoChallengeAwardFaults : IChallengeAwardFaults
 /// mints it). All of it commits together or not at all, so each completion is awarded exactly once, and an award a crash
 /// interrupted is found Pending by the next pass. A paused program or a blocked member: the award waits.
 /// </summary>
-public sealed class ChallengeAwarder(LoyaltyDbContext db, LedgerWriter ledger, MaturationService maturation, DropGrants grants, AlertSink alerts,
+public sealed class ChallengeAwarder(LoyaltyDbContext db, LedgerWriter ledger, DropGrants grants, AlertSink alerts,
     IChallengeAwardFaults faults, TimeProvider time, IOptions<IntakeLimitsOptions> limits, ILogger<ChallengeAwarder> logger)
 {
     public const string Step = "challenge-awards";
@@ -127,10 +127,8 @@ public sealed class ChallengeAwarder(LoyaltyDbContext db, LedgerWriter ledger, M
         award.Error = null;
         if (award.Points > 0)
         {
-            var intent = maturation.Queue(programId, memberId, member.WalletAddress, award.Points, now);
-            await db.SaveChangesAsync(c);
-            await ledger.PostAsync(programId, memberId, EntryKind.Challenge, LedgerAccount.Issuance, LedgerAccount.Available, award.Points,
-                new LedgerWriter.Refs(MintIntentId: intent.Id, Note: $"challenge {award.ChallengeId} completion {award.CompletionId}"), c);
+            var intent = await ledger.GrantAvailableAsync(programId, memberId, member.WalletAddress, award.Points, EntryKind.Challenge,
+                $"challenge {award.ChallengeId} completion {award.CompletionId}", now, c);
             award.MintIntentId = intent.Id;
         }
         if (award.DropId is { } dropId)

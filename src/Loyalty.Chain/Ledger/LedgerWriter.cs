@@ -21,6 +21,23 @@ public sealed class LedgerWriter(LoyaltyDbContext db, TimeProvider time)
 
     private readonly Dictionary<long, Programs.LoyaltyProgram> programs = [];
 
+    /// <summary>
+    /// Points available at once and queued for minting in the caller's transaction, under the member's lock: the mint intent
+    /// and its Issuance → Available posting (an admin grant, a referral or challenge reward; not a purchase, so no return window).
+    /// </summary>
+    public async Task<Settlement.MintIntent> GrantAvailableAsync(long programId, long memberId, string address, long points, EntryKind kind,
+        string note, DateTime now, CancellationToken ct)
+    {
+        var intent = new Settlement.MintIntent
+        {
+            ProgramId = programId, MemberId = memberId, Address = address, Amount = points, Status = Settlement.IntentStatus.Queued, CreatedAt = now,
+        };
+        db.Set<Settlement.MintIntent>().Add(intent);
+        await db.SaveChangesAsync(ct);
+        await PostAsync(programId, memberId, kind, LedgerAccount.Issuance, LedgerAccount.Available, points, new Refs(MintIntentId: intent.Id, Note: note), ct);
+        return intent;
+    }
+
     public async Task PostAsync(long programId, long memberId, EntryKind kind, LedgerAccount from, LedgerAccount to, long amount,
         Refs refs, CancellationToken ct)
     {

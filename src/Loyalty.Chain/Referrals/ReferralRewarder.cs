@@ -109,14 +109,7 @@ public sealed class ReferralRewarder(LoyaltyDbContext db, LedgerWriter ledger, D
     private async Task CreditAsync(long programId, Member member, long points, long referralId, DateTime now, CancellationToken ct)
     {
         if (points <= 0) return;
-        var intent = new MintIntent
-        {
-            ProgramId = programId, MemberId = member.Id, Address = member.WalletAddress, Amount = points, Status = IntentStatus.Queued, CreatedAt = now,
-        };
-        db.Set<MintIntent>().Add(intent);
-        await db.SaveChangesAsync(ct);
-        await ledger.PostAsync(programId, member.Id, EntryKind.Referral, LedgerAccount.Issuance, LedgerAccount.Available, points,
-            new LedgerWriter.Refs(MintIntentId: intent.Id, Note: $"referral {referralId}"), ct);
+        await ledger.GrantAvailableAsync(programId, member.Id, member.WalletAddress, points, EntryKind.Referral, $"referral {referralId}", now, ct);
         await db.SaveChangesAsync(ct);
     }
 
