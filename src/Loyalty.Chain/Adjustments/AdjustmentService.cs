@@ -62,9 +62,7 @@ public sealed partial class AdjustmentService(LoyaltyDbContext db, LedgerWriter 
             var note = $"adjustment {adjustment.Id}: {reason}";
             if (type == AdjustmentType.Grant)
             {
-                var held = await db.Set<MemberBalance>().AsNoTracking().Where(b => b.MemberId == member.Id)
-                    .Select(b => new { b.Pending, b.Available, b.Reserved }).SingleAsync(c);
-                if ((System.Numerics.BigInteger)held.Pending + held.Available + held.Reserved + points > limits.Value.MaxPointsPerMember)
+                if (await ledger.HeldAsync(member.Id, c) + points > limits.Value.MaxPointsPerMember)
                     throw new LoyaltyException("POINTS_LIMIT_EXCEEDED", $"a member holds at most {limits.Value.MaxPointsPerMember} points", 422);
                 var address = await db.Set<Member>().AsNoTracking().Where(m => m.Id == member.Id).Select(m => m.WalletAddress).SingleAsync(c);
                 var intent = await ledger.GrantAvailableAsync(program.Id, member.Id, address, points, EntryKind.Grant, note, now, c);

@@ -108,9 +108,7 @@ public sealed class ChallengeAwarder(LoyaltyDbContext db, LedgerWriter ledger, D
         var now = time.GetUtcNow().UtcDateTime;
         if (award.Points > 0)
         {
-            var held = await db.Set<MemberBalance>().AsNoTracking().Where(b => b.MemberId == memberId)
-                .Select(b => new { b.Pending, b.Available, b.Reserved }).SingleAsync(c);
-            if ((System.Numerics.BigInteger)held.Pending + held.Available + held.Reserved + award.Points > limits.Value.MaxPointsPerMember)
+            if (await ledger.HeldAsync(memberId, c) + award.Points > limits.Value.MaxPointsPerMember)
             {
                 // Waits, visibly, until the member holds less.
                 award.Error = "POINTS_LIMIT_EXCEEDED";

@@ -353,9 +353,7 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
         if (points > caps.MaxPointsPerEvent)
             throw new LoyaltyException("POINTS_LIMIT_EXCEEDED", $"this event would award {points} points; at most {caps.MaxPointsPerEvent} per event", 422);
         // Read inside the batch's transaction, after the member's lock: earlier events of the batch are included.
-        var b = await db.Set<MemberBalance>().AsNoTracking().Where(x => x.MemberId == memberId)
-            .Select(x => new { x.Pending, x.Available, x.Reserved }).SingleAsync(ct);
-        var held = (System.Numerics.BigInteger)b.Pending + b.Available + b.Reserved;
+        var held = await ledger.HeldAsync(memberId, ct);
         if (held + points > caps.MaxPointsPerMember)
             throw new LoyaltyException("POINTS_LIMIT_EXCEEDED", $"a member holds at most {caps.MaxPointsPerMember} points; this one holds {held}", 422);
     }

@@ -21,6 +21,15 @@ public sealed class LedgerWriter(LoyaltyDbContext db, TimeProvider time)
 
     private readonly Dictionary<long, Programs.LoyaltyProgram> programs = [];
 
+    /// <summary>What the member holds off chain and on (pending + available + reserved), exact: read under the member's lock
+    /// it includes what the caller's transaction already wrote, for the per-member cap (IntakeLimitsOptions.MaxPointsPerMember).</summary>
+    public async Task<System.Numerics.BigInteger> HeldAsync(long memberId, CancellationToken ct)
+    {
+        var b = await db.Set<MemberBalance>().AsNoTracking().Where(x => x.MemberId == memberId)
+            .Select(x => new { x.Pending, x.Available, x.Reserved }).SingleAsync(ct);
+        return (System.Numerics.BigInteger)b.Pending + b.Available + b.Reserved;
+    }
+
     /// <summary>
     /// Points available at once and queued for minting in the caller's transaction, under the member's lock: the mint intent
     /// and its Issuance → Available posting (an admin grant, a referral or challenge reward; not a purchase, so no return window).
