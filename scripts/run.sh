@@ -119,6 +119,9 @@ Loyalty.Chain is running.
   API                 $API_URL
   API docs            $API_URL/docs          (OpenAPI: $API_URL/openapi/v1.json)
   Job dashboard       $API_URL/hangfire      (user: admin, password: the root admin key)
+  Member portal       $API_URL/portal/
+  Brand console       $API_URL/console/      (sign in with the program's admin key below)
+  Till                $API_URL/till/         (sign in with a shop key)
   JSON-RPC node       $RPC_URL  (chainId 31337, a block every second)
   Operator (gas)      $OPERATOR
   Database            $DB_INFO

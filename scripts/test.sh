@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the project needs (Node 22, npm packages, NuGet packages) and runs every test:
 # Hardhat contract tests, then the .NET unit and integration tests (real Hardhat nodes, real SQLite),
+# then the browser tests in Debian's Chromium (installed when missing),
 # then the integration tests again on a real PostgreSQL it starts in a temp folder on 127.0.0.1 (and stops).
 # Exits non-zero on any failure; safe to run twice (the second run skips installed parts).
 set -euo pipefail
@@ -8,6 +9,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/node22.sh"
 cd "$ROOT"
 source scripts/lib/deps.sh
 source scripts/lib/postgres.sh
+source scripts/lib/chromium.sh
 
 echo "==> checking generated C# bindings are up to date"
 tmp="$(mktemp -d)"
@@ -53,8 +55,13 @@ run_dotnet_tests() {
 
 summary=()
 for project in tests/*/*.csproj; do
+  [[ "$project" == *BrowserTests* ]] && continue
   run_dotnet_tests sqlite "$project"
 done
+
+echo "==> browser tests (Debian Chromium driven by Playwright, against the real host, node and SQLite)"
+ensure_chromium
+run_dotnet_tests browser tests/Loyalty.Chain.BrowserTests/Loyalty.Chain.BrowserTests.csproj "CHROMIUM_PATH=$CHROMIUM_PATH"
 
 echo "==> starting a throwaway PostgreSQL for the second integration pass"
 pg_start "$(mktemp -d -t lc-pg-XXXXXX)"

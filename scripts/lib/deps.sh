@@ -16,3 +16,6 @@ unset _lock_hash _stamp
 
 echo "==> compiling contracts"
 (cd "$ROOT" && npx --no-install hardhat compile --quiet >/dev/null)
+
+echo "==> building the web pages (web/ -> web/dist)"
+(cd "$ROOT" && npx --no-install vite build --config web/vite.config.js --logLevel error)

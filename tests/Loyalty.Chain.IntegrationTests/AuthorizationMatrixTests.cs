@@ -23,6 +23,9 @@ public sealed class AuthorizationMatrixTests(ProgramFixture f) : IClassFixture<P
     private Endpoint[] Endpoints(string m, long r) =>
     [
         new("GET", "/health", "/health", null, "public"),
+        new("GET", "/portal/{**rest}", "/portal/", null, "public"),
+        new("GET", "/console/{**rest}", "/console/", null, "public"),
+        new("GET", "/till/{**rest}", "/till/", null, "public"),
         new("GET", "/openapi/{documentName}.json", "/openapi/v1.json", null, "public"),
         new("GET", "/docs/{documentName?}", "/docs", null, "public"),
         new("GET", "/docs/scalar.js", "/docs/scalar.js", null, "public"),

@@ -1,0 +1,96 @@
+using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.Options;
+
+namespace Loyalty.Chain.Api.Infrastructure;
+
+/// <summary>Where the built pages are (web/dist of the repository unless configured) and what their CSP may add.</summary>
+public sealed class WebOptions
+{
+    public const string Section = "Web";
+    /// <summary>The folder Vite built (web/dist). Empty: found by walking up from the content root and the app folder.</summary>
+    public string Root { get; set; } = "";
+    /// <summary>Extra origins the pages may connect to (e.g. the node's public RPC URL for the portal's on-chain check).</summary>
+    public string[] ConnectSources { get; set; } = [];
+}
+
+/// <summary>
+/// The member portal, the brand console and the till: static pages built by Vite from web/, served by this host at
+/// /portal, /console and /till with their hashed assets under /assets. They call the same public API as any client.
+/// A strict Content-Security-Policy: only this origin's scripts and styles, nothing inline, nothing from elsewhere.
+/// </summary>
+public static class WebPages
+{
+    public static readonly string[] Pages = ["portal", "console", "till"];
+
+    public static IServiceCollection AddWebPages(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<WebOptions>().Bind(configuration.GetSection(WebOptions.Section));
+        return services;
+    }
+
+    public static string? FindRoot(IWebHostEnvironment env, WebOptions options)
+    {
+        if (!string.IsNullOrWhiteSpace(options.Root)) return Directory.Exists(options.Root) ? Path.GetFullPath(options.Root) : null;
+        foreach (var start in new[] { env.ContentRootPath, AppContext.BaseDirectory })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                var candidate = Path.Combine(dir.FullName, "web", "dist");
+                if (File.Exists(Path.Combine(candidate, "portal", "index.html"))) return candidate;
+            }
+        }
+        return null;
+    }
+
+    public static string ContentSecurityPolicy(WebOptions options)
+    {
+        var connect = string.Join(' ', new[] { "'self'" }.Concat(options.ConnectSources.Where(s => Uri.TryCreate(s, UriKind.Absolute, out _))));
+        return "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; font-src 'self'; " +
+               $"connect-src {connect}; manifest-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+    }
+
+    public static WebApplication MapWebPages(this WebApplication app)
+    {
+        var options = app.Services.GetRequiredService<IOptions<WebOptions>>().Value;
+        var root = FindRoot(app.Environment, options);
+        var csp = ContentSecurityPolicy(options);
+        if (root is null)
+        {
+            app.Logger.LogWarning("Web pages are not built (web/dist missing): run 'npm run build:web'; /portal, /console and /till answer 503");
+            foreach (var page in Pages)
+                app.MapGet("/" + page + "/{**rest}", () => Results.Problem(statusCode: 503, title: "WEB_NOT_BUILT",
+                    detail: "the pages are not built: run 'npm run build:web'", extensions: new Dictionary<string, object?> { ["code"] = "WEB_NOT_BUILT" }))
+                    .ExcludeFromDescription();
+            return app;
+        }
+
+        var files = new PhysicalFileProvider(root);
+        // Hashed file names: cached for a year. The HTML is tiny and always revalidated.
+        app.UseStaticFiles(new StaticFileOptions
+        {
+            FileProvider = new PhysicalFileProvider(Path.Combine(root, "assets")),
+            RequestPath = "/assets",
+            OnPrepareResponse = ctx =>
+            {
+                ctx.Context.Response.Headers.CacheControl = "public, max-age=31536000, immutable";
+                ctx.Context.Response.Headers.ContentSecurityPolicy = csp;
+            },
+        });
+        foreach (var page in Pages)
+        {
+            var index = files.GetFileInfo(Path.Combine(page, "index.html"));
+            if (!index.Exists) continue;
+            // Every path under the page is the same single-page app; its router reads the path and the fragment.
+            app.MapGet("/" + page + "/{**rest}", async (HttpContext http) =>
+            {
+                http.Response.Headers.ContentSecurityPolicy = csp;
+                http.Response.Headers.CacheControl = "no-cache";
+                http.Response.Headers["Cross-Origin-Opener-Policy"] = "same-origin";
+                http.Response.Headers["Permissions-Policy"] = "camera=(self), geolocation=(), microphone=(), payment=()";
+                http.Response.ContentType = "text/html; charset=utf-8";
+                await http.Response.SendFileAsync(index, http.RequestAborted);
+            }).ExcludeFromDescription();
+        }
+        return app;
+    }
+}

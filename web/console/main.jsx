@@ -1,0 +1,11 @@
+import { render } from "preact";
+
+function App() {
+  return (
+    <main>
+      <h1>Brand console</h1>
+    </main>
+  );
+}
+
+render(<App />, document.getElementById("app"));
