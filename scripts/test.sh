@@ -35,25 +35,54 @@ f=$(grep -Eo '^ *[0-9]+ failing' "$tmp/mocha.log" | grep -Eo '[0-9]+' | tail -1 
 passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
 
 dotnet_rc=0
-# run_dotnet_tests LABEL PROJECT [ENV=VALUE...]
+summary=()
+# dotnet_tests_to LOG PROJECT [ENV=VALUE...]: one dotnet test run, its whole output in LOG; returns its exit code.
+dotnet_tests_to() {
+  local log="$1" project="$2"; shift 2
+  env "$@" dotnet test "$project" -c Release --no-build --nologo --logger "console;verbosity=normal" > "$log" 2>&1
+}
+# count_dotnet_tests LABEL PROJECT LOG RC SECONDS: adds a finished run to the totals, the summary and the failure list.
+count_dotnet_tests() {
+  local label="$1" project="$2" log="$3" rc="$4" seconds="$5" p f
+  [[ $rc -ne 0 ]] && dotnet_rc=$rc
+  p=$(grep -Eo 'Passed: +[0-9]+' "$log" | grep -Eo '[0-9]+' | tail -1 || true)
+  f=$(grep -Eo 'Failed: +[0-9]+' "$log" | grep -Eo '[0-9]+' | tail -1 || true)
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+  summary+=("$label $(basename "$project" .csproj): ${p:-0} passed, ${f:-0} failed (rc $rc, ${seconds}s)")
+  # keep each failed test's name and the start of its message, printed again at the very end
+  grep -E -A12 '^ +Failed [A-Za-z_.]+' "$log" | sed "s/^/[$label] /" | head -200 >> "$tmp/failures.log" || true
+}
+# run_dotnet_tests LABEL PROJECT [ENV=VALUE...]: in the foreground, output shown as it comes.
 run_dotnet_tests() {
   local label="$1" project="$2"; shift 2
+  local log="$tmp/$label-$(basename "$project" .csproj).log" began=$SECONDS rc
   echo "==> dotnet test $project ($label)"
+  : > "$log"
   set +e
-  env "$@" dotnet test "$project" -c Release --no-build --nologo --logger "console;verbosity=normal" 2>&1 | tee "$tmp/dotnet.log"
-  local rc=${PIPESTATUS[0]}
+  dotnet_tests_to "$log" "$project" "$@" &
+  local pid=$!
+  tail -n +1 -f "$log" --pid=$pid 2>/dev/null
+  wait $pid; rc=$?
   set -e
-  [[ $rc -ne 0 ]] && dotnet_rc=$rc
-  local p f
-  p=$(grep -Eo 'Passed: +[0-9]+' "$tmp/dotnet.log" | grep -Eo '[0-9]+' | tail -1 || true)
-  f=$(grep -Eo 'Failed: +[0-9]+' "$tmp/dotnet.log" | grep -Eo '[0-9]+' | tail -1 || true)
-  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
-  summary+=("$label $(basename "$project" .csproj): ${p:-0} passed, ${f:-0} failed (rc $rc)")
-  # keep each failed test's name and the start of its message, printed again at the very end
-  grep -E -A12 '^ +Failed [A-Za-z_.]+' "$tmp/dotnet.log" | sed "s/^/[$label] /" | head -200 >> "$tmp/failures.log" || true
+  count_dotnet_tests "$label" "$project" "$log" $rc $((SECONDS - began))
 }
 
-summary=()
+# The PostgreSQL pass spends most of its time waiting for blocks and jobs, as the SQLite pass does: with
+# LC_TEST_JOBS=2 it runs beside the other passes (its own process, database and nodes) and its log is shown when it ends.
+jobs_wanted="${LC_TEST_JOBS:-1}"
+pg_log="$tmp/postgresql-Loyalty.Chain.IntegrationTests.log"
+pg_project=tests/Loyalty.Chain.IntegrationTests/Loyalty.Chain.IntegrationTests.csproj
+start_pg_pass() {
+  echo "==> starting a throwaway PostgreSQL for the second integration pass"
+  pg_start "$(mktemp -d -t lc-pg-XXXXXX)"
+  pg_began=$SECONDS
+}
+if [[ "$jobs_wanted" -ge 2 ]]; then
+  start_pg_pass
+  echo "==> dotnet test $pg_project (postgresql, in the background; log shown when it ends)"
+  set +e; dotnet_tests_to "$pg_log" "$pg_project" "LOYALTY_TEST_POSTGRES=$PG_SERVER" & pg_pid=$!; set -e
+fi
+
 for project in tests/*/*.csproj; do
   [[ "$project" == *BrowserTests* ]] && continue
   run_dotnet_tests sqlite "$project"
@@ -63,9 +92,16 @@ echo "==> browser tests (Debian Chromium driven by Playwright, against the real 
 ensure_chromium
 run_dotnet_tests browser tests/Loyalty.Chain.BrowserTests/Loyalty.Chain.BrowserTests.csproj "CHROMIUM_PATH=$CHROMIUM_PATH"
 
-echo "==> starting a throwaway PostgreSQL for the second integration pass"
-pg_start "$(mktemp -d -t lc-pg-XXXXXX)"
-run_dotnet_tests postgresql tests/Loyalty.Chain.IntegrationTests/Loyalty.Chain.IntegrationTests.csproj "LOYALTY_TEST_POSTGRES=$PG_SERVER"
+if [[ "$jobs_wanted" -ge 2 ]]; then
+  set +e; wait $pg_pid; pg_rc=$?; set -e
+  echo "==> dotnet test $pg_project (postgresql) output"
+  cat "$pg_log"
+else
+  start_pg_pass
+  run_dotnet_tests postgresql "$pg_project" "LOYALTY_TEST_POSTGRES=$PG_SERVER"
+  pg_rc=""
+fi
+[[ -n "$pg_rc" ]] && count_dotnet_tests postgresql "$pg_project" "$pg_log" "$pg_rc" $((SECONDS - pg_began))
 pg_stop
 
 if [[ -s "$tmp/failures.log" ]]; then
