@@ -12,7 +12,7 @@ public sealed class ReferralFixture : ProgramFixture
 {
     public ShiftedTime Time { get; } = new();
     protected override long PendingPeriodSeconds => 3600;
-    protected override IReadOnlyDictionary<string, string>? Settings => new Dictionary<string, string> { ["Settlement:MaxIntentAge"] = "01:00:00" };
+    protected override IReadOnlyDictionary<string, string>? Settings => new Dictionary<string, string> { ["Settlement:MaxIntentAge"] = "01:00:00", ["Limits:MaxPointsPerMember"] = "100000" };
     protected override Action<IServiceCollection>? TestServices => s => s.AddSingleton<TimeProvider>(Time);
 }
 
@@ -129,6 +129,25 @@ public sealed class ReferralTests(ReferralFixture f) : IClassFixture<ReferralFix
         }, TimeSpan.FromSeconds(90)), "the referral bonus was not minted");
         var report = await f.Api.PostAsync(f.P("/reconciliation"), f.AdminKey, null);
         Assert.True(report.Body!["reconciled"]!.GetValue<bool>(), report.Body.ToJsonString());
+    }
+
+    [Fact]
+    public async Task ReferralBonus_PastThePerMemberCap_IsNotCredited_TheOtherSideIsRewarded_AndTheReferralSaysWhy()
+    {
+        await PolicyAsync();
+        var referrer = await EnrolAsync();
+        await BuyAsync(referrer, 99_980); // 99,980 of the fixture's 100,000 cap: the 50-point bonus would pass it
+        var referee = await EnrolAsync(await CodeAsync(referrer));
+        await BuyAsync(referee, 10);
+        await PastWindowAsync();
+
+        var rewarded = await OnlyReferralAsync(referrer);
+        Assert.Equal("Rewarded", rewarded["status"]!.GetValue<string>());
+        Assert.Equal("0", rewarded["referrerPoints"]!.GetValue<string>());
+        Assert.Equal("25", rewarded["refereePoints"]!.GetValue<string>());
+        Assert.Contains("POINTS_LIMIT_EXCEEDED", rewarded["note"]!.GetValue<string>());
+        Assert.Equal(99_980, await AvailableAsync(referrer));
+        Assert.Equal(10 + 25, await AvailableAsync(referee));
     }
 
     [Fact]

@@ -52,9 +52,12 @@ public sealed class ChallengeAwarder(LoyaltyDbContext db, LedgerWriter ledger, D
     {
         var status = await db.Set<LoyaltyProgram>().AsNoTracking().Where(p => p.Id == programId).Select(p => p.Status).SingleAsync(ct);
         if (status != ProgramStatus.Active) return 0;
+        // Awards of blocked members wait without taking a place in the pass, and those that failed last time (a member at the
+        // points cap) come after the fresh ones: otherwise 500 of them would fill every pass and starve the rest.
         var pending = await db.Set<ChallengeAward>().AsNoTracking()
-            .Where(a => a.ProgramId == programId && a.Status == ChallengeAwardStatus.Pending)
-            .OrderBy(a => a.Id).Take(PerPass).Select(a => new { a.Id, a.MemberId }).ToListAsync(ct);
+            .Where(a => a.ProgramId == programId && a.Status == ChallengeAwardStatus.Pending
+                        && !db.Set<Member>().Any(m => m.Id == a.MemberId && m.BlockedAt != null))
+            .OrderBy(a => a.Error == null ? 0 : 1).ThenBy(a => a.Id).Take(PerPass).Select(a => new { a.Id, a.MemberId }).ToListAsync(ct);
         var awarded = 0;
         Exception? first = null;
         // A burst of completions (a weekly challenge closing for thousands of members) is carried out like intake: a chunk

@@ -16,20 +16,26 @@ namespace Loyalty.Chain.Referrals;
 /// leaves the referral Qualified, retried on the next pass.
 /// </summary>
 public sealed class ReferralRewarder(LoyaltyDbContext db, LedgerWriter ledger, DropGrants drops, RuleUsageQuery usage, TimeProvider time,
-    ILogger<ReferralRewarder> logger)
+    Microsoft.Extensions.Options.IOptions<Intake.IntakeLimitsOptions> limits, ILogger<ReferralRewarder> logger)
 {
     public const string ReferrerTrigger = "referral_reward";
     public const string RefereeTrigger = "referee_reward";
     private const string Savepoint = "referral_reward";
+    private const int PassSize = 500;
 
     /// <summary>One query when nothing is due; each due referral in its own savepoint, so one failure does not undo the pass.</summary>
     public async Task<int> RewardDueAsync(CancellationToken ct)
     {
         var now = time.GetUtcNow().UtcDateTime;
+        // Only what can be paid now: a paused program, an inactive policy or a blocked side would otherwise fill every pass
+        // (500 by id) and starve the referrals of every other member and program behind it.
         var due = await db.Set<Referral>().AsNoTracking()
             .Where(r => r.Status == ReferralStatus.Qualified && r.RewardDueAt <= now
-                        && !db.Set<Accrual>().Any(a => a.Id == r.QualifyingAccrualId && a.Status == AccrualStatus.Pending))
-            .OrderBy(r => r.Id).Take(500).ToListAsync(ct);
+                        && !db.Set<Accrual>().Any(a => a.Id == r.QualifyingAccrualId && a.Status == AccrualStatus.Pending)
+                        && db.Set<LoyaltyProgram>().Any(p => p.Id == r.ProgramId && p.Status == ProgramStatus.Active)
+                        && db.Set<ReferralPolicy>().Any(p => p.ProgramId == r.ProgramId && p.Active)
+                        && !db.Set<Member>().Any(m => (m.Id == r.ReferrerId || m.Id == r.RefereeId) && m.BlockedAt != null))
+            .OrderBy(r => r.Id).Take(PassSize).ToListAsync(ct);
         if (due.Count == 0) return 0;
         var tx = db.Database.CurrentTransaction ?? throw new InvalidOperationException("referral rewards run in the maturation's transaction");
         var rewarded = 0;
@@ -87,11 +93,11 @@ public sealed class ReferralRewarder(LoyaltyDbContext db, LedgerWriter ledger, D
                 added.State = EntityState.Detached;
             return false;
         }
-        await CreditAsync(program.Id, referrer, referrerPoints, referral.Id, now, ct);
-        await CreditAsync(program.Id, referee, refereePoints, referral.Id, now, ct);
+        var refusals = new List<string>();
+        await CreditAsync(program.Id, referrer, referrerPoints, referral.Id, "referrer", refusals, now, ct);
+        await CreditAsync(program.Id, referee, refereePoints, referral.Id, "referee", refusals, now, ct);
 
         long? referrerMint = null, refereeMint = null;
-        var refusals = new List<string>();
         if (policy.ReferrerDropId is { } referrerDrop) referrerMint = await GrantAsync(program.Id, referrerDrop, referrer.Id, referral.Id, refusals, ct);
         if (policy.RefereeDropId is { } refereeDrop) refereeMint = await GrantAsync(program.Id, refereeDrop, referee.Id, referral.Id, refusals, ct);
         if (referrerMint is not null || refereeMint is not null || refusals.Count > 0)
@@ -105,10 +111,22 @@ public sealed class ReferralRewarder(LoyaltyDbContext db, LedgerWriter ledger, D
         return true;
     }
 
-    /// <summary>Available at once and queued for minting in this transaction, as an adjustment grant is (EntryKind.Referral).</summary>
-    private async Task CreditAsync(long programId, Member member, long points, long referralId, DateTime now, CancellationToken ct)
+    /// <summary>
+    /// Available at once and queued for minting in this transaction, as an adjustment grant is (EntryKind.Referral). A side that
+    /// would go past the per-member cap (intake's MaxPointsPerMember) gets nothing from this referral, and the referral says so:
+    /// waiting would hold the referral, and its other side, forever.
+    /// </summary>
+    private async Task CreditAsync(long programId, Member member, long points, long referralId, string side, List<string> refusals,
+        DateTime now, CancellationToken ct)
     {
         if (points <= 0) return;
+        if (await ledger.HeldAsync(member.Id, ct) + points > limits.Value.MaxPointsPerMember)
+        {
+            refusals.Add($"{side} points: POINTS_LIMIT_EXCEEDED");
+            await db.Set<Referral>().Where(r => r.Id == referralId).ExecuteUpdateAsync(u => u.SetProperty(
+                side == "referrer" ? r => r.ReferrerPoints : r => r.RefereePoints, 0L), ct);
+            return;
+        }
         await ledger.GrantAvailableAsync(programId, member.Id, member.WalletAddress, points, EntryKind.Referral, $"referral {referralId}", now, ct);
         await db.SaveChangesAsync(ct);
     }

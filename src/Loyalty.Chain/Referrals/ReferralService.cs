@@ -12,7 +12,7 @@ namespace Loyalty.Chain.Referrals;
 public sealed record ReferredByView(string Referrer, string Status, string? Reason);
 
 public sealed record ReferralItemView(string Referee, string Status, string? Reason, DateTime EnrolledAt, DateTime? QualifiedAt,
-    DateTime? RewardedAt, string ReferrerPoints, string RefereePoints);
+    DateTime? RewardedAt, string ReferrerPoints, string RefereePoints, string? Note);
 
 public sealed record MemberReferralsView(string Code, ReferredByView? ReferredBy, IReadOnlyList<ReferralItemView> Referrals,
     int RewardedThisMonth, int? MonthlyCap);
@@ -140,7 +140,7 @@ public sealed class ReferralService(LoyaltyDbContext db, LedgerWriter ledger, Ti
         return new MemberReferralsView(ReferralCodes.Display(code),
             referredBy is null ? null : new ReferredByView(asMember ? "your referrer" : referredBy.ExternalId, referredBy.Status.ToString(), referredBy.Reason),
             rows.Select((x, i) => new ReferralItemView(asMember ? $"referee #{rows.Count - i}" : x.ExternalId, x.r.Status.ToString(), x.r.Reason, x.r.CreatedAt, x.r.QualifiedAt, x.r.RewardedAt,
-                x.r.ReferrerPoints.ToString(), x.r.RefereePoints.ToString())).ToList(),
+                x.r.ReferrerPoints.ToString(), x.r.RefereePoints.ToString(), x.r.DropRefusal)).ToList(),
             rewardedThisMonth, policy?.MonthlyCapPerReferrer);
     }
 }
