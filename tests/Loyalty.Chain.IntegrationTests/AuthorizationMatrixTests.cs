@@ -23,6 +23,9 @@ public sealed class AuthorizationMatrixTests(ProgramFixture f) : IClassFixture<P
     private Endpoint[] Endpoints(string m, long r) =>
     [
         new("GET", "/health", "/health", null, "public"),
+        new("GET", "/health/live", "/health/live", null, "public"),
+        new("GET", "/health/ready", "/health/ready", null, "public"),
+        new("GET", "/metrics", "/metrics", null, "root"),
         new("GET", "/openapi/{documentName}.json", "/openapi/v1.json", null, "public"),
         new("GET", "/docs/{documentName?}", "/docs", null, "public"),
         new("GET", "/docs/scalar.js", "/docs/scalar.js", null, "public"),
