@@ -85,9 +85,18 @@ public static class OpenApiSetup
                 if (metadata?.Roles.Contains(ApiRole.Member) == true)
                     operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(MemberBearerScheme, context.Document)] = [] });
             }
-            if (Examples.TryGetValue($"{description.HttpMethod} {path}", out var example)
-                && operation.RequestBody?.Content?.TryGetValue("application/json", out var media) == true)
-                media.Example = JsonNode.Parse(example);
+            if (Examples.TryGetValue($"{description.HttpMethod} {path.TrimEnd('/')}", out var example))
+            {
+                // The event intake reads its body raw (bounded), so the generator sees no body: describe it here.
+                operation.RequestBody ??= new OpenApiRequestBody { Required = true, Description = "JSON body (see the example)" };
+                if (operation.RequestBody is OpenApiRequestBody body) body.Content ??= new Dictionary<string, OpenApiMediaType>();
+                var content = operation.RequestBody.Content;
+                if (content is not null)
+                {
+                    if (!content.TryGetValue("application/json", out var media)) content["application/json"] = media = new OpenApiMediaType();
+                    media.Example = JsonNode.Parse(example);
+                }
+            }
             return Task.CompletedTask;
         });
     }
