@@ -18,6 +18,7 @@ public static class JobIsolation
         Func<Task<T>> work, CancellationToken ct)
     {
         var subject = $"{step}:program:{programId}";
+        using var logScope = logger.BeginScope(new Dictionary<string, object?> { ["ProgramId"] = programId, ["JobStep"] = step });
         T result;
         try
         {

@@ -60,16 +60,26 @@ public sealed class LoyaltyJobs(IServiceScopeFactory scopes, LeaseService leases
     private async Task RunAsync<T>(string step, Func<T, Task<int>> run, CancellationToken ct) where T : notnull
     {
         var subject = "step:" + step;
+        using var activity = Telemetry.LoyaltyMeters.Source.StartActivity("job.step " + step);
+        activity?.SetTag("loyalty.job.step", step);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             using (var scope = scopes.CreateScope()) await run(scope.ServiceProvider.GetRequiredService<T>());
+            RecordStep(step, "ok", started);
         }
         catch (Exception ex) when (!ct.IsCancellationRequested)
         {
+            RecordStep(step, "failed", started);
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.GetType().Name);
             logger.LogError(ex, "Job step {Step} failed; the pass goes on with the next step", step);
             await alerts.RaiseAsync(StepFailedAlert, subject, $"Job step {step} failed: {ex.GetType().Name}: {ex.Message}", ct);
             return;
         }
         await alerts.ResolveAsync(StepFailedAlert, subject, ct);
     }
+
+    private static void RecordStep(string step, string outcome, long started) =>
+        Telemetry.LoyaltyMeters.JobStepDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds,
+            new KeyValuePair<string, object?>("step", step), new KeyValuePair<string, object?>("outcome", outcome));
 }

@@ -245,7 +245,7 @@ public sealed class IntakeCommitQueueTests : IAsyncLifetime
         {
             _listener.InstrumentPublished = (instrument, listener) =>
             {
-                if (instrument.Meter.Name == "Loyalty.Chain.Intake" && instrument.Name == "intake.batch.size") listener.EnableMeasurementEvents(instrument);
+                if (instrument.Meter.Name == "Loyalty.Chain" && instrument.Name == "loyalty.intake.batch.size") listener.EnableMeasurementEvents(instrument);
             };
             _listener.SetMeasurementEventCallback<int>((_, size, _, _) => _sizes.Add(size));
             _listener.Start();

@@ -41,7 +41,7 @@ public static class ApiAuth
 
     /// <summary>Only the deployment's bootstrap admin (creating programs).</summary>
     public static TBuilder RequireRoot<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
-        builder.AddEndpointFilter(async (context, next) =>
+        builder.WithMetadata(new ApiAuthMetadata(true, [])).AddEndpointFilter(async (context, next) =>
         {
             var principal = await AuthenticateAsync(context.HttpContext) ?? throw Unauthorized();
             if (!principal.IsRoot) throw new LoyaltyException("FORBIDDEN", "only the deployment admin may do this", StatusCodes.Status403Forbidden);
@@ -50,7 +50,7 @@ public static class ApiAuth
 
     /// <summary>A key of the route's program with one of <paramref name="roles"/>; loads the program for the handler.</summary>
     public static TBuilder RequireProgramRole<TBuilder>(this TBuilder builder, params ApiRole[] roles) where TBuilder : IEndpointConventionBuilder =>
-        builder.AddEndpointFilter(async (context, next) =>
+        builder.WithMetadata(new ApiAuthMetadata(false, roles)).AddEndpointFilter(async (context, next) =>
         {
             var http = context.HttpContext;
             var principal = await AuthenticateAsync(http) ?? throw Unauthorized();

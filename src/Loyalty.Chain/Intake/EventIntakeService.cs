@@ -1,3 +1,4 @@
+using Loyalty.Chain.Telemetry;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Loyalty.Chain.Earning;
@@ -36,7 +37,16 @@ public sealed partial class EventIntakeService(IdempotencyStore store, IntakeCom
         // A replay is answered from what is committed, without waiting for the writer; the writer checks
         // again inside its transaction for keys that commit in between.
         if (idempotency is not null && await store.FindAsync(idempotency, ct) is { } record) return Replay(record, idempotency.Hash);
-        var parsed = Parse(program, request);
+        ParsedEvent parsed;
+        try
+        {
+            parsed = Parse(program, request);
+        }
+        catch (LoyaltyException invalid)
+        {
+            Telemetry.LoyaltyMeters.EventsRefused.AddTagged(1, "code", invalid.Code);
+            throw;
+        }
         return await queue.SubmitAsync(program, parsed, idempotency, ct);
     }
 

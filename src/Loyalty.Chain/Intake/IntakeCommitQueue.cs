@@ -1,7 +1,7 @@
 using Loyalty.Chain.Ledger;
 using System.ComponentModel.DataAnnotations;
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
+using Loyalty.Chain.Telemetry;
 using System.Threading.Channels;
 using Loyalty.Chain.Idempotency;
 using Loyalty.Chain.Programs;
@@ -66,10 +66,6 @@ public sealed class IntakeCommitQueue : IAsyncDisposable, IDisposable
     /// <summary>A unique index refused an event this many times: not a race any more, so it is reported.</summary>
     private const int MaxDeferrals = 2;
     private const int MaxConflicts = 3;
-    private static readonly Meter Meter = new("Loyalty.Chain.Intake");
-    private static readonly Histogram<int> BatchSize = Meter.CreateHistogram<int>("intake.batch.size", "{event}", "Events per intake transaction");
-    private static readonly Histogram<double> BatchDuration = Meter.CreateHistogram<double>("intake.batch.duration", "ms",
-        "Time to write and commit one intake transaction");
 
     private readonly IServiceScopeFactory scopes;
     private readonly ILogger<IntakeCommitQueue> logger;
@@ -148,6 +144,8 @@ public sealed class IntakeCommitQueue : IAsyncDisposable, IDisposable
     {
         IntakeOutcome[] outcomes;
         var clock = Stopwatch.StartNew();
+        // Lazy: the program and event ids are only formatted when a line is actually written inside this batch.
+        using var logScope = logger.BeginScope(new IntakeLogScope(batch));
         try
         {
             await using var scope = scopes.CreateAsyncScope();
@@ -174,11 +172,13 @@ public sealed class IntakeCommitQueue : IAsyncDisposable, IDisposable
                 carry.Add(item);
                 return;
             }
+            Refused(error);
             item.Fail(error);
             return;
         }
-        BatchSize.Record(batch.Count);
-        BatchDuration.Record(clock.Elapsed.TotalMilliseconds);
+        LoyaltyMeters.IntakeBatchSize.Record(batch.Count);
+        LoyaltyMeters.IntakeCommitDuration.Record(clock.Elapsed.TotalSeconds);
+        var accepted = 0;
 
         for (var i = 0; i < batch.Count; i++)
         {
@@ -186,12 +186,15 @@ public sealed class IntakeCommitQueue : IAsyncDisposable, IDisposable
             switch (outcome.Kind)
             {
                 case IntakeOutcomeKind.Done:
+                    accepted++;
                     item.Succeed(outcome.Response!);
                     break;
                 case IntakeOutcomeKind.Failed:
+                    Refused(outcome.Error!);
                     item.Fail(outcome.Error!);
                     break;
                 case IntakeOutcomeKind.Later when outcome.Error is not null && item.Deferrals >= MaxDeferrals:
+                    Refused(outcome.Error);
                     item.Fail(outcome.Error);
                     break;
                 default:
@@ -200,6 +203,34 @@ public sealed class IntakeCommitQueue : IAsyncDisposable, IDisposable
                     break;
             }
         }
+        LoyaltyMeters.EventsAccepted.Add(accepted);
+    }
+
+    private static void Refused(Exception error) =>
+        LoyaltyMeters.EventsRefused.AddTagged(1, "code", error is LoyaltyException refused ? refused.Code : "ERROR");
+
+    /// <summary>Log scope of one intake batch: its programs and event ids, built only if a log line asks for them.</summary>
+    private sealed class IntakeLogScope(List<IntakeItem> batch) : IReadOnlyList<KeyValuePair<string, object?>>
+    {
+        private KeyValuePair<string, object?>[]? _pairs;
+        private KeyValuePair<string, object?>[] Pairs => _pairs ??= Build();
+
+        private KeyValuePair<string, object?>[] Build()
+        {
+            var programs = batch.Select(i => i.Program.Id).Distinct().ToArray();
+            return
+            [
+                new("ProgramId", programs.Length == 1 ? programs[0] : string.Join(",", programs)),
+                new("EventId", string.Join(",", batch.Select(i => i.Event.EventId))),
+                new("BatchSize", batch.Count),
+            ];
+        }
+
+        public KeyValuePair<string, object?> this[int index] => Pairs[index];
+        public int Count => 3;
+        public IEnumerator<KeyValuePair<string, object?>> GetEnumerator() => ((IEnumerable<KeyValuePair<string, object?>>)Pairs).GetEnumerator();
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+        public override string ToString() => string.Join(" ", Pairs.Select(p => $"{p.Key}:{p.Value}"));
     }
 
     private static ObjectDisposedException ShuttingDown() => new(nameof(IntakeCommitQueue), "intake is shutting down");

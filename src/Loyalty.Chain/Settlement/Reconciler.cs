@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using System.Numerics;
 using Loyalty.Chain.Chain;
 using Loyalty.Chain.Contracts.LoyaltyPoints;
@@ -50,11 +49,6 @@ internal sealed class ReconciliationReportConfiguration : IEntityTypeConfigurati
 public sealed class Reconciler(LoyaltyDbContext db, Web3Factory web3Factory, Alerts.AlertSink alerts, TimeProvider time, ILogger<Reconciler> logger)
 {
     public const string DriftAlert = "RECONCILIATION_DRIFT";
-    private static readonly Meter Meter = new("Loyalty.Chain");
-    private static readonly Dictionary<long, int> LastDrift = new();
-    private static readonly ObservableGauge<int> DriftGauge = Meter.CreateObservableGauge("loyalty.reconciliation.drift",
-        () => { lock (LastDrift) return LastDrift.Select(kv => new Measurement<int>(kv.Value, new KeyValuePair<string, object?>("program", kv.Key))).ToList(); },
-        description: "Members whose ledger on-chain balance differs from the chain at the last reconciliation");
 
     public async Task<ReconciliationReport> ReconcileAsync(LoyaltyProgram program, CancellationToken ct)
     {
@@ -97,7 +91,7 @@ public sealed class Reconciler(LoyaltyDbContext db, Web3Factory web3Factory, Ale
         };
         db.Set<ReconciliationReport>().Add(report);
         await db.SaveChangesAsync(ct);
-        lock (LastDrift) LastDrift[program.Id] = drifts.Count + (supply == expectedTotal ? 0 : 1);
+        Telemetry.LoyaltyMeters.RecordDrift(program.Id, drifts.Count + (supply == expectedTotal ? 0 : 1));
         var subject = $"program:{program.Id}";
         if (!report.Reconciled)
         {

@@ -1,3 +1,4 @@
+using Loyalty.Chain.Telemetry;
 using Loyalty.Chain.Ledger;
 using Loyalty.Chain.Members;
 using Loyalty.Chain.Transactions;
@@ -15,6 +16,7 @@ public sealed class SettlementMintOutcome(LoyaltyDbContext db, TimeProvider time
     {
         var confirmed = tx.Status == ChainTxStatus.Final && tx.Outcome == ChainTxOutcome.Succeeded;
         var outcome = confirmed ? BatchStatus.Confirmed : BatchStatus.Failed;
+        var settled = -1;
         await db.InWriteTransactionAsync(async c =>
         {
             var now = time.GetUtcNow().UtcDateTime;
@@ -25,6 +27,7 @@ public sealed class SettlementMintOutcome(LoyaltyDbContext db, TimeProvider time
                     .ExecuteUpdateAsync(u => u.SetProperty(b => b.Status, outcome).SetProperty(b => b.CompletedAt, now), c) == 0)
                 return;
             var intents = await db.Set<MintIntent>().Where(i => i.BatchId == batchId).ToListAsync(c);
+            settled = confirmed ? intents.Count : 0;
             if (confirmed)
             {
                 foreach (var intent in intents)
@@ -53,5 +56,9 @@ public sealed class SettlementMintOutcome(LoyaltyDbContext db, TimeProvider time
             }
             await db.SaveChangesAsync(c);
         }, ct);
+        // After the commit, and only by the run that claimed the batch: a second run of the same outcome counts nothing.
+        if (settled < 0) return;
+        Telemetry.LoyaltyMeters.AccrualsSettled.Add(settled);
+        if (tx.GasUsed is { } gas) Telemetry.LoyaltyMeters.SettlementGasUsed.AddTagged(gas, "outcome", tx.Outcome?.ToString() ?? "None");
     }
 }

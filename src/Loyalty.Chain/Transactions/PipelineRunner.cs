@@ -61,12 +61,16 @@ public sealed class PipelineRunner(IServiceScopeFactory scopes, NodeMonitor moni
 
     public async Task<SubmitResult> SubmitOneAsync(long id, CancellationToken ct)
     {
+        using var logScope = logger.BeginScope(new Dictionary<string, object?> { ["ChainTxId"] = id });
         using var scope = scopes.CreateScope();
-        return await scope.ServiceProvider.GetRequiredService<TransactionSubmitter>().SubmitAsync(id, ct);
+        var result = await scope.ServiceProvider.GetRequiredService<TransactionSubmitter>().SubmitAsync(id, ct);
+        if (result == SubmitResult.Sent) Telemetry.LoyaltyMeters.ChainTxSubmitted.Add(1);
+        return result;
     }
 
     public async Task<ChainTxStatus?> ConfirmOneAsync(long id, CancellationToken ct)
     {
+        using var logScope = logger.BeginScope(new Dictionary<string, object?> { ["ChainTxId"] = id });
         using var scope = scopes.CreateScope();
         return await scope.ServiceProvider.GetRequiredService<TransactionConfirmer>().ConfirmAsync(id, ct);
     }

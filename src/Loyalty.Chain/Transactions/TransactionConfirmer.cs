@@ -1,3 +1,4 @@
+using Loyalty.Chain.Telemetry;
 using Loyalty.Chain.Chain;
 using Loyalty.Chain.Ledger;
 using Microsoft.EntityFrameworkCore;
@@ -36,10 +37,12 @@ public sealed class TransactionConfirmer(
         var tx = await db.Set<ChainTx>().Include(t => t.Attempts).SingleOrDefaultAsync(t => t.Id == id, ct);
         if (tx is null) return null;
         var web3 = web3Factory.Get();
+        var before = tx.Status;
         try
         {
             if (tx.Status == ChainTxStatus.Sent) await FollowSentAsync(web3, tx, ct);
             else if (tx.Status == ChainTxStatus.Mined) await FollowMinedAsync(web3, tx, ct);
+            if (tx.Status != before) CountTransition(tx);
         }
         catch (Exception ex) when (RpcErrors.Classify(ex).Kind == RpcErrorKind.Transport || ex is Nethereum.JsonRpc.Client.RpcResponseException)
         {
@@ -194,6 +197,13 @@ public sealed class TransactionConfirmer(
             $"ChainTx {tx.Id} ({tx.Purpose}) from {tx.From} nonce {tx.Nonce} has no receipt {(int)(Now - since).TotalMinutes} min after it was first sent " +
             $"({tx.ResendCount} resends). Check the node and the fee ceiling.", ct);
         return true;
+    }
+
+    private static void CountTransition(ChainTx tx)
+    {
+        var outcome = tx.Outcome?.ToString() ?? "None";
+        if (tx.Status == ChainTxStatus.Mined) Telemetry.LoyaltyMeters.ChainTxMined.AddTagged(1, "outcome", outcome);
+        else if (tx.Status == ChainTxStatus.Final) Telemetry.LoyaltyMeters.ChainTxConfirmed.AddTagged(1, "outcome", outcome);
     }
 
     private async Task ResolveAlertsAsync(long id, CancellationToken ct)
