@@ -1,7 +1,7 @@
 using Hangfire;
 using Hangfire.Dashboard;
 using Hangfire.PostgreSql;
-using Hangfire.Storage.SQLite;
+using Hangfire.InMemory;
 using Loyalty.Chain.Transactions;
 using Microsoft.Extensions.Options;
 
@@ -40,13 +40,12 @@ public static class HangfireSetup
             }
             else
             {
-                // Hangfire keeps its own SQLite file next to the ledger: its polling must not contend with ledger writes.
-                var dir = Path.GetFullPath(database.DataDirectory);
-                Directory.CreateDirectory(dir);
-                // Hangfire's own locks (recurring-job registration and scheduling) are renewed by a heartbeat while held;
-                // a short lifetime lets a restarted instance take over a killed one's within seconds instead of 30.
-                config.UseSQLiteStorage(Path.Combine(dir, "hangfire.db"),
-                    new SQLiteStorageOptions { QueuePollInterval = TimeSpan.FromMilliseconds(50), DistributedLockLifetime = TimeSpan.FromSeconds(5) });
+                // One process on a SQLite ledger: Hangfire's storage only drives the passes, and holds nothing that is not
+                // also in the ledger (every job re-reads its work there; a lost scheduled withdrawal is staged by the
+                // withdrawals-overdue step). Hangfire.Storage.SQLite was dropped: its distributed-lock heartbeat uses the
+                // lock owner's connection from a timer thread (raisedapp/Hangfire.Storage.SQLite#79), which under load
+                // corrupted its file ("database disk image is malformed") and crashed the process (free(): invalid pointer).
+                config.UseInMemoryStorage(new Hangfire.InMemory.InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(6) });
             }
         });
         var jobs = configuration.GetSection(JobOptions.Section).Get<JobOptions>() ?? new JobOptions();
