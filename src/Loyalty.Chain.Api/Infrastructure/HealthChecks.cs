@@ -7,6 +7,7 @@ using Loyalty.Chain.Custody;
 using Loyalty.Chain.Ledger;
 using Loyalty.Chain.Transactions;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
@@ -48,7 +49,7 @@ public static class LoyaltyHealthChecks
         {
             Predicate = _ => false,
             ResponseWriter = (http, _) => http.Response.WriteAsJsonAsync(new { status = "live" }),
-        });
+        }).WithMetadata(new HttpMethodMetadata(["GET"]));
         routes.MapHealthChecks("/health/ready", new HealthCheckOptions
         {
             ResultStatusCodes =
@@ -58,7 +59,7 @@ public static class LoyaltyHealthChecks
                 [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
             },
             ResponseWriter = WriteReadyAsync,
-        });
+        }).WithMetadata(new HttpMethodMetadata(["GET"]));
     }
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);

@@ -76,7 +76,8 @@ public static class OpenApiSetup
         {
             var description = context.Description;
             var metadata = description.ActionDescriptor.EndpointMetadata.OfType<ApiAuthMetadata>().LastOrDefault();
-            var path = description.RelativePath ?? "";
+            // "v1/programs/{programId:long}/events/" -> "v1/programs/{programId}/events", as the document's paths read.
+            var path = System.Text.RegularExpressions.Regex.Replace(description.RelativePath ?? "", @"\{([^}:?]+)[^}]*\}", "{$1}").Trim('/');
             var keyed = metadata is not null || path.StartsWith("v1/admin", StringComparison.Ordinal);
             if (keyed)
             {
@@ -85,7 +86,7 @@ public static class OpenApiSetup
                 if (metadata?.Roles.Contains(ApiRole.Member) == true)
                     operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(MemberBearerScheme, context.Document)] = [] });
             }
-            if (Examples.TryGetValue($"{description.HttpMethod} {path.TrimEnd('/')}", out var example))
+            if (Examples.TryGetValue($"{description.HttpMethod?.ToUpperInvariant()} {path}", out var example))
             {
                 // The event intake reads its body raw (bounded), so the generator sees no body: describe it here.
                 operation.RequestBody ??= new OpenApiRequestBody { Required = true, Description = "JSON body (see the example)" };

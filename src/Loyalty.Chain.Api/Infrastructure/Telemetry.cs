@@ -73,7 +73,7 @@ public static class TelemetrySetup
             {
                 await RequireMetricsAccessAsync(http);
                 await next(http);
-            }), optionsName: null);
+            }), optionsName: null).WithMetadata(new Microsoft.AspNetCore.Routing.HttpMethodMetadata(["GET"]));
     }
 
     private static async Task RequireMetricsAccessAsync(HttpContext http)
