@@ -33,7 +33,13 @@ public sealed partial class OperationsTelemetryTests(ReadinessFixture f) : IClas
         await f.Factory.Services.GetRequiredService<LoyaltyJobs>().SettleAsync(CancellationToken.None);
         Assert.True(await f.Factory.Services.GetRequiredService<PipelineRunner>().SubmitDueAsync(CancellationToken.None) > 0);
 
-        var text = await ScrapeAsync(r => r.Headers.Add("X-Api-Key", root));
+        // The per-state ChainTx gauge reads the database at most every 5 s: a scrape by another test just before may have
+        // cached a snapshot from before the submit pass, so wait out that cache rather than depend on test order.
+        var text = "";
+        var sent = new System.Text.RegularExpressions.Regex(@"loyalty_chaintx_count\{[^}]*status=""Sent""[^}]*\} [1-9]");
+        var until = DateTime.UtcNow.AddSeconds(8);
+        do text = await ScrapeAsync(r => r.Headers.Add("X-Api-Key", root));
+        while (!sent.IsMatch(text) && DateTime.UtcNow < until && await Task.Delay(500).ContinueWith(_ => true));
 
         Assert.Matches(@"loyalty_intake_events_accepted_total(\{[^}]*\})? [1-9]", text);
         Assert.Matches(@"loyalty_intake_events_refused_total\{[^}]*code=""UNKNOWN_MEMBER""[^}]*\} [1-9]", text);
