@@ -58,9 +58,8 @@ public static class WebPages
         {
             app.Logger.LogWarning("Web pages are not built (web/dist missing): run 'npm run build:web'; /portal, /console and /till answer 503");
             foreach (var page in Pages)
-                app.MapGet("/" + page + "/{**rest}", () => Results.Problem(statusCode: 503, title: "WEB_NOT_BUILT",
-                    detail: "the pages are not built: run 'npm run build:web'", extensions: new Dictionary<string, object?> { ["code"] = "WEB_NOT_BUILT" }))
-                    .ExcludeFromDescription();
+                app.MapGet("/" + page + "/{**rest}", IResult () => throw new LoyaltyException("WEB_NOT_BUILT",
+                    "the pages are not built: run 'npm run build:web'", StatusCodes.Status503ServiceUnavailable)).ExcludeFromDescription();
             return app;
         }
 
