@@ -31,7 +31,7 @@ public sealed class ConsoleTests(ConsoleFixture f) : IClassFixture<ConsoleFixtur
     {
         var page = await f.NewPageAsync(width, height);
         await page.GotoAsync("/console/");
-        await page.GetByLabel("Admin key").FillAsync(key ?? f.AdminKey);
+        await page.GetByLabel("Admin key", new() { Exact = true }).FillAsync(key ?? f.AdminKey);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
         return page;
     }
@@ -62,11 +62,11 @@ public sealed class ConsoleTests(ConsoleFixture f) : IClassFixture<ConsoleFixtur
         await page.GetByLabel("Points (or multiplier factor)").FillAsync("50");
         await page.GetByLabel("Minimum amount (minor units)").FillAsync("5000");
         await page.GetByRole(AriaRole.Button, new() { Name = "Create rule" }).ClickAsync();
-        await page.GetByRole(AriaRole.Cell, new() { Name = "Big spender" }).WaitForAsync();
+        await page.GetByRole(AriaRole.Cell, new() { Name = "Big spender", Exact = true }).WaitForAsync();
         // A second rule through the API: the dry run must show both verdicts.
         await f.Api.PostAsync(f.P("/rules"), f.AdminKey, new { name = "Per euro", trigger, effect = new { kind = "PerCurrencyUnit", points = 1, perMinorUnits = 100 } });
         await page.ReloadAsync();
-        await page.GetByRole(AriaRole.Cell, new() { Name = "Per euro" }).WaitForAsync();
+        await page.GetByRole(AriaRole.Cell, new() { Name = "Per euro", Exact = true }).WaitForAsync();
 
         await page.GetByLabel("Member id").FillAsync(member);
         await page.GetByLabel("Event type").FillAsync(trigger);

@@ -59,7 +59,7 @@ function SignIn({ onSignedIn }) {
           <input name="key" type="password" autocomplete="off" required />
         </label>
         <label>
-          Program id (only for the deployment admin key)
+          Program id (deployment-wide key only)
           <input name="program" inputMode="numeric" />
         </label>
         <button type="submit" disabled={busy}>Sign in</button>

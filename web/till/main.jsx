@@ -118,8 +118,9 @@ function Purchase() {
     const amount = String(new FormData(e.currentTarget).get("amount"));
     setError(null);
     try {
-      setResult(await call("POST", P("/events"), { body: { type: "purchase", memberId: member.memberId, eventId: `till-${crypto.randomUUID()}`, amount } }));
+      const recorded = await call("POST", P("/events"), { body: { type: "purchase", memberId: member.memberId, eventId: `till-${crypto.randomUUID()}`, amount } });
       await find(member.memberId);
+      setResult(recorded);
     } catch (err) { setError(err); }
   };
   return (

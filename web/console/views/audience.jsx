@@ -12,7 +12,7 @@ export function Segments() {
     <>
       <Status state={segments} what="Segments" />
       {segments.data && (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0}>
           <table>
             <thead><tr><th>Segment</th><th>Definition</th><th>Members</th><th>Export</th></tr></thead>
             <tbody>
@@ -35,7 +35,7 @@ export function Challenges() {
     <>
       <Status state={challenges} what="Challenges" />
       {challenges.data && (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0}>
           <table>
             <thead><tr><th>Challenge</th><th>Steps</th><th>Window</th><th>Status</th></tr></thead>
             <tbody>

@@ -54,7 +54,7 @@ function Progress({ id }) {
       </label>
       <p>Queued {d.queued} · in flight {d.batched} · minted <span data-testid="minted">{d.minted}</span> · not minted {d.failed}</p>
       {d.notMinted.length > 0 && <ul>{d.notMinted.map((n) => <li key={n.memberId}>{n.memberId}: {n.code}</li>)}</ul>}
-      <div class="table-wrap">
+      <div class="table-wrap" tabIndex={0}>
         <table>
           <thead><tr><th>Purpose</th><th>Status</th><th>Recipients</th><th>Transaction hash</th><th>Block</th></tr></thead>
           <tbody>
@@ -97,7 +97,7 @@ export function Drops() {
       </ActionForm>
       <Status state={drops} what="Drops" />
       {drops.data && (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0}>
           <table>
             <thead><tr><th>Drop</th><th>Status</th><th>Supply</th><th>Created</th></tr></thead>
             <tbody>

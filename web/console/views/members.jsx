@@ -58,7 +58,7 @@ function Detail({ id, onClose }) {
       <h3>History</h3>
       <Status state={history} what="History" />
       {history.data && (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0}>
           <table>
             <thead><tr><th>When</th><th>Kind</th><th>Account</th><th>Amount</th><th>Transaction</th></tr></thead>
             <tbody>
@@ -92,7 +92,7 @@ export function Members() {
       </form>
       <Status state={list} what="Members" />
       {list.data && (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0}>
           <table>
             <thead><tr><th>Member</th><th>Tier</th><th>Available</th><th>Joined</th></tr></thead>
             <tbody>

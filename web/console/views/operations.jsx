@@ -22,7 +22,7 @@ export function ApiKeys() {
       <Status state={keys} what="API keys" />
       <ErrorText error={error} />
       {keys.data && (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0}>
           <table>
             <thead><tr><th>Name</th><th>Role</th><th>Prefix</th><th>Created</th><th>Revoked</th><th>Action</th></tr></thead>
             <tbody>
@@ -69,7 +69,7 @@ export function Pipeline() {
         <h2 id="batches-h">Settlement batches</h2>
         <Status state={settlement} what="Settlement" />
         {settlement.data && (
-          <div class="table-wrap">
+          <div class="table-wrap" tabIndex={0}>
             <table>
               <thead><tr><th>Batch</th><th>Kind</th><th>Recipients</th><th>Total</th><th>Status</th><th>Transaction</th></tr></thead>
               <tbody>

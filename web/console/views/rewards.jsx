@@ -7,7 +7,7 @@ export function Rewards() {
     <>
       <Status state={rewards} what="Rewards" />
       {rewards.data && (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0}>
           <table>
             <thead><tr><th>Reward</th><th>Type</th><th>Cost</th><th>Stock</th><th>Issued</th><th>Coupons</th><th>Active</th></tr></thead>
             <tbody>

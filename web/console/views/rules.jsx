@@ -99,7 +99,7 @@ export function Rules() {
     <>
       <Status state={rules} what="Rules" />
       {rules.data && (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0}>
           <table>
             <thead><tr><th>Name</th><th>Trigger</th><th>Effect</th><th>Priority</th><th>Active</th><th>Actions</th></tr></thead>
             <tbody>

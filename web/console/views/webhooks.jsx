@@ -9,7 +9,7 @@ function Deliveries({ hook }) {
       <h3 id={`d-${hook.id}`}>Deliveries to {hook.url}</h3>
       <Status state={deliveries} what="Deliveries" />
       {deliveries.data && (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0}>
           <table>
             <thead><tr><th>Event</th><th>Status</th><th>Attempts</th><th>Last code</th><th>Created</th><th>Action</th></tr></thead>
             <tbody>
@@ -52,7 +52,7 @@ export function Webhooks() {
       </ActionForm>
       {secret && <p class="card" role="status">Signing secret (shown once): <code>{secret}</code></p>}
       {hooks.data && (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0}>
           <table>
             <thead><tr><th>URL</th><th>Events</th><th>Enabled</th><th>Last delivery</th><th>Deliveries</th></tr></thead>
             <tbody>
