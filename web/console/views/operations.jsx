@@ -52,7 +52,7 @@ export function Pipeline() {
         {h && (
           <>
             <p>Overall: <strong>{h.status || (health.data.status === 200 ? "Healthy" : "Unhealthy")}</strong></p>
-            <ul>{Object.entries(h.checks || h.entries || {}).map(([name, c]) => <li key={name}>{name}: {c.status}{c.description ? ` (${c.description})` : ""}</li>)}</ul>
+            <ul>{Object.entries(h.checks || h.entries || {}).map(([name, c]) => <li key={name}>{name}: {c.status}{c.detail ? ` (${c.detail})` : ""}</li>)}</ul>
           </>
         )}
       </section>
