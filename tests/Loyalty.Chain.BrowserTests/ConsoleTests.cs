@@ -68,8 +68,8 @@ public sealed class ConsoleTests(ConsoleFixture f) : IClassFixture<ConsoleFixtur
         await page.ReloadAsync();
         await page.GetByRole(AriaRole.Cell, new() { Name = "Per euro", Exact = true }).WaitForAsync();
 
-        await page.GetByLabel("Member id").FillAsync(member);
-        await page.GetByLabel("Event type").FillAsync(trigger);
+        await page.GetByLabel("Member id", new() { Exact = true }).FillAsync(member);
+        await page.GetByLabel("Event type", new() { Exact = true }).FillAsync(trigger);
         await page.GetByLabel("Amount", new() { Exact = true }).FillAsync("12.00");
         await page.GetByRole(AriaRole.Button, new() { Name = "Try it" }).ClickAsync();
         var result = page.Locator("ul.dry-run");
