@@ -80,7 +80,8 @@ public sealed class ConsoleTests(ConsoleFixture f) : IClassFixture<ConsoleFixtur
         Assert.Contains("below minimum", text);
         Assert.Contains("Result: 12 points", await page.Locator("#dry-h").InnerTextAsync());
         await Axe.AssertNoSeriousViolationsAsync(page);
-        await page.ScreenshotAsync(new() { Path = WebHostFixture.ScreenshotPath("console-rules.png"), FullPage = false });
+        await page.Locator("#dry-h").ScrollIntoViewIfNeededAsync();
+        await page.ScreenshotAsync(new() { Path = WebHostFixture.ScreenshotPath("console-rules.png") });
 
         // It wrote nothing: the member still has no history and no points.
         var after = (await f.Api.GetAsync(f.P($"/members/{member}"), f.AdminKey)).Body!;
