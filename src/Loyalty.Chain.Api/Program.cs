@@ -66,6 +66,7 @@ app.MapWebPages();
 app.MapHealth();
 app.MapOperations();
 app.MapPrograms();
+app.MapMe();
 app.MapMembers();
 app.MapEvents();
 app.MapRules();

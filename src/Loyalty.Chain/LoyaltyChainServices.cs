@@ -87,6 +87,7 @@ public static class LoyaltyChainServices
         services.AddOptions<Leases.LeaseOptions>().Bind(configuration.GetSection(Leases.LeaseOptions.Section));
         services.AddSingleton<Leases.LeaseService>();
         services.AddScoped<RuleUsageQuery>();
+        services.AddScoped<Intake.RuleDryRun>();
         services.AddSingleton<ApiKeyCache>();
         services.AddScoped<ApiKeyService>();
         services.AddScoped<MemberTokens>();

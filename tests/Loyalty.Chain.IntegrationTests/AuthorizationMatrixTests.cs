@@ -39,6 +39,8 @@ public sealed class AuthorizationMatrixTests(ProgramFixture f) : IClassFixture<P
         new("GET", "/v1/public/metadata/{programId:long}/{dropId:long}/{tokenId}", $"/v1/public/metadata/{f.ProgramId}/999999/1", null, "public"),
         new("GET", "/v1/public/drops/{programId:long}/{dropId:long}/image", $"/v1/public/drops/{f.ProgramId}/999999/image", null, "public"),
         new("POST", "/v1/programs", "/v1/programs", new { }, "root"),
+        // Any valid credential learns its own role and program (a key of another program sees its own).
+        new("GET", "/v1/me", "/v1/me", null, "other", "admin", "shop", "partner", "member", "anymember"),
         new("GET", "/v1/admin/chain-txs", "/v1/admin/chain-txs", null, "root"),
         new("GET", "/v1/admin/chain-txs/{id:long}", "/v1/admin/chain-txs/999999", null, "root"),
         new("GET", "/v1/admin/alerts", "/v1/admin/alerts", null, "root"),
@@ -73,6 +75,7 @@ public sealed class AuthorizationMatrixTests(ProgramFixture f) : IClassFixture<P
         new("POST", P + "/rules", "/rules", new { name = "matrix", trigger = "visit", effect = new { kind = "Fixed", points = 1 } }, "admin"),
         new("PUT", P + "/rules/{ruleId:long}", "/rules/999999", new { name = "matrix", trigger = "visit", effect = new { kind = "Fixed", points = 1 } }, "admin"),
         new("DELETE", P + "/rules/{ruleId:long}", "/rules/999999", null, "admin"),
+        new("POST", P + "/rules/dry-run", "/rules/dry-run", new { @event = new { type = "visit", memberId = m } }, "admin"),
         new("GET", P + "/settlement", "/settlement", null, "admin"),
         new("POST", P + "/settlement/run", "/settlement/run", null, "admin"),
         new("GET", P + "/reconciliation", "/reconciliation", null, "admin"),

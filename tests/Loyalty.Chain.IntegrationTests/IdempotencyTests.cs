@@ -241,7 +241,7 @@ public sealed class IdempotencyTests(ProgramFixture f) : IClassFixture<ProgramFi
     /// signature in the database, so they take no key.
     /// </summary>
     private static readonly string[] WithoutIdempotency =
-        ["/wallet/export", "/custody/seed-export", "/attestations", "/coupons/{code}/validate"];
+        ["/wallet/export", "/custody/seed-export", "/attestations", "/coupons/{code}/validate", "/rules/dry-run"];
 
     [Fact]
     public void EveryMutatingEndpoint_DeclaresItsOwnIdempotencyScope()

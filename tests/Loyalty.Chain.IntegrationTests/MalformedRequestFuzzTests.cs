@@ -140,6 +140,7 @@ public sealed class MalformedRequestFuzzTests(ProgramFixture f, ITestOutputHelpe
             new(HttpMethod.Post, f.P("/rules"), ruleBody),
             new(HttpMethod.Put, f.P($"/rules/{rule}"), ruleBody),
             new(HttpMethod.Delete, f.P($"/rules/{rule}"), null),
+            new(HttpMethod.Post, f.P("/rules/dry-run"), $$"""{"event":{"type":"fz","memberId":"{{member}}","amount":"10.00","currency":"EUR","occurredAt":"2026-12-01T10:00:00Z","lines":{{lines}}},"draft":{{ruleBody}},"draftRuleId":{{rule}}}"""),
             new(HttpMethod.Post, f.P("/rewards"), $$"""{"type":"FreeProduct","name":"fz","description":"d","cost":"5","stock":10,"perMemberLimit":1,"tiers":["gold"],"attributes":{"a":"b"},"validFrom":"2026-01-01T00:00:00Z","validUntil":"2027-01-01T00:00:00Z","coupons":"Generated","dropId":null,"active":true}"""),
             new(HttpMethod.Post, f.P($"/rewards/{reward}/coupons"), """{"codes":["FZ-A1","FZ-A2"]}"""),
             new(HttpMethod.Post, f.P(m + "/redemptions"), $$"""{"rewardId":{{reward}}}""", MemberRoute: member),

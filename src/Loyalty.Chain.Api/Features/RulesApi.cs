@@ -16,6 +16,10 @@ public static class RulesApi
     public sealed record RuleView(long Id, string Name, string Trigger, RuleConditions Conditions, RuleEffect Effect, RuleLimits Limits,
         int Priority, RuleStacking Stacking, DateTime? StartsAt, DateTime? EndsAt, bool Active, bool IsCampaign, DateTime CreatedAt);
 
+    /// <summary>"Try an event": the event as a shop would send it (its memberId names the member), optionally with an
+    /// unsaved draft rule that replaces rule <paramref name="DraftRuleId"/> (or is added when that is null).</summary>
+    public sealed record DryRunRequest(Intake.EventRequest? Event, RuleRequest? Draft, long? DraftRuleId);
+
     public static RouteGroupBuilder MapRules(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1/programs/{programId:long}/rules").WithTags("Rules");
@@ -23,6 +27,8 @@ public static class RulesApi
         group.MapPost("/", CreateAsync).RequireProgramRole(ApiRole.Admin).WithIdempotency("rules");
         group.MapPut("/{ruleId:long}", UpdateAsync).RequireProgramRole(ApiRole.Admin).WithIdempotency("rule-update");
         group.MapDelete("/{ruleId:long}", DeactivateAsync).RequireProgramRole(ApiRole.Admin).WithIdempotency("rule-deactivate");
+        // Writes nothing, so it takes no Idempotency-Key (like coupon validation): the same body always gives the same answer.
+        group.MapPost("/dry-run", DryRunAsync).RequireProgramRole(ApiRole.Admin);
         return group;
     }
 
@@ -67,6 +73,24 @@ public static class RulesApi
         var changed = await db.Set<EarningRule>().Where(r => r.Id == ruleId && r.ProgramId == programId)
             .ExecuteUpdateAsync(u => u.SetProperty(r => r.Active, false), ct);
         return changed == 1 ? TypedResults.NoContent() : TypedResults.NotFound();
+    }
+
+    /// <summary>Which rules would fire for the event and why, on the member's real facts and usage; nothing is stored.</summary>
+    private static async Task<Ok<Intake.RuleDryRunResult>> DryRunAsync(HttpContext http, DryRunRequest request, LoyaltyDbContext db,
+        Intake.RuleDryRun dryRun, CancellationToken ct)
+    {
+        var program = http.Program();
+        if (request.Event is null) throw new LoyaltyException("INVALID_EVENT", "event is required: the event to try, as POST /events takes it");
+        EarningRule? draft = null;
+        if (request.Draft is not null)
+        {
+            if (request.DraftRuleId is { } id && !await db.Set<EarningRule>().AnyAsync(r => r.Id == id && r.ProgramId == program.Id, ct))
+                throw new LoyaltyException("UNKNOWN_RULE", $"no rule {id} in this program", StatusCodes.Status404NotFound);
+            draft = new EarningRule { Id = request.DraftRuleId ?? 0, ProgramId = program.Id };
+            Apply(draft, request.Draft);
+            await EnsureAudiencesAsync(http, draft, ct);
+        }
+        return TypedResults.Ok(await dryRun.RunAsync(program, request.Event, draft, ct));
     }
 
     internal static void Apply(EarningRule rule, RuleRequest r)

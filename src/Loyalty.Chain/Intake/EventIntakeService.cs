@@ -57,6 +57,21 @@ public sealed partial class EventIntakeService(IdempotencyStore store, IntakeCom
         return JsonSerializer.Deserialize<IntakeResponse>(record.ResponseBody, IntakeResponse.Json)! with { Replayed = true };
     }
 
+    /// <summary>
+    /// The event as the rules would see it, validated exactly like an accepted one, for a dry run that writes nothing.
+    /// The eventId is optional here (nothing is stored under it). Returns the member's external id and the facts.
+    /// </summary>
+    public (string MemberId, EarningEvent Event) ParseForDryRun(LoyaltyProgram program, EventRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (string.IsNullOrWhiteSpace(request.EventId)) request.EventId = "dry-run";
+        var parsed = Parse(program, request);
+        return (parsed.MemberId, new EarningEvent
+        {
+            Type = parsed.Type, Amount = parsed.Amount, Currency = parsed.Currency, OccurredAt = parsed.OccurredAt, Lines = parsed.Lines,
+        });
+    }
+
     private ParsedEvent Parse(LoyaltyProgram program, EventRequest r)
     {
         var type = r.Type?.Trim().ToLowerInvariant();
