@@ -70,7 +70,8 @@ public sealed class BenchRun(BenchOptions options)
             IntakeFigures? sqliteIntake = null;
             SettleFigures? settle = null;
             RedeemFigures? redeem = null;
-            if (options.Phases.Overlaps(["sqlite", "settle", "redeem"]))
+            AnalyticsFigures? analytics = null;
+            if (options.Phases.Overlaps(["sqlite", "settle", "redeem", "analytics"]))
             {
                 try
                 {
@@ -85,6 +86,8 @@ public sealed class BenchRun(BenchOptions options)
                         if (settle is null) Fail("redeem_error", "no settled members to redeem with: the settlement phase failed");
                         else redeem = await PhaseAsync("redeem_error", () => RedemptionPhase.RunAsync(settle.Program, settle.Members, _s.Redemptions, Log, ct), api, ct);
                     }
+                    if (options.Phases.Contains("analytics"))
+                        analytics = await PhaseAsync("analytics_error", () => AnalyticsPhase.RunAsync(api.Client, rootKey, Path.Combine(work, "api-sqlite"), _s, Log, ct), api, ct);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
                 {
@@ -95,6 +98,7 @@ public sealed class BenchRun(BenchOptions options)
             Settle(settle);
             Naive(naive, settle);
             Redeem(redeem);
+            Analytics(analytics);
 
             IntakeFigures? pgIntake = null;
             if (options.Phases.Contains("pg"))
@@ -227,6 +231,17 @@ public sealed class BenchRun(BenchOptions options)
         _figures["naive_seconds"] = naive is null ? null : R(naive.Seconds);
         _figures["naive_gas_per_accrual"] = naive is null || naive.Accruals == 0 ? null : R((double)naive.GasTotal / naive.Accruals);
         _figures["speedup"] = naive is null || settle is null || naive.PerSecond == 0 ? null : R(settle.Accruals / settle.Seconds / naive.PerSecond, 2);
+    }
+
+    private void Analytics(AnalyticsFigures? f)
+    {
+        _figures["analytics_p99_ms"] = f is null ? null : R(f.P99Ms, 2);
+        _figures["analytics_p50_ms"] = f is null ? null : R(f.P50Ms, 2);
+        _figures["analytics_p99_ms_365d_by_month"] = f is null ? null : R(f.P99MsYearByMonth, 2);
+        _figures["analytics_members"] = f?.Members;
+        _figures["analytics_events"] = f?.Events;
+        _figures["analytics_requests"] = f?.Requests;
+        _figures["analytics_seed_seconds"] = f is null ? null : R(f.SeedSeconds);
     }
 
     private void Redeem(RedeemFigures? f)

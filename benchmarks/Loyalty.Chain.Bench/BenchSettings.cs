@@ -12,7 +12,10 @@ public sealed record BenchSettings(
     TimeSpan NaiveDuration,
     int Redemptions,
     int EnrolClients,
-    TimeSpan SettleTimeout)
+    TimeSpan SettleTimeout,
+    int AnalyticsMembers = 100_000,
+    int AnalyticsEvents = 1_000_000,
+    int AnalyticsRequests = 200)
 {
     public static readonly BenchSettings Full = new("full", TimeSpan.FromSeconds(60), 64, 1_000, 10_000, 100_000, 64,
         TimeSpan.FromSeconds(20), 200, 8, TimeSpan.FromMinutes(30));
@@ -22,5 +25,6 @@ public sealed record BenchSettings(
     /// what those measure is behaviour under that many callers at once.
     /// </summary>
     public static readonly BenchSettings Quick = new("quick", TimeSpan.FromSeconds(6), 64, 100, 1_000, 10_000, 64,
-        TimeSpan.FromSeconds(5), 200, 8, TimeSpan.FromMinutes(5));
+        TimeSpan.FromSeconds(5), 200, 8, TimeSpan.FromMinutes(5),
+        AnalyticsMembers: 10_000, AnalyticsEvents: 100_000, AnalyticsRequests: 100);
 }

@@ -85,6 +85,7 @@ app.MapRecommendations();
 app.MapReferrals();
 app.MapChallenges();
 app.MapSegments();
+app.MapAnalytics();
 app.MapOffers();
 app.Services.ScheduleRecurringJobs();
 

@@ -128,6 +128,9 @@ public static class LoyaltyChainServices
         services.AddScoped<Challenges.ChallengeAwarder>();
         services.AddScoped<Challenges.MemberChallenges>();
         services.TryAddSingleton<Challenges.IChallengeAwardFaults, Challenges.NoChallengeAwardFaults>();
+        // Issue 14: KPIs from daily roll-ups.
+        services.AddScoped<Analytics.AnalyticsRollup>();
+        services.AddScoped<Analytics.AnalyticsQuery>();
         services.AddTransient<LoyaltyJobs>();
         return services;
     }

@@ -55,6 +55,8 @@ public sealed class LoyaltyJobs(IServiceScopeFactory scopes, LeaseService leases
         await RunAsync<Collectibles.DropProcessor>("drops", s => s.RunAsync(ct), ct);
         await RunAsync<Redemption.BurnSettlement>("burns", s => s.RunAsync(ct), ct);
         await RunAsync<Redemption.WithdrawalService>("withdrawals-overdue", s => s.RunOverdueAsync(ct), ct);
+        // Last: folds what this pass changed (matured, settled, burned) into the KPI roll-ups, each program isolated.
+        await RunAsync<Analytics.AnalyticsRollup>(Analytics.AnalyticsRollup.Step, s => s.RunAsync(ct), ct);
     }
 
     private async Task RunAsync<T>(string step, Func<T, Task<int>> run, CancellationToken ct) where T : notnull

@@ -137,6 +137,10 @@ public sealed class AuthorizationMatrixTests(ProgramFixture f) : IClassFixture<P
         new("GET", P + "/segments/{segmentId:long}/count", "/segments/999999/count", null, "admin", "shop"),
         new("GET", P + "/segments/{segmentId:long}/members", "/segments/999999/members", null, "admin", "shop"),
         new("GET", P + "/segments/{segmentId:long}/export.csv", "/segments/999999/export.csv", null, "admin"),
+        // Analytics (issue 14).
+        new("GET", P + "/analytics", "/analytics?from=2026-01-01&to=2026-01-31", null, "admin"),
+        new("GET", P + "/exports/members.csv", "/exports/members.csv", null, "admin"),
+        new("GET", P + "/exports/ledger.csv", "/exports/ledger.csv", null, "admin"),
         new("GET", P + "/offers", "/offers", null, "admin", "shop"),
         new("POST", P + "/offers", "/offers", new { name = "matrix", kind = "bonus_rule" }, "admin"),
         new("GET", P + "/offers/{offerId:long}", "/offers/999999", null, "admin", "shop"),

@@ -132,6 +132,239 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                     b.ToTable("Adjustments", (string)null);
                 });
 
+            modelBuilder.Entity("Loyalty.Chain.Analytics.AnalyticsCohortMonth", b =>
+                {
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Cohort")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Offset")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("ActiveMembers")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("ProgramId", "Cohort", "Offset");
+
+                    b.ToTable("AnalyticsCohortMonths", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Analytics.AnalyticsDaily", b =>
+                {
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Day")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("Accruals")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("ActiveMembers")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("GasWei")
+                        .IsRequired()
+                        .HasMaxLength(80)
+                        .HasColumnType("character varying(80)");
+
+                    b.Property<long>("NewMembers")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("PointsClawedBack")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("PointsExpired")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("PointsIssued")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("PointsRedeemed")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("PurchaseAmount")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Purchases")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("ProgramId", "Day");
+
+                    b.ToTable("AnalyticsDaily", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Analytics.AnalyticsGasBatch", b =>
+                {
+                    b.Property<long>("BatchId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("BatchId");
+
+                    b.ToTable("AnalyticsGasBatches", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Analytics.AnalyticsMemberDay", b =>
+                {
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Day")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Purchases")
+                        .HasColumnType("integer");
+
+                    b.HasKey("ProgramId", "Day", "MemberId");
+
+                    b.ToTable("AnalyticsMemberDays", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Analytics.AnalyticsMemberMonth", b =>
+                {
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Month")
+                        .HasColumnType("integer");
+
+                    b.HasKey("ProgramId", "MemberId", "Month");
+
+                    b.ToTable("AnalyticsMemberMonths", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Analytics.AnalyticsRuleDaily", b =>
+                {
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Day")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("RuleId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<long>("Points")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("ProgramId", "Day", "RuleId");
+
+                    b.ToTable("AnalyticsRuleDaily", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Analytics.AnalyticsRuleMemberDay", b =>
+                {
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("RuleId")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Day")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("ProgramId", "RuleId", "Day", "MemberId");
+
+                    b.ToTable("AnalyticsRuleMemberDays", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Analytics.AnalyticsState", b =>
+                {
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Available")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("BatchHwm")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("EventHwm")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("LedgerHwm")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("MemberHwm")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("MembersTotal")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Pending")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("TierChangeHwm")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("ProgramId");
+
+                    b.ToTable("AnalyticsStates", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Analytics.AnalyticsTierCount", b =>
+                {
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Tier")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<long>("Members")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("ProgramId", "Tier");
+
+                    b.ToTable("AnalyticsTierCounts", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Analytics.AnalyticsTierMigration", b =>
+                {
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Day")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("From")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("To")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<long>("Members")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("ProgramId", "Day", "From", "To");
+
+                    b.ToTable("AnalyticsTierMigrations", (string)null);
+                });
+
             modelBuilder.Entity("Loyalty.Chain.Challenges.Challenge", b =>
                 {
                     b.Property<long>("Id")

@@ -1,0 +1,184 @@
+using System.Numerics;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Loyalty.Chain.Analytics;
+
+/// <summary>
+/// Per program: how far the roll-ups have folded each source table (high-water marks by id) and the running totals
+/// that are not per day (liability legs, tier counts live in <see cref="AnalyticsTierCount"/>).
+/// </summary>
+public sealed class AnalyticsState
+{
+    public long ProgramId { get; set; }
+    public long LedgerHwm { get; set; }
+    public long EventHwm { get; set; }
+    public long MemberHwm { get; set; }
+    public long TierChangeHwm { get; set; }
+    /// <summary>Every settlement batch with a lower id has been folded (finished); later ones may be folded out of order.</summary>
+    public long BatchHwm { get; set; }
+    public long MembersTotal { get; set; }
+    public long Pending { get; set; }
+    public long Available { get; set; }
+    public DateTime UpdatedAt { get; set; }
+}
+
+/// <summary>One program's counters for one UTC day (<see cref="Day"/> is <see cref="DateOnly.DayNumber"/>).</summary>
+public sealed class AnalyticsDaily
+{
+    public long ProgramId { get; set; }
+    public int Day { get; set; }
+    public long NewMembers { get; set; }
+    public long ActiveMembers { get; set; }
+    public long Purchases { get; set; }
+    public long PurchaseAmount { get; set; }
+    public long Accruals { get; set; }
+    public long PointsIssued { get; set; }
+    public long PointsRedeemed { get; set; }
+    public long PointsExpired { get; set; }
+    public long PointsClawedBack { get; set; }
+    public BigInteger GasWei { get; set; }
+}
+
+/// <summary>That a member was active on a day, and how many purchases they made: the source of distinct-member counts over a range.</summary>
+public sealed class AnalyticsMemberDay
+{
+    public long ProgramId { get; set; }
+    public int Day { get; set; }
+    public long MemberId { get; set; }
+    public int Purchases { get; set; }
+}
+
+/// <summary>That a member was active in a calendar month (year * 12 + month - 1): counted once into its cohort row.</summary>
+public sealed class AnalyticsMemberMonth
+{
+    public long ProgramId { get; set; }
+    public long MemberId { get; set; }
+    public int Month { get; set; }
+}
+
+/// <summary>Members of the enrolment-month cohort active in month cohort + offset.</summary>
+public sealed class AnalyticsCohortMonth
+{
+    public long ProgramId { get; set; }
+    public int Cohort { get; set; }
+    public int Offset { get; set; }
+    public long ActiveMembers { get; set; }
+}
+
+/// <summary>Members per effective tier ("" for none).</summary>
+public sealed class AnalyticsTierCount
+{
+    public long ProgramId { get; set; }
+    public string Tier { get; set; } = "";
+    public long Members { get; set; }
+}
+
+/// <summary>Tier changes from one tier to another on one day ("" for none).</summary>
+public sealed class AnalyticsTierMigration
+{
+    public long ProgramId { get; set; }
+    public int Day { get; set; }
+    public string From { get; set; } = "";
+    public string To { get; set; } = "";
+    public long Members { get; set; }
+}
+
+/// <summary>Points one earning rule awarded on one day.</summary>
+public sealed class AnalyticsRuleDaily
+{
+    public long ProgramId { get; set; }
+    public int Day { get; set; }
+    public long RuleId { get; set; }
+    public string Name { get; set; } = "";
+    public long Points { get; set; }
+}
+
+/// <summary>That a rule awarded a member points on a day: distinct members reached over a range.</summary>
+public sealed class AnalyticsRuleMemberDay
+{
+    public long ProgramId { get; set; }
+    public long RuleId { get; set; }
+    public int Day { get; set; }
+    public long MemberId { get; set; }
+}
+
+/// <summary>A finished settlement batch whose gas is already in <see cref="AnalyticsDaily.GasWei"/>.</summary>
+public sealed class AnalyticsGasBatch
+{
+    public long BatchId { get; set; }
+    public long ProgramId { get; set; }
+}
+
+internal sealed class AnalyticsConfiguration : IEntityTypeConfiguration<AnalyticsState>, IEntityTypeConfiguration<AnalyticsDaily>,
+    IEntityTypeConfiguration<AnalyticsMemberDay>, IEntityTypeConfiguration<AnalyticsMemberMonth>, IEntityTypeConfiguration<AnalyticsCohortMonth>,
+    IEntityTypeConfiguration<AnalyticsTierCount>, IEntityTypeConfiguration<AnalyticsTierMigration>, IEntityTypeConfiguration<AnalyticsRuleDaily>,
+    IEntityTypeConfiguration<AnalyticsRuleMemberDay>, IEntityTypeConfiguration<AnalyticsGasBatch>
+{
+    public void Configure(EntityTypeBuilder<AnalyticsState> b)
+    {
+        b.ToTable("AnalyticsStates");
+        b.HasKey(x => x.ProgramId);
+        b.Property(x => x.ProgramId).ValueGeneratedNever();
+    }
+
+    public void Configure(EntityTypeBuilder<AnalyticsDaily> b)
+    {
+        b.ToTable("AnalyticsDaily");
+        b.HasKey(x => new { x.ProgramId, x.Day });
+        b.Property(x => x.GasWei).HasMaxLength(80);
+    }
+
+    public void Configure(EntityTypeBuilder<AnalyticsMemberDay> b)
+    {
+        b.ToTable("AnalyticsMemberDays");
+        b.HasKey(x => new { x.ProgramId, x.Day, x.MemberId });
+    }
+
+    public void Configure(EntityTypeBuilder<AnalyticsMemberMonth> b)
+    {
+        b.ToTable("AnalyticsMemberMonths");
+        b.HasKey(x => new { x.ProgramId, x.MemberId, x.Month });
+    }
+
+    public void Configure(EntityTypeBuilder<AnalyticsCohortMonth> b)
+    {
+        b.ToTable("AnalyticsCohortMonths");
+        b.HasKey(x => new { x.ProgramId, x.Cohort, x.Offset });
+    }
+
+    public void Configure(EntityTypeBuilder<AnalyticsTierCount> b)
+    {
+        b.ToTable("AnalyticsTierCounts");
+        b.HasKey(x => new { x.ProgramId, x.Tier });
+        b.Property(x => x.Tier).HasMaxLength(64);
+    }
+
+    public void Configure(EntityTypeBuilder<AnalyticsTierMigration> b)
+    {
+        b.ToTable("AnalyticsTierMigrations");
+        b.HasKey(x => new { x.ProgramId, x.Day, x.From, x.To });
+        b.Property(x => x.From).HasMaxLength(64);
+        b.Property(x => x.To).HasMaxLength(64);
+    }
+
+    public void Configure(EntityTypeBuilder<AnalyticsRuleDaily> b)
+    {
+        b.ToTable("AnalyticsRuleDaily");
+        b.HasKey(x => new { x.ProgramId, x.Day, x.RuleId });
+        b.Property(x => x.Name).HasMaxLength(200);
+    }
+
+    public void Configure(EntityTypeBuilder<AnalyticsRuleMemberDay> b)
+    {
+        b.ToTable("AnalyticsRuleMemberDays");
+        b.HasKey(x => new { x.ProgramId, x.RuleId, x.Day, x.MemberId });
+    }
+
+    public void Configure(EntityTypeBuilder<AnalyticsGasBatch> b)
+    {
+        b.ToTable("AnalyticsGasBatches");
+        b.HasKey(x => x.BatchId);
+        b.Property(x => x.BatchId).ValueGeneratedNever();
+    }
+}

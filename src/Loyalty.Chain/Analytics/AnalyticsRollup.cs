@@ -1,0 +1,296 @@
+using System.Numerics;
+using System.Text.Json;
+using Loyalty.Chain.Alerts;
+using Loyalty.Chain.Intake;
+using Loyalty.Chain.Ledger;
+using Loyalty.Chain.Members;
+using Loyalty.Chain.Programs;
+using Loyalty.Chain.Settlement;
+using Loyalty.Chain.Tiers;
+using Loyalty.Chain.Transactions;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+
+namespace Loyalty.Chain.Analytics;
+
+/// <summary>
+/// Folds what is new since the program's high-water marks (members, events, ledger entries and tier changes by id; finished
+/// settlement batches) into the daily roll-ups, in chunks, each chunk one write transaction that moves the marks with the
+/// counters (so a crash folds nothing twice). Every roll-up row a chunk touches is read once and written once: the chunk is
+/// aggregated in memory first. Runs as a job step per program (isolated) and, for an up-to-date answer, before a KPI read.
+/// </summary>
+public sealed class AnalyticsRollup(LoyaltyDbContext db, AlertSink alerts, TimeProvider time, ILogger<AnalyticsRollup> logger)
+{
+    public const string Step = "analytics-rollup";
+    public const int Chunk = 5000;
+
+    /// <summary>The job step: every program, each in its own isolation.</summary>
+    public async Task<int> RunAsync(CancellationToken ct)
+    {
+        var programs = await db.Set<LoyaltyProgram>().AsNoTracking().Select(p => p.Id).ToListAsync(ct);
+        var total = 0;
+        foreach (var id in programs)
+            total += await alerts.ForProgramAsync(db, logger, Step, id, () => FoldAsync(id, ct), ct);
+        return total;
+    }
+
+    /// <summary>Folds everything new for one program; returns the source rows folded.</summary>
+    public async Task<int> FoldAsync(long programId, CancellationToken ct)
+    {
+        await EnsureStateAsync(programId, ct);
+        var total = 0;
+        while (await AnythingNewAsync(programId, ct))
+        {
+            var n = await db.InWriteTransactionAsync(c => FoldChunkAsync(programId, c), ct);
+            db.ChangeTracker.Clear();
+            total += n;
+            if (n == 0) break;
+        }
+        return total;
+    }
+
+    private async Task EnsureStateAsync(long programId, CancellationToken ct)
+    {
+        if (await db.Set<AnalyticsState>().AnyAsync(x => x.ProgramId == programId, ct)) return;
+        try
+        {
+            db.Add(new AnalyticsState { ProgramId = programId, UpdatedAt = time.GetUtcNow().UtcDateTime });
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException)
+        {
+            // A concurrent first fold created it: the same row either way (anything else is rethrown).
+            db.ChangeTracker.Clear();
+            if (!await db.Set<AnalyticsState>().AsNoTracking().AnyAsync(x => x.ProgramId == programId, ct)) throw;
+        }
+        db.ChangeTracker.Clear();
+    }
+
+    /// <summary>A read without the write gate, so an up-to-date program costs a KPI read only a few index seeks.</summary>
+    private async Task<bool> AnythingNewAsync(long programId, CancellationToken ct)
+    {
+        var s = await db.Set<AnalyticsState>().AsNoTracking().SingleOrDefaultAsync(x => x.ProgramId == programId, ct) ?? new AnalyticsState();
+        return await db.Set<Member>().AnyAsync(m => m.ProgramId == programId && m.Id > s.MemberHwm, ct)
+               || await db.Set<LoyaltyEvent>().AnyAsync(e => e.ProgramId == programId && e.Id > s.EventHwm, ct)
+               || await db.Set<LedgerEntry>().AnyAsync(e => e.Id > s.LedgerHwm && e.ProgramId == programId, ct)
+               || await db.Set<TierChange>().AnyAsync(t => t.Id > s.TierChangeHwm && t.ProgramId == programId, ct)
+               || await db.Set<SettlementBatch>().AnyAsync(b => b.Id > s.BatchHwm && b.ProgramId == programId && b.Status != BatchStatus.Pending
+                   && !db.Set<AnalyticsGasBatch>().Any(g => g.BatchId == b.Id), ct);
+    }
+
+    private sealed record EvaluatedRule(long RuleId, string Name, bool Fired, string Points);
+
+    private async Task<int> FoldChunkAsync(long programId, CancellationToken ct)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        // Locks the state row until commit (on SQLite the write gate already serializes): a concurrent fold of the same program
+        // waits, then reads the marks this one moved, so no source row is counted twice.
+        await db.Set<AnalyticsState>().Where(x => x.ProgramId == programId).ExecuteUpdateAsync(u => u.SetProperty(x => x.UpdatedAt, now), ct);
+        var state = await db.Set<AnalyticsState>().SingleAsync(x => x.ProgramId == programId, ct);
+
+        var daily = new Dictionary<int, AnalyticsDaily>();
+        AnalyticsDaily Day(int d) => daily.TryGetValue(d, out var r) ? r : daily[d] = new AnalyticsDaily { ProgramId = programId, Day = d };
+        var tiers = new Dictionary<string, long>(StringComparer.Ordinal);
+        var migrations = new Dictionary<(int, string, string), long>();
+        var memberDays = new Dictionary<(int Day, long Member), int>();
+        var memberMonths = new HashSet<(long Member, int Month)>();
+        var memberCohort = new Dictionary<long, int>();
+        var rules = new Dictionary<(int Day, long Rule), (string Name, long Points)>();
+        var ruleMembers = new HashSet<(long Rule, int Day, long Member)>();
+        var folded = 0;
+
+        var members = await db.Set<Member>().AsNoTracking().Where(m => m.ProgramId == programId && m.Id > state.MemberHwm)
+            .OrderBy(m => m.Id).Take(Chunk).Select(m => new { m.Id, m.Tier, m.CreatedAt }).ToListAsync(ct);
+        foreach (var m in members)
+        {
+            Day(AnalyticsMath.DayOf(m.CreatedAt)).NewMembers++;
+            tiers[m.Tier ?? ""] = tiers.GetValueOrDefault(m.Tier ?? "") + 1;
+            state.MembersTotal++;
+            state.MemberHwm = m.Id;
+        }
+        folded += members.Count;
+
+        var events = await db.Set<LoyaltyEvent>().AsNoTracking().Where(e => e.ProgramId == programId && e.Id > state.EventHwm)
+            .OrderBy(e => e.Id).Take(Chunk).Select(e => new { e.Id, e.MemberId, e.Type, e.Amount, e.Points, e.Evaluation, e.OccurredAt }).ToListAsync(ct);
+        var eventMembers = events.Select(e => e.MemberId).Distinct().ToList();
+        foreach (var m in await db.Set<Member>().AsNoTracking().Where(m => eventMembers.Contains(m.Id)).Select(m => new { m.Id, m.CreatedAt }).ToListAsync(ct))
+            memberCohort[m.Id] = AnalyticsMath.MonthOf(m.CreatedAt);
+        foreach (var e in events)
+        {
+            state.EventHwm = e.Id;
+            var purchase = e.Type == EventIntakeService.Purchase;
+            if (!purchase && e.Points <= 0) continue; // active means a purchase or an earn
+            var day = AnalyticsMath.DayOf(e.OccurredAt);
+            var row = Day(day);
+            if (purchase) { row.Purchases++; row.PurchaseAmount = checked(row.PurchaseAmount + (e.Amount ?? 0)); }
+            memberDays[(day, e.MemberId)] = memberDays.GetValueOrDefault((day, e.MemberId)) + (purchase ? 1 : 0);
+            memberMonths.Add((e.MemberId, AnalyticsMath.MonthOf(e.OccurredAt)));
+            foreach (var r in JsonSerializer.Deserialize<List<EvaluatedRule>>(e.Evaluation, IntakeResponse.Json) ?? [])
+            {
+                if (!r.Fired || !long.TryParse(r.Points, out var points) || points <= 0) continue;
+                var had = rules.GetValueOrDefault((day, r.RuleId));
+                rules[(day, r.RuleId)] = (r.Name, checked(had.Points + points));
+                ruleMembers.Add((r.RuleId, day, e.MemberId));
+            }
+        }
+        folded += events.Count;
+
+        var entries = await db.Set<LedgerEntry>().AsNoTracking().Where(e => e.Id > state.LedgerHwm && e.ProgramId == programId)
+            .OrderBy(e => e.Id).Take(Chunk).Select(e => new { e.Id, e.Account, e.Amount, e.Kind, e.CreatedAt }).ToListAsync(ct);
+        foreach (var e in entries)
+        {
+            state.LedgerHwm = e.Id;
+            switch (e.Account)
+            {
+                case LedgerAccount.Pending: state.Pending = checked(state.Pending + e.Amount); break;
+                case LedgerAccount.Available: state.Available = checked(state.Available + e.Amount); break;
+                case LedgerAccount.Issuance:
+                    var row = Day(AnalyticsMath.DayOf(e.CreatedAt));
+                    if (e.Amount < 0)
+                    {
+                        row.PointsIssued = checked(row.PointsIssued - e.Amount);
+                        if (e.Kind == EntryKind.Earn) row.Accruals++;
+                    }
+                    else if (e.Kind == EntryKind.Redeem) row.PointsRedeemed = checked(row.PointsRedeemed + e.Amount);
+                    else if (e.Kind == EntryKind.Expire) row.PointsExpired = checked(row.PointsExpired + e.Amount);
+                    else if (e.Kind == EntryKind.Clawback) row.PointsClawedBack = checked(row.PointsClawedBack + e.Amount);
+                    break;
+            }
+        }
+        folded += entries.Count;
+
+        var changes = await db.Set<TierChange>().AsNoTracking().Where(t => t.Id > state.TierChangeHwm && t.ProgramId == programId)
+            .OrderBy(t => t.Id).Take(Chunk).ToListAsync(ct);
+        foreach (var t in changes)
+        {
+            state.TierChangeHwm = t.Id;
+            string from = t.From ?? "", to = t.To ?? "";
+            tiers[from] = tiers.GetValueOrDefault(from) - 1;
+            tiers[to] = tiers.GetValueOrDefault(to) + 1;
+            var key = (AnalyticsMath.DayOf(t.At), from, to);
+            migrations[key] = migrations.GetValueOrDefault(key) + 1;
+        }
+        folded += changes.Count;
+
+        // Batches finish out of id order: the mark moves over the finished prefix, and a presence row keeps later finished ones from counting twice.
+        var batches = await (from b in db.Set<SettlementBatch>().AsNoTracking()
+                             where b.ProgramId == programId && b.Id > state.BatchHwm
+                             join tx in db.Set<ChainTx>().AsNoTracking() on b.ChainTxId equals tx.Id into txs
+                             from tx in txs.DefaultIfEmpty()
+                             orderby b.Id
+                             select new { b.Id, b.Status, b.CompletedAt, b.CreatedAt, GasUsed = (long?)tx.GasUsed, Price = tx.EffectiveGasPrice })
+            .Take(Chunk).ToListAsync(ct);
+        var batchIds = batches.Select(b => b.Id).ToList();
+        var seen = (await db.Set<AnalyticsGasBatch>().AsNoTracking().Where(g => batchIds.Contains(g.BatchId)).Select(g => g.BatchId).ToListAsync(ct)).ToHashSet();
+        var prefix = true;
+        foreach (var b in batches)
+        {
+            if (b.Status == BatchStatus.Pending) { prefix = false; continue; }
+            if (prefix) state.BatchHwm = b.Id;
+            if (!seen.Add(b.Id)) continue;
+            db.Add(new AnalyticsGasBatch { BatchId = b.Id, ProgramId = programId });
+            if (b.GasUsed is { } gas && b.Price is { } price)
+            {
+                var row = Day(AnalyticsMath.DayOf(b.CompletedAt ?? b.CreatedAt));
+                row.GasWei += gas * price;
+            }
+            folded++;
+        }
+
+        await ApplyAsync(programId, daily, tiers, migrations, memberDays, memberMonths, memberCohort, rules, ruleMembers, ct);
+        state.UpdatedAt = now;
+        await db.SaveChangesAsync(ct);
+        return folded;
+    }
+
+    private async Task ApplyAsync(long programId, Dictionary<int, AnalyticsDaily> daily, Dictionary<string, long> tiers,
+        Dictionary<(int, string, string), long> migrations, Dictionary<(int Day, long Member), int> memberDays,
+        HashSet<(long Member, int Month)> memberMonths, Dictionary<long, int> memberCohort,
+        Dictionary<(int Day, long Rule), (string Name, long Points)> rules, HashSet<(long Rule, int Day, long Member)> ruleMembers, CancellationToken ct)
+    {
+        // Presence rows first: a member-day (or member-month) that is new is what adds one to the daily (or cohort) active count.
+        var days = memberDays.Keys.Select(k => k.Day).Distinct().ToList();
+        var dayMembers = memberDays.Keys.Select(k => k.Member).Distinct().ToList();
+        var existingDays = (await db.Set<AnalyticsMemberDay>().Where(x => x.ProgramId == programId && days.Contains(x.Day) && dayMembers.Contains(x.MemberId))
+            .ToListAsync(ct)).ToDictionary(x => (x.Day, x.MemberId));
+        foreach (var ((day, member), purchases) in memberDays)
+        {
+            if (existingDays.TryGetValue((day, member), out var row)) row.Purchases = checked(row.Purchases + purchases);
+            else
+            {
+                db.Add(new AnalyticsMemberDay { ProgramId = programId, Day = day, MemberId = member, Purchases = purchases });
+                Day(day).ActiveMembers++;
+            }
+        }
+        AnalyticsDaily Day(int d) => daily.TryGetValue(d, out var r) ? r : daily[d] = new AnalyticsDaily { ProgramId = programId, Day = d };
+
+        var months = memberMonths.Select(k => k.Month).Distinct().ToList();
+        var monthMembers = memberMonths.Select(k => k.Member).Distinct().ToList();
+        var existingMonths = (await db.Set<AnalyticsMemberMonth>().AsNoTracking()
+            .Where(x => x.ProgramId == programId && months.Contains(x.Month) && monthMembers.Contains(x.MemberId)).Select(x => new { x.MemberId, x.Month })
+            .ToListAsync(ct)).Select(x => (x.MemberId, x.Month)).ToHashSet();
+        var cohorts = new Dictionary<(int Cohort, int Offset), long>();
+        foreach (var (member, month) in memberMonths)
+        {
+            if (existingMonths.Contains((member, month))) continue;
+            db.Add(new AnalyticsMemberMonth { ProgramId = programId, MemberId = member, Month = month });
+            var cohort = memberCohort[member];
+            if (month < cohort) continue; // an event dated before the enrolment (back-dated) is outside every cohort's months
+            cohorts[(cohort, month - cohort)] = cohorts.GetValueOrDefault((cohort, month - cohort)) + 1;
+        }
+        var cohortKeys = cohorts.Keys.Select(k => k.Cohort).Distinct().ToList();
+        var cohortRows = (await db.Set<AnalyticsCohortMonth>().Where(x => x.ProgramId == programId && cohortKeys.Contains(x.Cohort)).ToListAsync(ct))
+            .ToDictionary(x => (x.Cohort, x.Offset));
+        foreach (var (key, n) in cohorts)
+        {
+            if (!cohortRows.TryGetValue(key, out var row)) db.Add(row = new AnalyticsCohortMonth { ProgramId = programId, Cohort = key.Cohort, Offset = key.Offset });
+            row.ActiveMembers += n;
+        }
+
+        var ruleDays = ruleMembers.Select(k => k.Day).Concat(rules.Keys.Select(k => k.Day)).Distinct().ToList();
+        var ruleIds = rules.Keys.Select(k => k.Rule).Distinct().ToList();
+        var ruleMemberIds = ruleMembers.Select(k => k.Member).Distinct().ToList();
+        var existingRuleMembers = (await db.Set<AnalyticsRuleMemberDay>().AsNoTracking()
+            .Where(x => x.ProgramId == programId && ruleDays.Contains(x.Day) && ruleIds.Contains(x.RuleId) && ruleMemberIds.Contains(x.MemberId))
+            .Select(x => new { x.RuleId, x.Day, x.MemberId }).ToListAsync(ct)).Select(x => (x.RuleId, x.Day, x.MemberId)).ToHashSet();
+        foreach (var (rule, day, member) in ruleMembers)
+            if (!existingRuleMembers.Contains((rule, day, member)))
+                db.Add(new AnalyticsRuleMemberDay { ProgramId = programId, RuleId = rule, Day = day, MemberId = member });
+        var ruleRows = (await db.Set<AnalyticsRuleDaily>().Where(x => x.ProgramId == programId && ruleDays.Contains(x.Day) && ruleIds.Contains(x.RuleId)).ToListAsync(ct))
+            .ToDictionary(x => (x.Day, x.RuleId));
+        foreach (var ((day, rule), (name, points)) in rules)
+        {
+            if (!ruleRows.TryGetValue((day, rule), out var row)) db.Add(row = new AnalyticsRuleDaily { ProgramId = programId, Day = day, RuleId = rule });
+            row.Name = name;
+            row.Points = checked(row.Points + points);
+        }
+
+        var tierNames = tiers.Keys.ToList();
+        var tierRows = (await db.Set<AnalyticsTierCount>().Where(x => x.ProgramId == programId && tierNames.Contains(x.Tier)).ToListAsync(ct)).ToDictionary(x => x.Tier);
+        foreach (var (tier, n) in tiers)
+        {
+            if (!tierRows.TryGetValue(tier, out var row)) db.Add(row = new AnalyticsTierCount { ProgramId = programId, Tier = tier });
+            row.Members += n;
+        }
+        var migrationDays = migrations.Keys.Select(k => k.Item1).Distinct().ToList();
+        var migrationRows = (await db.Set<AnalyticsTierMigration>().Where(x => x.ProgramId == programId && migrationDays.Contains(x.Day)).ToListAsync(ct))
+            .ToDictionary(x => (x.Day, x.From, x.To));
+        foreach (var (key, n) in migrations)
+        {
+            if (!migrationRows.TryGetValue(key, out var row)) db.Add(row = new AnalyticsTierMigration { ProgramId = programId, Day = key.Item1, From = key.Item2, To = key.Item3 });
+            row.Members += n;
+        }
+
+        var dailyDays = daily.Keys.ToList();
+        var dailyRows = (await db.Set<AnalyticsDaily>().Where(x => x.ProgramId == programId && dailyDays.Contains(x.Day)).ToListAsync(ct)).ToDictionary(x => x.Day);
+        foreach (var (day, d) in daily)
+        {
+            if (!dailyRows.TryGetValue(day, out var row)) { db.Add(d); continue; }
+            row.NewMembers += d.NewMembers; row.ActiveMembers += d.ActiveMembers; row.Purchases += d.Purchases;
+            row.PurchaseAmount = checked(row.PurchaseAmount + d.PurchaseAmount); row.Accruals += d.Accruals;
+            row.PointsIssued = checked(row.PointsIssued + d.PointsIssued); row.PointsRedeemed = checked(row.PointsRedeemed + d.PointsRedeemed);
+            row.PointsExpired = checked(row.PointsExpired + d.PointsExpired); row.PointsClawedBack = checked(row.PointsClawedBack + d.PointsClawedBack);
+            row.GasWei += d.GasWei;
+        }
+    }
+}
