@@ -85,6 +85,7 @@ app.MapReferrals();
 app.MapChallenges();
 app.MapSegments();
 app.MapOffers();
+app.MapWebhooks();
 app.Services.ScheduleRecurringJobs();
 
 app.Run();

@@ -127,6 +127,12 @@ public static class LoyaltyChainServices
         services.AddScoped<Challenges.ChallengeAwarder>();
         services.AddScoped<Challenges.MemberChallenges>();
         services.TryAddSingleton<Challenges.IChallengeAwardFaults, Challenges.NoChallengeAwardFaults>();
+        services.AddOptions<Webhooks.WebhookOptions>().Bind(configuration.GetSection(Webhooks.WebhookOptions.Section));
+        services.AddSingleton<Webhooks.WebhookHttp>();
+        services.AddScoped<Webhooks.WebhookService>();
+        services.AddScoped<Webhooks.WebhookDispatcher>();
+        Webhooks.WebhookOutbox.CacheFor = configuration.GetSection(Webhooks.WebhookOptions.Section).Get<Webhooks.WebhookOptions>()?.SubscriptionCacheFor
+                                          ?? new Webhooks.WebhookOptions().SubscriptionCacheFor;
         services.AddTransient<LoyaltyJobs>();
         return services;
     }
