@@ -131,6 +131,7 @@ public static class LoyaltyChainServices
         services.AddSingleton<Webhooks.WebhookHttp>();
         services.AddScoped<Webhooks.WebhookService>();
         services.AddScoped<Webhooks.WebhookDispatcher>();
+        services.AddScoped<IChainTxOutcomeHandler, Webhooks.WithdrawalCompletedOutcome>();
         Webhooks.WebhookOutbox.CacheFor = configuration.GetSection(Webhooks.WebhookOptions.Section).Get<Webhooks.WebhookOptions>()?.SubscriptionCacheFor
                                           ?? new Webhooks.WebhookOptions().SubscriptionCacheFor;
         services.AddTransient<LoyaltyJobs>();

@@ -84,7 +84,7 @@ public sealed class WebhookHttp : IDisposable
 /// endpoint waits until the one before it is delivered or dead. Re-entrant: a delivery is claimed by its state, and a
 /// crash between the send and the record only sends it again (at-least-once).
 /// </summary>
-public sealed class WebhookDispatcher(LoyaltyDbContext db, IKeyEncryptionKey kek, WebhookHttp http, IOptions<WebhookOptions> options,
+public sealed class WebhookDispatcher(LoyaltyDbContext db, IKeyEncryptionKey kek, Transactions.ChainTxFollower follower, WebhookHttp http, IOptions<WebhookOptions> options,
     TimeProvider time, AlertSink alerts, ILogger<WebhookDispatcher> logger)
 {
     public const string Step = "webhooks";
@@ -95,6 +95,7 @@ public sealed class WebhookDispatcher(LoyaltyDbContext db, IKeyEncryptionKey kek
 
     public async Task<int> RunAsync(CancellationToken ct)
     {
+        await follower.FollowAsync(WithdrawalCompletedOutcome.WithdrawalPurposes, ct);
         var now = time.GetUtcNow().UtcDateTime;
         var programs = await db.Set<WebhookEvent>().Where(e => !e.FannedOut).Select(e => e.ProgramId)
             .Union(db.Set<WebhookDelivery>().Where(d => Open.Contains(d.Status) && d.NextAttemptAt <= now).Select(d => d.ProgramId))

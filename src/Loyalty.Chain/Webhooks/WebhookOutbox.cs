@@ -48,7 +48,8 @@ public static class WebhookOutbox
         foreach (var key in Cache.Keys.Where(k => k.ProgramId == programId).ToList()) Cache.TryRemove(key, out _);
     }
 
-    private static bool IsSubscribed(LoyaltyDbContext db, long programId, string type)
+    /// <summary>Whether an event of this type would be written (lets a caller skip building an expensive payload).</summary>
+    public static bool IsSubscribed(LoyaltyDbContext db, long programId, string type)
     {
         var key = (db.Database.GetConnectionString() ?? "", programId);
         var now = Environment.TickCount64;
