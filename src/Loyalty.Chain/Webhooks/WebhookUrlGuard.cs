@@ -86,9 +86,12 @@ public static class WebhookUrlGuard
     }
 
     /// <summary>A <see cref="SocketsHttpHandler.ConnectCallback"/>: resolves, refuses non-public addresses, connects to an allowed one.</summary>
-    public static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, WebhookOptions o, CancellationToken ct)
+    public static ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, WebhookOptions o, CancellationToken ct) =>
+        ConnectToAsync(context.DnsEndPoint, o, ct);
+
+    public static async ValueTask<Stream> ConnectToAsync(DnsEndPoint endpoint, WebhookOptions o, CancellationToken ct)
     {
-        var host = context.DnsEndPoint.Host;
+        var host = endpoint.Host;
         var addresses = IPAddress.TryParse(host, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, ct);
         if (addresses.Length == 0) throw new WebhookRefusedException(AddressRefused, $"{host} did not resolve");
         var refused = addresses.FirstOrDefault(a => !IsAllowed(a, o));
@@ -97,7 +100,7 @@ public static class WebhookUrlGuard
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            await socket.ConnectAsync(addresses, context.DnsEndPoint.Port, ct);
+            await socket.ConnectAsync(addresses, endpoint.Port, ct);
             return new NetworkStream(socket, ownsSocket: true);
         }
         catch
