@@ -87,6 +87,7 @@ app.MapChallenges();
 app.MapSegments();
 app.MapAnalytics();
 app.MapOffers();
+app.MapWebhooks();
 app.Services.ScheduleRecurringJobs();
 
 app.Run();

@@ -131,6 +131,13 @@ public static class LoyaltyChainServices
         // Issue 14: KPIs from daily roll-ups.
         services.AddScoped<Analytics.AnalyticsRollup>();
         services.AddScoped<Analytics.AnalyticsQuery>();
+        services.AddOptions<Webhooks.WebhookOptions>().Bind(configuration.GetSection(Webhooks.WebhookOptions.Section));
+        services.AddSingleton<Webhooks.WebhookHttp>();
+        services.AddScoped<Webhooks.WebhookService>();
+        services.AddScoped<Webhooks.WebhookDispatcher>();
+        services.AddScoped<IChainTxOutcomeHandler, Webhooks.WithdrawalCompletedOutcome>();
+        Webhooks.WebhookOutbox.CacheFor = configuration.GetSection(Webhooks.WebhookOptions.Section).Get<Webhooks.WebhookOptions>()?.SubscriptionCacheFor
+                                          ?? new Webhooks.WebhookOptions().SubscriptionCacheFor;
         services.AddTransient<LoyaltyJobs>();
         return services;
     }

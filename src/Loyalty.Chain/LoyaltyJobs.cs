@@ -30,6 +30,13 @@ public sealed class LoyaltyJobs(IServiceScopeFactory scopes, LeaseService leases
     public Task TiersAsync(CancellationToken ct) =>
         leases.RunExclusiveAsync(TiersRecurringId, c => RunAsync<Tiers.TierJob>("tier-downgrades", s => s.RunAsync(c), c), ct);
 
+    public const string WebhooksRecurringId = "loyalty-webhooks";
+
+    /// <summary>Webhook fan-out and delivery; per program inside (<see cref="JobIsolation"/>), so one program's endpoints never hold up another's.</summary>
+    [AutomaticRetry(Attempts = 0)]
+    public Task WebhooksAsync(CancellationToken ct) =>
+        leases.RunExclusiveAsync(WebhooksRecurringId, c => RunAsync<Webhooks.WebhookDispatcher>(Webhooks.WebhookDispatcher.Step, s => s.RunAsync(c), c), ct);
+
     [AutomaticRetry(Attempts = 0)]
     public Task SettleAsync(CancellationToken ct) => leases.RunExclusiveAsync(SettlementRecurringId, RunStepsAsync, ct);
 

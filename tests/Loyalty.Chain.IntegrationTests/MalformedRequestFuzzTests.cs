@@ -169,6 +169,8 @@ public sealed class MalformedRequestFuzzTests(ProgramFixture f, ITestOutputHelpe
             new(HttpMethod.Patch, f.P($"/causes/{cause}"), """{"name":"fz","description":"d","url":"https://example.org/c","active":false}"""),
             new(HttpMethod.Post, f.P("/rewards"), $$"""{"type":"Donation","name":"fz","cost":"5","causeId":{{cause}}}"""),
             new(HttpMethod.Put, f.P(m + "/leaderboard"), """{"optIn":true,"displayName":"Fuzz Name"}""", MemberRoute: member),
+            new(HttpMethod.Post, f.P("/webhooks"), """{"url":"https://example.com/fz","eventTypes":["points.earned","member.enrolled"],"description":"fz"}"""),
+            new(HttpMethod.Patch, f.P("/webhooks/999999"), """{"url":"https://example.com/fz2","eventTypes":["*"],"enabled":true}"""),
         ];
     }
 

@@ -85,6 +85,8 @@ public static class WalletsApi
                 throw new LoyaltyException("WALLET_IN_USE", "this wallet is linked to another member of the program", 409);
             await db.Set<Member>().Where(m => m.Id == member.Id).ExecuteUpdateAsync(u => u
                 .SetProperty(m => m.WalletAddress, address).SetProperty(m => m.WalletKind, WalletKind.SelfCustody), c);
+            Loyalty.Chain.Webhooks.WebhookOutbox.Enqueue(db, program.Id, "wallet.linked", member.Id, new { programId = program.Id, memberId = member.ExternalId, address });
+            await db.SaveChangesAsync(c);
             if (actor is not null)
             {
                 db.Add(new AssetMoveAudit

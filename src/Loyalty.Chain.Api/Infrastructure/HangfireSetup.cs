@@ -20,6 +20,8 @@ public sealed class JobOptions
     public string SettlementCron { get; set; } = "*/5 * * * * *";
     /// <summary>The daily pass (expiry), in UTC.</summary>
     public string DailyCron { get; set; } = "15 3 * * *";
+    /// <summary>Webhook fan-out and delivery passes.</summary>
+    public string WebhooksCron { get; set; } = "*/2 * * * * *";
 }
 
 public static class HangfireSetup
@@ -72,6 +74,7 @@ public static class HangfireSetup
             j => j.ScanAllAsync(CancellationToken.None), indexer.ToCron());
         recurring.AddOrUpdate<LoyaltyJobs>(LoyaltyJobs.SettlementRecurringId, j => j.SettleAsync(CancellationToken.None), jobs.SettlementCron);
         recurring.AddOrUpdate<LoyaltyJobs>(LoyaltyJobs.DailyRecurringId, j => j.DailyAsync(CancellationToken.None), jobs.DailyCron);
+        recurring.AddOrUpdate<LoyaltyJobs>(LoyaltyJobs.WebhooksRecurringId, j => j.WebhooksAsync(CancellationToken.None), jobs.WebhooksCron);
         recurring.AddOrUpdate<LoyaltyJobs>(LoyaltyJobs.TiersRecurringId, j => j.TiersAsync(CancellationToken.None), Cron.Hourly());
     }
 

@@ -26,6 +26,9 @@ public sealed class AlertSink(IServiceScopeFactory scopes, TimeProvider time, IL
                     .ExecuteUpdateAsync(u => u.SetProperty(a => a.Message, message), c);
                 if (refreshed > 0) return;
                 db.Set<Alert>().Add(new Alert { Code = code, Subject = subject, Message = message, RaisedAt = now });
+                // A program's own alert also goes to its webhooks, in the alert's transaction (subjects name it as "program:{id}").
+                if (ProgramOf(subject) is { } programId)
+                    Webhooks.WebhookOutbox.Enqueue(db, programId, "chain.alert", null, new { programId, code, subject, message });
                 await db.SaveChangesAsync(c);
                 logger.LogError("Alert {Code} raised for {Subject}: {Message}", code, subject, message);
             }, ct);
@@ -36,6 +39,11 @@ public sealed class AlertSink(IServiceScopeFactory scopes, TimeProvider time, IL
             logger.LogError(ex, "Alert {Code} for {Subject} could not be stored: {Message}", code, subject, message);
         }
     }
+
+    private static readonly System.Text.RegularExpressions.Regex ProgramSubject = new(@"(?:^|:)program:(\d{1,18})(?::|\z)", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    internal static long? ProgramOf(string subject) =>
+        ProgramSubject.Match(subject) is { Success: true } m && long.TryParse(m.Groups[1].Value, out var id) ? id : null;
 
     /// <summary>Marks the open alert of (code, subject) resolved; nothing happens when none is open.</summary>
     /// <remarks>

@@ -75,6 +75,17 @@ public sealed class DropMintOutcome(LoyaltyDbContext db, Web3Factory web3Factory
                     mints[i].TokenId = tokenIds[i];
                     mints[i].MintedAt = now;
                     mints[i].Version++;
+                    var mint = mints[i];
+                    var tokenId = mint.TokenId?.ToString();
+                    Webhooks.PointsEvents.ForMember(db, mint.ProgramId, mint.MemberId, "collectible.minted", m => new
+                    {
+                        programId = mint.ProgramId, memberId = m, dropId = mint.DropId, tokenId, source = mint.Source, txHash = tx.MinedHash,
+                    });
+                    if (mint.Source == DropGrants.BadgeSource)
+                        Webhooks.PointsEvents.ForMember(db, mint.ProgramId, mint.MemberId, "badge.awarded", m => new
+                        {
+                            programId = mint.ProgramId, memberId = m, dropId = mint.DropId, tokenId, reason = mint.Reason,
+                        });
                 }
             }
             else
@@ -92,6 +103,13 @@ public sealed class DropMintOutcome(LoyaltyDbContext db, Web3Factory web3Factory
                 logger.LogWarning("Drop {DropId}: mint batch {BatchId} failed ({Code}); {Count} mints re-queued", batch.DropId, batch.Id, code, mints.Count);
             }
             await db.SaveChangesAsync(c);
+            // The batch that leaves no mint of the drop waiting completes it (drops are cut once; later grants are their own mints).
+            if (succeeded && !await db.Set<DropMint>().AnyAsync(m => m.DropId == batch.DropId && m.Status != DropMintStatus.Minted && m.Status != DropMintStatus.Failed, c))
+            {
+                var minted = await db.Set<DropMint>().CountAsync(m => m.DropId == batch.DropId && m.Status == DropMintStatus.Minted, c);
+                Webhooks.WebhookOutbox.Enqueue(db, batch.ProgramId, "drop.completed", null, new { programId = batch.ProgramId, dropId = batch.DropId, minted });
+                await db.SaveChangesAsync(c);
+            }
         }, ct);
     }
 }

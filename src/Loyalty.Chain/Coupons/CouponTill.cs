@@ -41,10 +41,23 @@ public sealed class CouponTill(LoyaltyDbContext db, TimeProvider time)
                     ?? throw new LoyaltyException("UNKNOWN_COUPON", "no such coupon code in this program", 404);
         var id = found.Coupon.Id;
         var now = time.GetUtcNow().UtcDateTime;
-        var used = await db.InWriteTransactionAsync(c => db.Set<CouponCode>()
-            .Where(x => x.Id == id && x.UsedAt == null && x.VoidedAt == null && (x.ExpiresAt == null || x.ExpiresAt > now))
-            .ExecuteUpdateAsync(u => u.SetProperty(x => x.UsedAt, now).SetProperty(x => x.UsedByKeyId, keyId)
-                .SetProperty(x => x.UsedOrderId, orderId), c), ct);
+        var used = await db.InWriteTransactionAsync(async c =>
+        {
+            var n = await db.Set<CouponCode>()
+                .Where(x => x.Id == id && x.UsedAt == null && x.VoidedAt == null && (x.ExpiresAt == null || x.ExpiresAt > now))
+                .ExecuteUpdateAsync(u => u.SetProperty(x => x.UsedAt, now).SetProperty(x => x.UsedByKeyId, keyId)
+                    .SetProperty(x => x.UsedOrderId, orderId), c);
+            if (n == 1 && found.Coupon.RedemptionId is { } redemptionId
+                && await db.Set<Redemption.Redemption>().Where(r => r.Id == redemptionId).Select(r => (long?)r.MemberId).SingleOrDefaultAsync(c) is { } memberId)
+            {
+                Webhooks.PointsEvents.ForMember(db, programId, memberId, "coupon.used", m => new
+                {
+                    programId, memberId = m, redemptionId, rewardId = found.Reward.Id, orderId,
+                });
+                await db.SaveChangesAsync(c);
+            }
+            return n;
+        }, ct);
         var coupon = await db.Set<CouponCode>().AsNoTracking().SingleAsync(x => x.Id == id, ct);
         if (used == 1) return Check(coupon, found.Reward, found.MemberId, now) with { OrderId = orderId };
         if (coupon.UsedAt is { } at)

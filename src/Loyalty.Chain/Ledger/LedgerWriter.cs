@@ -66,6 +66,8 @@ public sealed class LedgerWriter(LoyaltyDbContext db, TimeProvider time)
             await CheckedAsync(memberId, await db.Set<MemberBalance>().Where(b => b.MemberId == memberId && b.LifetimeEarned <= headroom)
                 .ExecuteUpdateAsync(u => u.SetProperty(b => b.LifetimeEarned, b => b.LifetimeEarned + amount), ct), ct);
         }
+        // Every balance change of a member passes here, inside its posting's transaction: the one place points events are emitted.
+        Webhooks.PointsEvents.OnPosting(db, programId, memberId, kind, from, to, amount, refs.EventId);
 
         LedgerEntry Entry(LedgerAccount account, long signed) => new()
         {

@@ -60,6 +60,7 @@ public sealed partial class MemberService(LoyaltyDbContext db, CustodyService cu
         db.Set<MemberBalance>().Add(new MemberBalance { MemberId = member.Id, ProgramId = program.Id });
         // With a tier policy the tier is computed, not taken from the request (a shop key must not grant Gold).
         await Tiers.TierService.OnEnrolledAsync(db, program, member, now, ct);
+        Webhooks.WebhookOutbox.Enqueue(db, program.Id, "member.enrolled", member.Id, new { programId = program.Id, memberId = member.ExternalId, tier = member.Tier });
         await db.SaveChangesAsync(ct);
         // Referrals: an unknown code throws and rolls this enrolment back; a known one records the referral.
         await referrals.OnEnrolledAsync(program, member, request, now, ct);

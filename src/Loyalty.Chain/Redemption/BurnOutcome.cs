@@ -47,7 +47,7 @@ public sealed class BurnOutcome(LoyaltyDbContext db, LedgerWriter ledger, Redemp
             {
                 if (succeeded && !skipped.ContainsKey(r.BatchIndex ?? -1))
                 {
-                    await RedemptionService.MoveAsync(db, r, RedemptionStatus.Completed, voidReward: false, time, c);
+                    await RedemptionService.MoveAsync(db, r, RedemptionStatus.Completed, voidReward: false, time, c, txHash: tx.MinedHash);
                     await ledger.PostAsync(r.ProgramId, r.MemberId, PointRetirement.KindOf(r.Kind), LedgerAccount.Reserved, LedgerAccount.Issuance, r.Cost,
                         new LedgerWriter.Refs(Note: $"{(r.Kind == RedemptionKind.Reward ? "redemption" : r.Kind.ToString().ToLowerInvariant())} {r.Id} burned in {tx.MinedHash}"), c);
                     var cost = r.Cost;

@@ -94,6 +94,8 @@ public sealed class RedemptionService(
         var taken = await db.Set<Reward>().Where(r => r.Id == reward.Id && (r.Stock == null || r.Issued < r.Stock))
             .ExecuteUpdateAsync(u => u.SetProperty(r => r.Issued, r => r.Issued + 1), ct);
         if (taken == 0) throw new LoyaltyException("OUT_OF_STOCK", "this reward is out of stock", 409);
+        if (reward.Stock is { } stock && stock - (reward.Issued + 1) is var remaining && remaining <= Math.Max(1, stock / 10))
+            Webhooks.WebhookOutbox.Enqueue(db, program.Id, "reward.stock_low", null, new { programId = program.Id, rewardId = reward.Id, remaining, stock });
 
         var redemption = new Redemption
         {
@@ -104,6 +106,10 @@ public sealed class RedemptionService(
         };
         db.Set<Redemption>().Add(redemption);
         await db.SaveChangesAsync(ct);
+        Webhooks.PointsEvents.ForMember(db, program.Id, member.Id, "redemption.created", m => new
+        {
+            programId = program.Id, memberId = m, redemptionId = redemption.Id, rewardId = reward.Id, points = cost.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
         await ledger.PostAsync(program.Id, member.Id, EntryKind.Reserve, LedgerAccount.Available, LedgerAccount.Reserved, cost,
             new LedgerWriter.Refs(Note: $"redemption {redemption.Id}: {reward.Name}", Lot: $"redemption:{redemption.Id}"), ct);
         // Custodial: the service signs the burn, so the reward goes out now. Self-custody: only once the member's
@@ -215,7 +221,7 @@ public sealed class RedemptionService(
     /// A void also marks the redemption's coupon code void.
     /// </summary>
     internal static async Task MoveAsync(LoyaltyDbContext db, Redemption seen, RedemptionStatus to, bool voidReward, TimeProvider time,
-        CancellationToken ct, string? failureCode = null)
+        CancellationToken ct, string? failureCode = null, string? txHash = null)
     {
         var (id, from, now) = (seen.Id, seen.Status, time.GetUtcNow().UtcDateTime);
         DateTime? voidedAt = voidReward ? now : null;
@@ -223,6 +229,15 @@ public sealed class RedemptionService(
             .ExecuteUpdateAsync(u => u.SetProperty(r => r.Status, to).SetProperty(r => r.UpdatedAt, now)
                 .SetProperty(r => r.VoidedAt, r => voidedAt ?? r.VoidedAt).SetProperty(r => r.FailureCode, r => failureCode ?? r.FailureCode), ct);
         if (moved == 0) throw new LoyaltyException("REDEMPTION_CHANGED", $"the redemption is no longer {from}; read it again", 409);
+        if (seen.Kind == RedemptionKind.Reward && to is not (RedemptionStatus.Reserved or RedemptionStatus.AwaitingSignature or RedemptionStatus.Burning))
+        {
+            var type = to == RedemptionStatus.Completed ? "redemption.completed" : "redemption.cancelled";
+            Webhooks.PointsEvents.ForMember(db, seen.ProgramId, seen.MemberId, type, m => new
+            {
+                programId = seen.ProgramId, memberId = m, redemptionId = id, rewardId = seen.RewardId, points = seen.Cost.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                status = to.ToString().ToLowerInvariant(), txHash,
+            });
+        }
         if (voidReward)
             await db.Set<CouponCode>().Where(x => x.RedemptionId == id).ExecuteUpdateAsync(u => u.SetProperty(x => x.VoidedAt, now), ct);
     }

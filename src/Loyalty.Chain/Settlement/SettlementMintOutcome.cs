@@ -41,6 +41,11 @@ public sealed class SettlementMintOutcome(LoyaltyDbContext db, TimeProvider time
                     var amount = perMember.Aggregate(0L, (sum, i) => checked(sum + i.Amount));
                     await db.Set<MemberBalance>().Where(b => b.MemberId == perMember.Key)
                         .ExecuteUpdateAsync(u => u.SetProperty(b => b.OnChain, b => b.OnChain + amount), c);
+                    var programId = perMember.First().ProgramId;
+                    Webhooks.PointsEvents.ForMember(db, programId, perMember.Key, "points.settled", m => new
+                    {
+                        programId, memberId = m, points = amount.ToString(System.Globalization.CultureInfo.InvariantCulture), txHash = tx.MinedHash, batchId,
+                    });
                 }
             }
             else

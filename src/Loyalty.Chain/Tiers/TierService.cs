@@ -109,8 +109,11 @@ public sealed class TierService(LoyaltyDbContext db, LedgerWriter ledger, TimePr
         return effective;
     }
 
-    private void Record(long programId, long memberId, string? from, string? to, string reason, DateTime at) =>
+    private void Record(long programId, long memberId, string? from, string? to, string reason, DateTime at)
+    {
         db.Add(new TierChange { ProgramId = programId, MemberId = memberId, From = from, To = to, Reason = reason, At = at });
+        Webhooks.PointsEvents.ForMember(db, programId, memberId, "tier.changed", m => new { programId, memberId = m, from, to, reason });
+    }
 
     /// <summary>
     /// At enrolment, in its transaction, on the tracked new member: with a policy the member starts on the computed

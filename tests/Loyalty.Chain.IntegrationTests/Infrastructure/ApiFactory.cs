@@ -21,8 +21,12 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
     private readonly Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services;
 
     public ApiFactory(string rpcUrl, IReadOnlyDictionary<string, string>? settings = null,
-        Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null)
+        Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null, string? dataDirectory = null, string? adminKey = null)
     {
+        // A given folder belongs to the caller: a second host started on it after the first stopped (a crash test) keeps it.
+        ownsData = dataDirectory is null;
+        DataDirectory = dataDirectory ?? Directory.CreateTempSubdirectory("lc-api-").FullName;
+        if (adminKey is not null) AdminKey = adminKey;
         this.rpcUrl = rpcUrl;
         this.settings = settings;
         this.services = services;
@@ -30,7 +34,8 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
     }
 
     public string AdminKey { get; } = "admin-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
-    public string DataDirectory { get; } = Directory.CreateTempSubdirectory("lc-api-").FullName;
+    public string DataDirectory { get; }
+    private readonly bool ownsData;
     public ConcurrentQueue<string> Logs { get; } = new();
     /// <summary>The ledger's PostgreSQL database when the suite runs on PostgreSQL (null on SQLite: the ledger is a file in <see cref="DataDirectory"/>).</summary>
     public string? ConnectionString => _connectionString.Value;
@@ -66,7 +71,7 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
-        try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { }
+        if (ownsData) try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { }
     }
 
     private sealed class QueueLoggerProvider(ConcurrentQueue<string> sink) : ILoggerProvider

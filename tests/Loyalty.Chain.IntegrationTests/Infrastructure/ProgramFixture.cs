@@ -17,6 +17,8 @@ public class ProgramFixture : IAsyncLifetime
     public JsonNode Program { get; private set; } = null!;
     protected virtual long PendingPeriodSeconds => 0;
     protected virtual IReadOnlyDictionary<string, string>? Settings => null;
+    /// <summary>A data folder the fixture keeps (a second host can start on it); null: the host's own temp folder.</summary>
+    protected virtual string? DataDirectory => null;
     /// <summary>Services replaced in the host (e.g. a TimeProvider a test moves).</summary>
     protected virtual Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? TestServices => null;
     public string CollectibleContract => Program["collectibleContract"]!.GetValue<string>();
@@ -24,7 +26,7 @@ public class ProgramFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await Chain.InitializeAsync();
-        Factory = new ApiFactory(Chain.Chain.Node.RpcUrl, Settings, TestServices);
+        Factory = new ApiFactory(Chain.Chain.Node.RpcUrl, Settings, TestServices, DataDirectory);
         Api = new LoyaltyApi(Factory.CreateClient());
         var op = await Api.GetAsync("/v1/admin/operator", Factory.AdminKey);
         var operatorAddress = op.Body!["address"]!.GetValue<string>();
