@@ -67,6 +67,7 @@ app.MapHealth();
 app.MapOperations();
 app.MapPrograms();
 app.MapMembers();
+app.MapMemberSessions();
 app.MapEvents();
 app.MapRules();
 app.MapSettlement();

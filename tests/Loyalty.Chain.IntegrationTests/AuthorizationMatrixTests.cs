@@ -67,7 +67,7 @@ public sealed class AuthorizationMatrixTests(ProgramFixture f) : IClassFixture<P
         new("POST", P + "/members/{memberId}/adjustments", $"/members/{m}/adjustments", new { type = "grant", points = "1", reason = "matrix" }, "admin"),
         new("GET", P + "/members/{memberId}/adjustments", $"/members/{m}/adjustments", null, "admin", "shop", "member"),
         new("DELETE", P + "/members/{memberId}/profile", "/members/matrix-erased/profile", null, "admin"),
-        new("GET", P + "/members/{memberId}/collectibles", $"/members/{m}/collectibles", null, "admin", "shop"),
+        new("GET", P + "/members/{memberId}/collectibles", $"/members/{m}/collectibles", null, "admin", "shop", "member"),
         new("POST", P + "/events", "/events", new { type = "visit", memberId = m, eventId = "matrix-visit" }, "admin", "shop"),
         new("GET", P + "/rules", "/rules", null, "admin"),
         new("POST", P + "/rules", "/rules", new { name = "matrix", trigger = "visit", effect = new { kind = "Fixed", points = 1 } }, "admin"),
