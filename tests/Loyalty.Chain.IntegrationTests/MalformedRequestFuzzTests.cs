@@ -167,6 +167,9 @@ public sealed class MalformedRequestFuzzTests(ProgramFixture f, ITestOutputHelpe
             new(HttpMethod.Post, f.P("/causes"), """{"name":"fz","description":"d","url":"https://example.org/c","active":true}"""),
             new(HttpMethod.Patch, f.P($"/causes/{cause}"), """{"name":"fz","description":"d","url":"https://example.org/c","active":false}"""),
             new(HttpMethod.Post, f.P("/rewards"), $$"""{"type":"Donation","name":"fz","cost":"5","causeId":{{cause}}}"""),
+            new(HttpMethod.Post, "/v1/member-sessions", """{"token":"lcm_nope"}"""),
+            new(HttpMethod.Post, "/v1/member-sessions/siwe/challenge", $$"""{"programId":{{f.ProgramId}},"address":"{{address}}"}"""),
+            new(HttpMethod.Post, "/v1/member-sessions/siwe", $$"""{"programId":{{f.ProgramId}},"message":"hello","signature":"0x00"}"""),
             new(HttpMethod.Put, f.P(m + "/leaderboard"), """{"optIn":true,"displayName":"Fuzz Name"}""", MemberRoute: member),
         ];
     }
