@@ -42,6 +42,7 @@ public sealed class AuthorizationMatrixTests(ProgramFixture f) : IClassFixture<P
         new("GET", "/docs/scalar.aspnetcore.js", "/docs/scalar.aspnetcore.js", null, "public"),
         new("GET", "/docs/favicon.svg", "/docs/favicon.svg", null, "public"),
         new("GET", "/v1/public/programs/{programId:long}/balances/{address}", $"/v1/public/programs/{f.ProgramId}/balances/{Address}", null, "public"),
+        new("GET", "/v1/public/portal-config", "/v1/public/portal-config", null, "public"),
         new("GET", "/v1/public/programs/{programId:long}/attestation-key", $"/v1/public/programs/{f.ProgramId}/attestation-key", null, "public"),
         new("GET", "/v1/public/metadata/{programId:long}/{dropId:long}/{tokenId}", $"/v1/public/metadata/{f.ProgramId}/999999/1", null, "public"),
         new("GET", "/v1/public/drops/{programId:long}/{dropId:long}/image", $"/v1/public/drops/{f.ProgramId}/999999/image", null, "public"),
