@@ -115,6 +115,7 @@ function Redemption({ t, ctx, redemption, name, onClose }) {
   const [r, setR] = useState(redemption);
   const [qr, setQr] = useState(null);
   const [error, setError] = useState(null);
+  const [signed, setSigned] = useState(false);
   useEffect(() => {
     if (r.couponCode) { QRCode.toDataURL(r.couponCode, { margin: 1, width: 192 }).then(setQr, setError); return; }
     if (r.selfCustody && r.typedDataToSign && r.status === "AwaitingSignature") return;
@@ -128,15 +129,17 @@ function Redemption({ t, ctx, redemption, name, onClose }) {
       const address = await requestAccount(eth);
       const signature = await signTypedData(eth, address, r.typedDataToSign);
       setR(await api("POST", `/v1/programs/${ctx.session.programId}/redemptions/${r.id}/signature`, { body: { signature }, credential: ctx.cred }));
+      setSigned(true);
     } catch (e) { setError(e); }
   };
   return (
     <section class="card highlight" aria-labelledby="redemption-title" data-testid="redemption">
       <h2 id="redemption-title">{t("redeemed", { name })}</h2>
-      {r.selfCustody && r.typedDataToSign && !r.couponCode && (
+      {r.selfCustody && (r.status === "AwaitingSignature" || signed) && (
         <div>
           <h3>{t("burnTitle")}</h3>
-          {r.status === "AwaitingSignature" ? <button type="button" onClick={sign}>{t("signBurn")}</button> : <p role="status">{t("burnSigned")}</p>}
+          {r.status === "AwaitingSignature" && r.typedDataToSign
+            ? <button type="button" onClick={sign}>{t("signBurn")}</button> : <p role="status">{t("burnSigned")}</p>}
         </div>
       )}
       {r.couponCode ? (
@@ -144,7 +147,7 @@ function Redemption({ t, ctx, redemption, name, onClose }) {
           <p>{t("yourCode")}: <code class="coupon" data-testid="coupon-code">{r.couponCode}</code></p>
           {qr && <img class="qr" src={qr} alt={t("codeQr")} width="192" height="192" data-testid="coupon-qr" />}
         </>
-      ) : !r.typedDataToSign && <p role="status">{t("loading")}</p>}
+      ) : r.status !== "AwaitingSignature" && <p role="status">{t("loading")}</p>}
       <p class="muted small">{r.status}</p>
       <Problem t={t} error={error} />
       <button type="button" class="secondary" onClick={onClose}>{t("close")}</button>
