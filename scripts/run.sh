@@ -72,7 +72,7 @@ echo "==> starting the API on $API_URL (log: .run/api.log)"
 set -m
 Health__Instance="$INSTANCE" Chain__RpcUrl="$RPC_URL" Chain__ChainId=31337 Chain__ConfirmationDepth=2 \
 env "${DB_ENV[@]}" Custody__DataDirectory="$ROOT/.run/data" \
-Admin__ApiKeySha256="$ROOT_KEY_SHA256" Settlement__MaxIntentAge="00:00:30" Collectibles__PublicBaseUrl="$API_URL" ASPNETCORE_ENVIRONMENT=Development \
+Admin__ApiKeySha256="$ROOT_KEY_SHA256" Settlement__MaxIntentAge="00:00:30" Collectibles__PublicBaseUrl="$API_URL" Web__NodeRpcUrl="$RPC_URL" ASPNETCORE_ENVIRONMENT=Development \
   dotnet src/Loyalty.Chain.Api/bin/Release/net10.0/Loyalty.Chain.Api.dll --urls "$API_URL" \
     --contentRoot "$ROOT/src/Loyalty.Chain.Api/bin/Release/net10.0" > .run/api.log 2>&1 &
 API_PID=$!

@@ -68,6 +68,7 @@ app.MapOperations();
 app.MapPrograms();
 app.MapMe();
 app.MapMembers();
+app.MapMemberSessions();
 app.MapEvents();
 app.MapRules();
 app.MapSettlement();

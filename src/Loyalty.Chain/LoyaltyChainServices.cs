@@ -91,6 +91,7 @@ public static class LoyaltyChainServices
         services.AddSingleton<ApiKeyCache>();
         services.AddScoped<ApiKeyService>();
         services.AddScoped<MemberTokens>();
+        services.AddScoped<MemberSessions>();
         services.AddScoped<ProgramService>();
         services.AddScoped<ProgramActivation>();
         services.AddScoped<MemberService>();

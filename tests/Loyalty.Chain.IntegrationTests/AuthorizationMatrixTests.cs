@@ -27,6 +27,13 @@ public sealed class AuthorizationMatrixTests(ProgramFixture f) : IClassFixture<P
         new("GET", "/console/{**rest}", "/console/", null, "public"),
         new("GET", "/till/{**rest}", "/till/", null, "public"),
         new("GET", "/health/live", "/health/live", null, "public"),
+        // Member sessions: the credential is the member token or SIWE signature in the body, or the session cookie;
+        // an API key is no credential there ("session": every caller here, having no session, gets 401).
+        new("POST", "/v1/member-sessions", "/v1/member-sessions", new { token = "lcm_nope" }, "session"),
+        new("GET", "/v1/member-sessions/current", "/v1/member-sessions/current", null, "session"),
+        new("DELETE", "/v1/member-sessions/current", "/v1/member-sessions/current", null, "session"),
+        new("POST", "/v1/member-sessions/siwe/challenge", "/v1/member-sessions/siwe/challenge", new { programId = f.ProgramId, address = Address }, "public"),
+        new("POST", "/v1/member-sessions/siwe", "/v1/member-sessions/siwe", new { programId = f.ProgramId, message = "hello", signature = "0x00" }, "public"),
         new("GET", "/health/ready", "/health/ready", null, "public"),
         new("GET", "/metrics", "/metrics", null, "root"),
         new("GET", "/openapi/{documentName}.json", "/openapi/v1.json", null, "public"),
@@ -35,6 +42,7 @@ public sealed class AuthorizationMatrixTests(ProgramFixture f) : IClassFixture<P
         new("GET", "/docs/scalar.aspnetcore.js", "/docs/scalar.aspnetcore.js", null, "public"),
         new("GET", "/docs/favicon.svg", "/docs/favicon.svg", null, "public"),
         new("GET", "/v1/public/programs/{programId:long}/balances/{address}", $"/v1/public/programs/{f.ProgramId}/balances/{Address}", null, "public"),
+        new("GET", "/v1/public/portal-config", "/v1/public/portal-config", null, "public"),
         new("GET", "/v1/public/programs/{programId:long}/attestation-key", $"/v1/public/programs/{f.ProgramId}/attestation-key", null, "public"),
         new("GET", "/v1/public/metadata/{programId:long}/{dropId:long}/{tokenId}", $"/v1/public/metadata/{f.ProgramId}/999999/1", null, "public"),
         new("GET", "/v1/public/drops/{programId:long}/{dropId:long}/image", $"/v1/public/drops/{f.ProgramId}/999999/image", null, "public"),
@@ -69,7 +77,7 @@ public sealed class AuthorizationMatrixTests(ProgramFixture f) : IClassFixture<P
         new("POST", P + "/members/{memberId}/adjustments", $"/members/{m}/adjustments", new { type = "grant", points = "1", reason = "matrix" }, "admin"),
         new("GET", P + "/members/{memberId}/adjustments", $"/members/{m}/adjustments", null, "admin", "shop", "member"),
         new("DELETE", P + "/members/{memberId}/profile", "/members/matrix-erased/profile", null, "admin"),
-        new("GET", P + "/members/{memberId}/collectibles", $"/members/{m}/collectibles", null, "admin", "shop"),
+        new("GET", P + "/members/{memberId}/collectibles", $"/members/{m}/collectibles", null, "admin", "shop", "member"),
         new("POST", P + "/events", "/events", new { type = "visit", memberId = m, eventId = "matrix-visit" }, "admin", "shop"),
         new("GET", P + "/rules", "/rules", null, "admin"),
         new("POST", P + "/rules", "/rules", new { name = "matrix", trigger = "visit", effect = new { kind = "Fixed", points = 1 } }, "admin"),
@@ -197,8 +205,8 @@ public sealed class AuthorizationMatrixTests(ProgramFixture f) : IClassFixture<P
         {
             var isPublic = e.Allowed.Contains("public");
             // The root key is the admin of every program; /v1/admin answers any other key with 401.
-            var allowed = (string caller) => isPublic || caller == "root" || e.Allowed.Contains(caller);
-            var refusal = e.Route.StartsWith("/v1/admin") ? new[] { HttpStatusCode.Unauthorized } : [HttpStatusCode.Forbidden];
+            var allowed = (string caller) => isPublic || (caller == "root" && !e.Allowed.Contains("session")) || e.Allowed.Contains(caller);
+            var refusal = e.Route.StartsWith("/v1/admin") || e.Allowed.Contains("session") ? new[] { HttpStatusCode.Unauthorized } : [HttpStatusCode.Forbidden];
 
             async Task Expect(string caller, Func<HttpRequestMessage, HttpRequestMessage> auth, params HttpStatusCode[] refusedWith)
             {

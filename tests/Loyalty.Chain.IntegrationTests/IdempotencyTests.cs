@@ -241,7 +241,9 @@ public sealed class IdempotencyTests(ProgramFixture f) : IClassFixture<ProgramFi
     /// signature in the database, so they take no key.
     /// </summary>
     private static readonly string[] WithoutIdempotency =
-        ["/wallet/export", "/custody/seed-export", "/attestations", "/coupons/{code}/validate", "/rules/dry-run"];
+        ["/wallet/export", "/custody/seed-export", "/attestations", "/coupons/{code}/validate", "/rules/dry-run",
+         // Sign-in mints a fresh session secret per call; a stored replay would keep a live CSRF token and set no cookie.
+         "/v1/member-sessions", "/v1/member-sessions/", "/v1/member-sessions/current", "/v1/member-sessions/siwe/challenge", "/v1/member-sessions/siwe"];
 
     [Fact]
     public void EveryMutatingEndpoint_DeclaresItsOwnIdempotencyScope()

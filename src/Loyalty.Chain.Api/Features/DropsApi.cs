@@ -38,7 +38,7 @@ public static class DropsApi
         group.MapGet("/badges", ListBadgesAsync).RequireProgramRole(ApiRole.Admin);
         group.MapPost("/badges", CreateBadgeAsync).RequireProgramRole(ApiRole.Admin).WithIdempotency("badges");
         group.MapDelete("/badges/{ruleId:long}", DeactivateBadgeAsync).RequireProgramRole(ApiRole.Admin).WithIdempotency("badge-deactivate");
-        group.MapGet("/members/{memberId}/collectibles", CollectionAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop);
+        group.MapGet("/members/{memberId}/collectibles", CollectionAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop, ApiRole.Member);
 
         // Wallets and marketplaces fetch these without a key: tokenURI = the drop's base URI + the decimal token id.
         var open = routes.MapGroup("/v1/public").WithTags("Public metadata");

@@ -34,10 +34,28 @@ public static class ApiAuth
             return null;
         }
         var presented = http.Request.Headers["X-Api-Key"].FirstOrDefault();
+        if (string.IsNullOrEmpty(presented) && http.Request.Cookies[MemberSessions.CookieName] is { } cookie) return await SessionAsync(http, cookie);
         if (string.IsNullOrEmpty(presented) || presented.Length > 200) return null;
         if (http.RequestServices.GetRequiredService<AdminKeyVerifier>().IsAdminKey(presented)) return new ApiPrincipal(null, ApiRole.Admin, null);
         return await http.RequestServices.GetRequiredService<ApiKeyService>().AuthenticateAsync(presented, http.RequestAborted);
     }
+
+    /// <summary>
+    /// The portal's session cookie as the member's own token. A cookie rides along on any request the browser sends,
+    /// so a call that changes something must also carry the session's CSRF token, which only the page can read.
+    /// </summary>
+    private static async Task<ApiPrincipal?> SessionAsync(HttpContext http, string cookie)
+    {
+        var session = await http.RequestServices.GetRequiredService<MemberSessions>().FindAsync(cookie, http.RequestAborted);
+        if (session is null) return null;
+        if (!HttpMethods.IsGet(http.Request.Method) && !HttpMethods.IsHead(http.Request.Method)
+            && !MemberSessions.CsrfMatches(session, http.Request.Headers[MemberSessions.CsrfHeader].FirstOrDefault()))
+            throw CsrfRefused();
+        return new ApiPrincipal(session.ProgramId, ApiRole.Member, null, session.MemberId);
+    }
+
+    public static LoyaltyException CsrfRefused() =>
+        new("CSRF_TOKEN_REQUIRED", "a call made with the session cookie must carry the session's X-CSRF-Token", StatusCodes.Status403Forbidden);
 
     /// <summary>Only the deployment's bootstrap admin (creating programs).</summary>
     public static TBuilder RequireRoot<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>

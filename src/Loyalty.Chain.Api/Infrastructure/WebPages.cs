@@ -11,7 +11,14 @@ public sealed class WebOptions
     public string Root { get; set; } = "";
     /// <summary>Extra origins the pages may connect to (e.g. the node's public RPC URL for the portal's on-chain check).</summary>
     public string[] ConnectSources { get; set; } = [];
+    /// <summary>The node's public JSON-RPC URL the portal reads balanceOf from ("verify on chain"); also allowed by the CSP. Empty: no check.</summary>
+    public string NodeRpcUrl { get; set; } = "";
+    /// <summary>A block explorer's transaction page with "{hash}" in it, for the portal's history links. Empty: the hash alone.</summary>
+    public string ExplorerTxUrl { get; set; } = "";
 }
+
+/// <summary>What the portal needs to know about the deployment: public by nature (the CSP already names the node).</summary>
+public sealed record PortalConfigView(string? NodeRpcUrl, string? ExplorerTxUrl);
 
 /// <summary>
 /// The member portal, the brand console and the till: static pages built by Vite from web/, served by this host at
@@ -44,7 +51,8 @@ public static class WebPages
 
     public static string ContentSecurityPolicy(WebOptions options)
     {
-        var connect = string.Join(' ', new[] { "'self'" }.Concat(options.ConnectSources.Where(s => Uri.TryCreate(s, UriKind.Absolute, out _))));
+        var connect = string.Join(' ', new[] { "'self'" }.Concat(options.ConnectSources.Append(options.NodeRpcUrl)
+            .Where(s => Uri.TryCreate(s, UriKind.Absolute, out var u) && u.Scheme is "http" or "https").Distinct()));
         return "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; font-src 'self'; " +
                $"connect-src {connect}; manifest-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
     }
@@ -54,6 +62,10 @@ public static class WebPages
         var options = app.Services.GetRequiredService<IOptions<WebOptions>>().Value;
         var root = FindRoot(app.Environment, options);
         var csp = ContentSecurityPolicy(options);
+        app.MapGet("/v1/public/portal-config", () => TypedResults.Ok(new PortalConfigView(
+                Uri.TryCreate(options.NodeRpcUrl, UriKind.Absolute, out _) ? options.NodeRpcUrl : null,
+                options.ExplorerTxUrl.Contains("{hash}", StringComparison.Ordinal) ? options.ExplorerTxUrl : null)))
+            .WithTags("Public").RequireRateLimiting(Loyalty.Chain.Api.Features.PartnersApi.PublicPolicy);
         if (root is null)
         {
             app.Logger.LogWarning("Web pages are not built (web/dist missing): run 'npm run build:web'; /portal, /console and /till answer 503");
