@@ -12,8 +12,8 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Loyalty.Chain.Ledger.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteLoyaltyDbContext))]
-    [Migration("20261202155313_Webhooks")]
-    partial class Webhooks
+    [Migration("20261202164301_Round2Integrations")]
+    partial class Round2Integrations
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -62,6 +62,54 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                     b.HasIndex("ProgramId");
 
                     b.ToTable("ApiKeys", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Access.MemberSession", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CsrfHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("EndedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("MemberId")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Method")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("SecretHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("SecretHash")
+                        .IsUnique();
+
+                    b.ToTable("MemberSessions", (string)null);
                 });
 
             modelBuilder.Entity("Loyalty.Chain.Adjustments.Adjustment", b =>
@@ -124,6 +172,239 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                     b.HasIndex("ProgramId", "MemberId", "Id");
 
                     b.ToTable("Adjustments", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Analytics.AnalyticsCohortMonth", b =>
+                {
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Cohort")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Offset")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ActiveMembers")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("ProgramId", "Cohort", "Offset");
+
+                    b.ToTable("AnalyticsCohortMonths", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Analytics.AnalyticsDaily", b =>
+                {
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Day")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Accruals")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ActiveMembers")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("GasWei")
+                        .IsRequired()
+                        .HasMaxLength(80)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("NewMembers")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("PointsClawedBack")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("PointsExpired")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("PointsIssued")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("PointsRedeemed")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("PurchaseAmount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Purchases")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("ProgramId", "Day");
+
+                    b.ToTable("AnalyticsDaily", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Analytics.AnalyticsGasBatch", b =>
+                {
+                    b.Property<long>("BatchId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("BatchId");
+
+                    b.ToTable("AnalyticsGasBatches", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Analytics.AnalyticsMemberDay", b =>
+                {
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Day")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Purchases")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("ProgramId", "Day", "MemberId");
+
+                    b.ToTable("AnalyticsMemberDays", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Analytics.AnalyticsMemberMonth", b =>
+                {
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Month")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("ProgramId", "MemberId", "Month");
+
+                    b.ToTable("AnalyticsMemberMonths", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Analytics.AnalyticsRuleDaily", b =>
+                {
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Day")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("RuleId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Points")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("ProgramId", "Day", "RuleId");
+
+                    b.ToTable("AnalyticsRuleDaily", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Analytics.AnalyticsRuleMemberDay", b =>
+                {
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("RuleId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Day")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("ProgramId", "RuleId", "Day", "MemberId");
+
+                    b.ToTable("AnalyticsRuleMemberDays", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Analytics.AnalyticsState", b =>
+                {
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Available")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("BatchHwm")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("EventHwm")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("LedgerHwm")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("MemberHwm")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("MembersTotal")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Pending")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("TierChangeHwm")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("ProgramId");
+
+                    b.ToTable("AnalyticsStates", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Analytics.AnalyticsTierCount", b =>
+                {
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Tier")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Members")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("ProgramId", "Tier");
+
+                    b.ToTable("AnalyticsTierCounts", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Analytics.AnalyticsTierMigration", b =>
+                {
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Day")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("From")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("To")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Members")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("ProgramId", "Day", "From", "To");
+
+                    b.ToTable("AnalyticsTierMigrations", (string)null);
                 });
 
             modelBuilder.Entity("Loyalty.Chain.Challenges.Challenge", b =>
