@@ -314,7 +314,7 @@ public sealed class MalformedRequestFuzzTests(ProgramFixture f, ITestOutputHelpe
     private async Task PauseJobsAsync()
     {
         var recurring = f.Factory.Services.GetRequiredService<IRecurringJobManager>();
-        foreach (var id in new[] { ChainTxJobs.SubmitRecurringId, ChainTxJobs.ConfirmRecurringId, IndexerJobs.RecurringId, LoyaltyJobs.SettlementRecurringId })
+        foreach (var id in new[] { ChainTxJobs.SubmitRecurringId, ChainTxJobs.ConfirmRecurringId, IndexerJobs.RecurringId, LoyaltyJobs.SettlementRecurringId, LoyaltyJobs.WebhooksRecurringId })
             recurring.RemoveIfExists(id);
         // A pass already running finishes; after that nothing writes but the requests.
         var deadline = DateTime.UtcNow.AddSeconds(30);
