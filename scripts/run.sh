@@ -107,6 +107,17 @@ for _ in $(seq 1 120); do
   [[ "$STATUS" == "Active" || "$STATUS" == "Failed" ]] && break; sleep 0.5
 done
 PROGRAM_NOW="$(curl -sf -H "X-Api-Key: $PROGRAM_KEY" "$API_URL/v1/programs/$PROGRAM_ID")"
+# A demo member with a ready portal sign-in link, and a shop key for the till.
+call() { curl -sf -X POST -H "X-Api-Key: $PROGRAM_KEY" -H "Idempotency-Key: run-$INSTANCE-$1" -H 'content-type: application/json' \
+  "$API_URL/v1/programs/$PROGRAM_ID$2" --data "$3"; }
+DEMO_MEMBER="$(call member /members '{"externalId":"demo-member"}' | json '.memberId' 2>/dev/null || true)"
+SHOP_KEY="$(call shop /api-keys '{"role":"shop","name":"till"}' | json '.key' 2>/dev/null || true)"
+[[ -n "$SHOP_KEY" ]] && ( umask 077; echo "$SHOP_KEY" > .run/program-$PROGRAM_ID-shop.key )
+PORTAL_LINK="(no demo member)"
+if [[ -n "$DEMO_MEMBER" ]]; then
+  MEMBER_TOKEN="$(call token "/members/$DEMO_MEMBER/tokens" '{}' | json '.token' 2>/dev/null || true)"
+  [[ -n "$MEMBER_TOKEN" ]] && PORTAL_LINK="$API_URL/portal/#token=$MEMBER_TOKEN"
+fi
 cat > .run/env <<ENV
 LC_API_URL=$API_URL
 LC_RPC_URL=$RPC_URL
@@ -121,7 +132,7 @@ Loyalty.Chain is running.
   Job dashboard       $API_URL/hangfire      (user: admin, password: the root admin key)
   Member portal       $API_URL/portal/
   Brand console       $API_URL/console/      (sign in with the program's admin key below)
-  Till                $API_URL/till/         (sign in with a shop key)
+  Till                $API_URL/till/         (sign in with the shop key below)
   JSON-RPC node       $RPC_URL  (chainId 31337, a block every second)
   Operator (gas)      $OPERATOR
   Database            $DB_INFO
@@ -131,6 +142,10 @@ Loyalty.Chain is running.
     admin key         $PROGRAM_KEY
     points contract   $(echo "$PROGRAM_NOW" | json '.pointsContract')
     collectible       $(echo "$PROGRAM_NOW" | json '.collectibleContract')
+    shop key          ${SHOP_KEY:-(none)}
+    demo member       ${DEMO_MEMBER:-(none)}, portal sign-in link (valid 15 minutes; a new one:
+                      POST /v1/programs/$PROGRAM_ID/members/$DEMO_MEMBER/tokens with the admin key):
+                      $PORTAL_LINK
 
   Keys are also in .run/ (mode 0600). Try: ./scripts/demo.sh
 Press Ctrl-C to stop.
