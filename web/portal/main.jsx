@@ -325,8 +325,11 @@ function App() {
     if (token) {
       history.replaceState(null, "", location.pathname + location.search);
       api("POST", "/v1/member-sessions", { body: { token } }).then(setSession, () => { setSession(null); setNotice(t("linkExpired")); });
-    } else {
+    } else if (document.cookie.split("; ").includes("lc_signed_in=1")) {
+      // lc_signed_in holds no secret; it says a session cookie (HttpOnly, unreadable here) may exist.
       api("GET", "/v1/member-sessions/current").then(setSession, () => setSession(null));
+    } else {
+      setSession(null);
     }
   }, []);
   useEffect(() => { if (session?.programId) setProgramId(session.programId); }, [session]);

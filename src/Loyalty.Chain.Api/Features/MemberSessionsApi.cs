@@ -66,6 +66,7 @@ public static class MemberSessionsApi
             throw ApiAuth.CsrfRefused();
         await sessions.EndAsync(session, ct);
         http.Response.Cookies.Delete(MemberSessions.CookieName, CookieOptions(http, DateTimeOffset.UnixEpoch));
+        http.Response.Cookies.Delete(SignedInFlag, FlagOptions(http, DateTimeOffset.UnixEpoch));
         return TypedResults.NoContent();
     }
 
@@ -123,9 +124,26 @@ public static class MemberSessionsApi
     {
         var opened = await sessions.OpenAsync(programId, memberId, method, ct);
         http.Response.Cookies.Append(MemberSessions.CookieName, opened.Secret, CookieOptions(http, opened.ExpiresAt));
+        http.Response.Cookies.Append(SignedInFlag, "1", FlagOptions(http, opened.ExpiresAt));
         http.Response.Headers.CacheControl = "no-store";
         return new SessionView(programId, memberId, opened.Csrf, opened.ExpiresAt, method);
     }
+
+    /// <summary>
+    /// A cookie the page can read, holding no secret: it only tells the portal that a session may exist, so a page
+    /// opened without one does not ask <c>GET /current</c> and draw a 401 (a console error) on every first visit.
+    /// </summary>
+    public const string SignedInFlag = "lc_signed_in";
+
+    private static CookieOptions FlagOptions(HttpContext http, DateTimeOffset expires) => new()
+    {
+        HttpOnly = false,
+        Secure = http.Request.IsHttps,
+        SameSite = SameSiteMode.Strict,
+        Path = "/",
+        Expires = expires,
+        IsEssential = true,
+    };
 
     private static CookieOptions CookieOptions(HttpContext http, DateTimeOffset expires) => new()
     {
