@@ -36,8 +36,13 @@ public sealed class MemberSessionTests(ProgramFixture f) : IClassFixture<Program
     {
         var (browser, _, response) = await SignInAsync("session-own");
         await f.Api.PostAsync(f.P("/members"), f.AdminKey, new { externalId = "session-other" });
-        var cookie = Assert.Single(response.Headers.GetValues("Set-Cookie"));
-        Assert.StartsWith("lc_session=", cookie);
+        var cookies = response.Headers.GetValues("Set-Cookie").ToList();
+        var cookie = Assert.Single(cookies, c => c.StartsWith("lc_session=", StringComparison.Ordinal));
+        // the page-readable flag holds no secret: only "a session may exist"
+        var flag = Assert.Single(cookies, c => c.StartsWith("lc_signed_in=", StringComparison.Ordinal));
+        Assert.StartsWith("lc_signed_in=1;", flag);
+        Assert.DoesNotContain("httponly", flag, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(2, cookies.Count);
         Assert.Contains("httponly", cookie, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("samesite=strict", cookie, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("secure", cookie.Replace("httponly", "", StringComparison.OrdinalIgnoreCase), StringComparison.OrdinalIgnoreCase); // plain http in the test
@@ -70,7 +75,7 @@ public sealed class MemberSessionTests(ProgramFixture f) : IClassFixture<Program
     public async Task SignOut_EndsTheSessionServerSide_EvenForACopiedCookie()
     {
         var (browser, csrf, response) = await SignInAsync("session-out");
-        var copied = response.Headers.GetValues("Set-Cookie").Single().Split(';')[0];
+        var copied = response.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("lc_session=", StringComparison.Ordinal)).Split(';')[0];
         var signOut = new HttpRequestMessage(HttpMethod.Delete, "/v1/member-sessions/current");
         Assert.Equal(HttpStatusCode.Forbidden, (await browser.SendAsync(signOut)).StatusCode); // no CSRF token
         signOut = new HttpRequestMessage(HttpMethod.Delete, "/v1/member-sessions/current");

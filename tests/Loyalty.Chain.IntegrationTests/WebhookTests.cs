@@ -53,6 +53,7 @@ public sealed class WebhookFixture : JobsProgramFixture, IAsyncLifetime
         WithDbAsync(db => db.Set<WebhookEvent>().AsNoTracking().Where(e => e.ProgramId == ProgramId).ToDictionaryAsync(e => e.MessageId, e => e.Id));
 }
 
+[Collection(ApiCollection.Name)]
 public sealed class WebhookTests(WebhookFixture f) : IClassFixture<WebhookFixture>
 {
     private static void AssertOrderedPerMember(List<JsonNode> receipts, Dictionary<string, long> order)

@@ -26,29 +26,36 @@ public sealed class JobOptions
 
 public static class HangfireSetup
 {
+    private static readonly PostgreSqlStorageOptions PostgreSqlStorageOptions = new()
+    {
+        QueuePollInterval = TimeSpan.FromMilliseconds(200),
+        PrepareSchemaIfNecessary = true,
+    };
+
     public static IServiceCollection AddLoyaltyJobs(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<JobOptions>().Bind(configuration.GetSection(JobOptions.Section));
         var database = configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
+        // This host's own storage and job activator, registered before AddHangfire (which only TryAdds them): Hangfire's
+        // defaults are the process-wide JobStorage.Current and JobActivator.Current, set by whichever host configured
+        // last, so two hosts in one process (the test suite, or an embedding) could enqueue into and run each other's
+        // jobs. Seen in CI: a host whose recurring passes went to another host's storage never activated its program.
+        services.AddSingleton<JobStorage>(_ => database.IsPostgreSql
+            ? new PostgreSqlStorage(
+                new Hangfire.PostgreSql.Factories.NpgsqlConnectionFactory(database.ResolveConnectionString(), PostgreSqlStorageOptions),
+                PostgreSqlStorageOptions)
+            // One process on a SQLite ledger: Hangfire's storage only drives the passes, and holds nothing that is not
+            // also in the ledger (every job re-reads its work there; a lost scheduled withdrawal is staged by the
+            // withdrawals-overdue step). Hangfire.Storage.SQLite was dropped: its distributed-lock heartbeat uses the
+            // lock owner's connection from a timer thread (raisedapp/Hangfire.Storage.SQLite#79), which under load
+            // corrupted its file ("database disk image is malformed") and crashed the process (free(): invalid pointer).
+            : new InMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(6) }));
+        services.AddSingleton<JobActivator>(sp => new Hangfire.AspNetCore.AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
         services.AddHangfire(config =>
         {
             config.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
                 .UseSimpleAssemblyNameTypeSerializer()
                 .UseRecommendedSerializerSettings();
-            if (database.IsPostgreSql)
-            {
-                config.UsePostgreSqlStorage(o => o.UseNpgsqlConnection(database.ResolveConnectionString()),
-                    new PostgreSqlStorageOptions { QueuePollInterval = TimeSpan.FromMilliseconds(200), PrepareSchemaIfNecessary = true });
-            }
-            else
-            {
-                // One process on a SQLite ledger: Hangfire's storage only drives the passes, and holds nothing that is not
-                // also in the ledger (every job re-reads its work there; a lost scheduled withdrawal is staged by the
-                // withdrawals-overdue step). Hangfire.Storage.SQLite was dropped: its distributed-lock heartbeat uses the
-                // lock owner's connection from a timer thread (raisedapp/Hangfire.Storage.SQLite#79), which under load
-                // corrupted its file ("database disk image is malformed") and crashed the process (free(): invalid pointer).
-                config.UseInMemoryStorage(new Hangfire.InMemory.InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(6) });
-            }
         });
         var jobs = configuration.GetSection(JobOptions.Section).Get<JobOptions>() ?? new JobOptions();
         if (jobs.RunServer)
