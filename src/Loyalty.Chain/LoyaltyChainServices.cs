@@ -110,6 +110,8 @@ public static class LoyaltyChainServices
         services.AddScoped<Redemption.PointRetirement>();
         services.AddScoped<Adjustments.AdjustmentService>();
         services.AddScoped<Expiry.ExpiryService>();
+        services.AddScoped<Expiry.ExpiryReminderService>();
+        services.AddOptions<Expiry.ExpiryOptions>().Bind(configuration.GetSection(Expiry.ExpiryOptions.Section));
         services.AddScoped<Redemption.WithdrawalService>();
         services.AddCollectibles(configuration);
         services.AddScoped<Tiers.TierService>();

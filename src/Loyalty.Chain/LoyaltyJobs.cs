@@ -49,6 +49,7 @@ public sealed class LoyaltyJobs(IServiceScopeFactory scopes, LeaseService leases
     private async Task RunDailyAsync(CancellationToken ct)
     {
         await RunAsync<Expiry.ExpiryService>("expiry", async s => (await s.RunAsync(ct)).Members, ct);
+        await RunAsync<Expiry.ExpiryReminderService>(Expiry.ExpiryReminderService.Step, s => s.RunAsync(ct), ct);
     }
 
     private async Task RunStepsAsync(CancellationToken ct)

@@ -15,7 +15,8 @@ public static class AdjustmentsApi
     public sealed record AdjustmentView(long Id, string MemberId, string Type, string Points, string Applied, string Shortfall,
         string CancelledBeforeMint, string Burned, long? BurnId, string Reason, string? Comment, string Actor, DateTime CreatedAt);
 
-    public sealed record ExpiryRunView(int Members, string Expired, string CancelledBeforeMint, string Burning);
+    /// <param name="Warned">points.expiring_soon warnings written for what is left (each member and expiry date once).</param>
+    public sealed record ExpiryRunView(int Members, string Expired, string CancelledBeforeMint, string Burning, int Warned);
 
     public static RouteGroupBuilder MapAdjustments(this IEndpointRouteBuilder routes)
     {
@@ -45,10 +46,13 @@ public static class AdjustmentsApi
     }
 
     /// <summary>Runs the daily expiry pass for this program now (what is due; nothing early).</summary>
-    private static async Task<Ok<ExpiryRunView>> RunExpiryAsync(HttpContext http, ExpiryService expiry, CancellationToken ct)
+    private static async Task<Ok<ExpiryRunView>> RunExpiryAsync(HttpContext http, ExpiryService expiry, ExpiryReminderService reminders,
+        CancellationToken ct)
     {
         var r = await expiry.RunProgramAsync(http.Program(), ct);
-        return TypedResults.Ok(new ExpiryRunView(r.Members, r.Expired.ToString(), r.CancelledBeforeMint.ToString(), r.Burning.ToString()));
+        // Then the warnings of what is left, as the daily pass does.
+        var warned = await reminders.RunProgramAsync(http.Program(), ct);
+        return TypedResults.Ok(new ExpiryRunView(r.Members, r.Expired.ToString(), r.CancelledBeforeMint.ToString(), r.Burning.ToString(), warned));
     }
 
     private static AdjustmentView View(Adjustment a, string memberId) => new(a.Id, memberId, a.Type.ToString().ToLowerInvariant(), a.Points.ToString(),

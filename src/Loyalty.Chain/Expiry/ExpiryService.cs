@@ -79,7 +79,9 @@ public sealed class ExpiryService(LoyaltyDbContext db, LedgerWriter ledger, Poin
     }
 
     /// <summary>Members with no qualifying activity after <paramref name="cutoff"/> (enrolment counts as activity).</summary>
-    private IQueryable<Member> Inactive(IQueryable<Member> members, DateTime cutoff) =>
+    private IQueryable<Member> Inactive(IQueryable<Member> members, DateTime cutoff) => Inactive(db, members, cutoff);
+
+    internal static IQueryable<Member> Inactive(LoyaltyDbContext db, IQueryable<Member> members, DateTime cutoff) =>
         members.Where(m => m.CreatedAt <= cutoff
             && !QualifyingEvents(db).Any(e => e.MemberId == m.Id && e.OccurredAt > cutoff)
             && !QualifyingRedemptions(db).Any(r => r.MemberId == m.Id && r.CreatedAt > cutoff));

@@ -1329,6 +1329,39 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                     b.ToTable("RuleAwards", (string)null);
                 });
 
+            modelBuilder.Entity("Loyalty.Chain.Expiry.ExpiryReminder", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Points")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("MemberId", "ExpiresAt")
+                        .IsUnique();
+
+                    b.HasIndex("ProgramId", "CreatedAt");
+
+                    b.ToTable("ExpiryReminders", (string)null);
+                });
+
             modelBuilder.Entity("Loyalty.Chain.Indexer.CollectibleOwner", b =>
                 {
                     b.Property<string>("Contract")

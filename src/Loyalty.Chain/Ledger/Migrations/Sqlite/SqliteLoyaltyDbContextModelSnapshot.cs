@@ -1288,6 +1288,37 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                     b.ToTable("RuleAwards", (string)null);
                 });
 
+            modelBuilder.Entity("Loyalty.Chain.Expiry.ExpiryReminder", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Points")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("MemberId", "ExpiresAt")
+                        .IsUnique();
+
+                    b.HasIndex("ProgramId", "CreatedAt");
+
+                    b.ToTable("ExpiryReminders", (string)null);
+                });
+
             modelBuilder.Entity("Loyalty.Chain.Indexer.CollectibleOwner", b =>
                 {
                     b.Property<string>("Contract")
