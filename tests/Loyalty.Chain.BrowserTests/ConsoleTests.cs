@@ -18,7 +18,6 @@ public sealed class ConsoleFixture : WebHostFixture
 }
 
 /// <summary>The brand console as a brand's staff uses it: sign in with the admin key, try an event on the rules, run a drop.</summary>
-[Collection(ApiCollection.Name)]
 public sealed class ConsoleTests(ConsoleFixture f) : IClassFixture<ConsoleFixture>
 {
     // A 1x1 PNG.

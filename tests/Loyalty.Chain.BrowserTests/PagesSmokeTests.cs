@@ -4,7 +4,6 @@ using Loyalty.Chain.IntegrationTests.Infrastructure;
 namespace Loyalty.Chain.BrowserTests;
 
 /// <summary>Each page loads from this host alone, under the strict CSP, and passes axe.</summary>
-[Collection(ApiCollection.Name)]
 public sealed class PagesSmokeTests(WebHostFixture f) : IClassFixture<WebHostFixture>
 {
     [Theory]

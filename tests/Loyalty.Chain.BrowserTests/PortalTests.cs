@@ -28,7 +28,6 @@ public sealed class PortalFixture : WebHostFixture
 /// with a test key, a withdrawal checked on the node, a self-custody burn signature, SIWE sign-in, three languages,
 /// axe on every view at phone and desktop size, and sign-out.
 /// </summary>
-[Collection(ApiCollection.Name)]
 public sealed class PortalTests(PortalFixture f, ITestOutputHelper output) : IClassFixture<PortalFixture>
 {
     private static readonly string[] Views = ["home", "rewards", "collection", "wallet"];

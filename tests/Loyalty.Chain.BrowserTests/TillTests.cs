@@ -6,7 +6,6 @@ using Microsoft.Playwright;
 namespace Loyalty.Chain.BrowserTests;
 
 /// <summary>The till on a phone: a shop key opens it, a coupon is checked, used once and refused the second time; a purchase is recorded.</summary>
-[Collection(ApiCollection.Name)]
 public sealed class TillTests(WebHostFixture f) : IClassFixture<WebHostFixture>
 {
     private async Task<string> ShopKeyAsync() =>

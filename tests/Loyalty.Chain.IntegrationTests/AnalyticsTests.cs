@@ -17,7 +17,6 @@ public sealed class AnalyticsFixture : ProgramFixture
 /// KPIs against a population generated through the real API with a seeded RNG, each expected figure computed here from what
 /// was sent and what the API answered, compared exactly; then more events after a first answer, with answers read meanwhile.
 /// </summary>
-[Collection(ApiCollection.Name)]
 public sealed class AnalyticsTests(AnalyticsFixture f) : IClassFixture<AnalyticsFixture>
 {
     private sealed record Purchase(string Member, DateOnly Day, long Amount, long Points, long RulePoints);

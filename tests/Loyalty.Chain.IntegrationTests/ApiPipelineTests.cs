@@ -11,7 +11,6 @@ using Nethereum.Hex.HexConvertors.Extensions;
 namespace Loyalty.Chain.IntegrationTests;
 
 /// <summary>The API host with its Hangfire server: jobs drive the pipeline; the dashboard is for admins only.</summary>
-[Collection(ApiCollection.Name)]
 public sealed class ApiPipelineTests(PipelineFixture f) : IClassFixture<PipelineFixture>, IAsyncLifetime
 {
     private ApiFactory _api = null!;

@@ -16,7 +16,6 @@ public sealed class NoCoolOffProgramFixture : ProgramFixture
 }
 
 /// <summary>Who may move a member's assets: the member's own token, or an admin who leaves an audit row. Never a shop key.</summary>
-[Collection(ApiCollection.Name)]
 public sealed class AssetMoveTests(NoCoolOffProgramFixture f) : IClassFixture<NoCoolOffProgramFixture>
 {
     [Fact]

@@ -11,7 +11,7 @@ namespace Loyalty.Chain.IntegrationTests;
 /// callers are never refused; the others are refused with a coded problem and no data. An endpoint missing
 /// from the matrix fails the test, so a new route cannot ship without its roles being decided here.
 /// </summary>
-[Collection(ApiCollection.Name)]
+[Collection(SerialCollection.Name)]
 public sealed class AuthorizationMatrixTests(ProgramFixture f) : IClassFixture<ProgramFixture>
 {
     /// <summary><paramref name="Route"/> is the template as the route table has it; "public" allows anyone, "root" only the deployment admin.</summary>

@@ -11,7 +11,6 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Loyalty.Chain.IntegrationTests;
 
 /// <summary>The hostile inputs the outside review sent: each is a 4xx with a stable code and changes nothing.</summary>
-[Collection(ApiCollection.Name)]
 public sealed class BadInputTests(ProgramFixture f) : IClassFixture<ProgramFixture>
 {
     private static string Unique(string prefix) => prefix + "-" + Guid.NewGuid().ToString("N")[..10];

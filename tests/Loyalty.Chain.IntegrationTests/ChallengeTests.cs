@@ -38,7 +38,6 @@ public sealed class ChallengeFixture : ProgramFixture
 }
 
 /// <summary>Challenges and journeys on a real node and SQLite file, through the HTTP API, with the Hangfire jobs running.</summary>
-[Collection(ApiCollection.Name)]
 public sealed class ChallengeTests(ChallengeFixture f) : IClassFixture<ChallengeFixture>
 {
     private DateTime Now => f.Time.GetUtcNow().UtcDateTime;

@@ -8,7 +8,6 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Loyalty.Chain.IntegrationTests;
 
 /// <summary>Coupon codes at the till: validate, use once (idempotent), void, expired, another program's code.</summary>
-[Collection(ApiCollection.Name)]
 public sealed class CouponTillTests(ProgramFixture f) : IClassFixture<ProgramFixture>
 {
     private string? _shopKey;

@@ -12,7 +12,6 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Loyalty.Chain.IntegrationTests;
 
 /// <summary>Donations: a Donation reward burns points for a cause on the real node, and the cause's totals follow.</summary>
-[Collection(ApiCollection.Name)]
 public sealed class DonationTests(ProgramFixture f) : IClassFixture<ProgramFixture>
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(90);

@@ -51,7 +51,6 @@ public sealed class ReadinessFixture : IAsyncLifetime
 }
 
 /// <summary>/health, /health/live and /health/ready of the real host: who answers, and which dependency fails.</summary>
-[Collection(ApiCollection.Name)]
 public sealed class HealthTests(ReadinessFixture f) : IClassFixture<ReadinessFixture>
 {
     private static readonly string[] CheckNames = ["database", "node", "operatorBalance", "pipelineBacklog", "alerts"];

@@ -15,7 +15,6 @@ public sealed class TightLimitsProgramFixture : ProgramFixture
 }
 
 /// <summary>Every error has a problem-details code; every answer has the security headers; private answers are not cached.</summary>
-[Collection(ApiCollection.Name)]
 public sealed class HttpHardeningTests(TightLimitsProgramFixture f) : IClassFixture<TightLimitsProgramFixture>
 {
     private async Task<(HttpResponseMessage Response, JsonNode? Body)> SendAsync(HttpMethod method, string path, string? key = null,

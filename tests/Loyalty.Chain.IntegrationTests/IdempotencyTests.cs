@@ -10,7 +10,6 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Loyalty.Chain.IntegrationTests;
 
 /// <summary>The one idempotency mechanism, through the HTTP API: replay, 422, scopes per endpoint, bad keys, races.</summary>
-[Collection(ApiCollection.Name)]
 public sealed class IdempotencyTests(ProgramFixture f) : IClassFixture<ProgramFixture>
 {
     private static string Unique(string prefix) => prefix + "-" + Guid.NewGuid().ToString("N")[..10];

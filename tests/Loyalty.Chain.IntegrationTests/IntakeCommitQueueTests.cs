@@ -1,3 +1,4 @@
+using Loyalty.Chain.IntegrationTests.Infrastructure;
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Loyalty.Chain.Earning;
@@ -17,6 +18,7 @@ namespace Loyalty.Chain.IntegrationTests;
 /// starts with the first event, stops with the provider, never acknowledges an event that did not commit, and
 /// one event the database refuses (or whose batch cannot commit) fails alone.
 /// </summary>
+[Collection(SerialCollection.Name)]
 public sealed class IntakeCommitQueueTests : IAsyncLifetime
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("lc-intake-").FullName;

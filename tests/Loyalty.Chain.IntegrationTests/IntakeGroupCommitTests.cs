@@ -15,7 +15,7 @@ namespace Loyalty.Chain.IntegrationTests;
 /// commit): duplicates, refused events, one order's returns and one member's limits inside the same batches
 /// must come out exactly as if the events had been written one at a time.
 /// </summary>
-[Collection(ApiCollection.Name)]
+[Collection(SerialCollection.Name)]
 public sealed class IntakeGroupCommitTests(PendingProgramFixture f) : IClassFixture<PendingProgramFixture>
 {
     private sealed record Sent(string Label, string? Key, object Body);

@@ -13,7 +13,6 @@ namespace Loyalty.Chain.IntegrationTests;
 /// Leaderboards on a real SQLite file: purchases go through intake (Earn to Pending, returns clawed back), then each member's
 /// postings are placed at chosen instants so period boundaries in the program's zone (Europe/Paris) are exact.
 /// </summary>
-[Collection(ApiCollection.Name)]
 public sealed class LeaderboardTests(PendingProgramFixture f) : IClassFixture<PendingProgramFixture>
 {
     private async Task SetupAsync()

@@ -10,7 +10,6 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Loyalty.Chain.IntegrationTests;
 
 /// <summary>Events, rules, idempotency, returns and the ledger, through the HTTP API on a real node and SQLite file.</summary>
-[Collection(ApiCollection.Name)]
 public sealed class LoyaltyCoreTests(PendingProgramFixture f) : IClassFixture<PendingProgramFixture>
 {
     private async Task<string> EnrolAsync()

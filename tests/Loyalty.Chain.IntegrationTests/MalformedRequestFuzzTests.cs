@@ -19,7 +19,7 @@ namespace Loyalty.Chain.IntegrationTests;
 /// endpoint: none may give a 5xx, every 4xx carries a problem-details code, and a refused request changes no row
 /// of any table. Background jobs are paused meanwhile, so whatever changes a table came from the request.
 /// </summary>
-[Collection(ApiCollection.Name)]
+[Collection(SerialCollection.Name)]
 public sealed class MalformedRequestFuzzTests(ProgramFixture f, ITestOutputHelper output) : IClassFixture<ProgramFixture>
 {
     private const int Seed = 20261201;

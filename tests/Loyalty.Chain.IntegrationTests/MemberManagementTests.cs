@@ -9,7 +9,6 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Loyalty.Chain.IntegrationTests;
 
 /// <summary>Member lists, profile PATCH, block/unblock and the event log, through the API on a real node and SQLite file.</summary>
-[Collection(ApiCollection.Name)]
 public sealed class MemberManagementTests(ProgramFixture f) : IClassFixture<ProgramFixture>
 {
     private static string Unique(string prefix) => prefix + Guid.NewGuid().ToString("N")[..8];

@@ -9,7 +9,6 @@ namespace Loyalty.Chain.IntegrationTests;
 /// The portal's session: a member token swapped for an HttpOnly SameSite=Strict cookie that acts as that member's
 /// own token (own routes only), needs the CSRF token on every mutating call, and ends server-side on sign-out.
 /// </summary>
-[Collection(ApiCollection.Name)]
 public sealed class MemberSessionTests(ProgramFixture f) : IClassFixture<ProgramFixture>
 {
     private async Task<(HttpClient Browser, string Csrf, HttpResponseMessage Response)> SignInAsync(string member)

@@ -5,7 +5,6 @@ using Loyalty.Chain.IntegrationTests.Infrastructure;
 namespace Loyalty.Chain.IntegrationTests;
 
 /// <summary>Personal offers and segment uses (rule condition at intake, reward eligibility) on a real node and SQLite file.</summary>
-[Collection(ApiCollection.Name)]
 public sealed class OfferTests(ProgramFixture f) : IClassFixture<ProgramFixture>
 {
     private static string Code((HttpStatusCode Status, JsonNode? Body, HttpResponseMessage Response) r) => r.Body?["code"]?.GetValue<string>() ?? $"<{r.Status}>";

@@ -13,7 +13,7 @@ namespace Loyalty.Chain.IntegrationTests;
 /// intake and a real pass of the jobs and the pipeline against a real node), the OpenAPI document a newcomer starts from,
 /// and the offline docs page. The host runs no Hangfire workers: the test runs the passes itself, so it knows what was counted.
 /// </summary>
-[Collection(ApiCollection.Name)]
+[Collection(SerialCollection.Name)]
 public sealed partial class OperationsTelemetryTests(ReadinessFixture f) : IClassFixture<ReadinessFixture>
 {
     [Fact]

@@ -18,7 +18,6 @@ using Nethereum.Signer.EIP712;
 namespace Loyalty.Chain.IntegrationTests;
 
 /// <summary>Public on-chain balances, the published attestation key and signed attestations, through the real API.</summary>
-[Collection(ApiCollection.Name)]
 public sealed class PartnerVerificationTests(ProgramFixture f) : IClassFixture<ProgramFixture>
 {
     private string Contract => f.Program["pointsContract"]!.GetValue<string>();

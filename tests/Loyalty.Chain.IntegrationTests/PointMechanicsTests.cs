@@ -22,7 +22,6 @@ public sealed class ManualSettlementProgramFixture : ProgramFixture
 }
 
 /// <summary>Adjustments, the return clawback policy, point lots and expiry, against a real node and a real SQLite file.</summary>
-[Collection(ApiCollection.Name)]
 public sealed class PointMechanicsTests(ManualSettlementProgramFixture f) : IClassFixture<ManualSettlementProgramFixture>
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(90);

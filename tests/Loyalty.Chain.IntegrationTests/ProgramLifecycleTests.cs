@@ -4,7 +4,6 @@ using Loyalty.Chain.IntegrationTests.Infrastructure;
 
 namespace Loyalty.Chain.IntegrationTests;
 
-[Collection(ApiCollection.Name)]
 public sealed class ProgramLifecycleTests(ProgramFixture f) : IClassFixture<ProgramFixture>
 {
     [Fact]

@@ -6,7 +6,6 @@ using Loyalty.Chain.IntegrationTests.Infrastructure;
 namespace Loyalty.Chain.IntegrationTests;
 
 /// <summary>Program settings (PATCH) and pause/resume, with the contracts' paused() read from the real node.</summary>
-[Collection(ApiCollection.Name)]
 public sealed class ProgramPauseTests(ProgramFixture f) : IClassFixture<ProgramFixture>
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(90);

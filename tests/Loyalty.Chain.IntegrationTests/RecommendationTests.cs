@@ -5,7 +5,6 @@ using Loyalty.Chain.IntegrationTests.Infrastructure;
 namespace Loyalty.Chain.IntegrationTests;
 
 /// <summary>Recommended rewards from a small crafted purchase history, through the API on a real SQLite file.</summary>
-[Collection(ApiCollection.Name)]
 public sealed class RecommendationTests(ProgramFixture f) : IClassFixture<ProgramFixture>
 {
     private async Task<long> RewardAsync(string name, long cost, string? category, object? extra = null)

@@ -9,7 +9,6 @@ using Nethereum.Signer;
 namespace Loyalty.Chain.IntegrationTests;
 
 /// <summary>Redemptions through the API with real burns on a real node.</summary>
-[Collection(ApiCollection.Name)]
 public sealed class RedemptionTests(ProgramFixture f) : IClassFixture<ProgramFixture>
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(90);

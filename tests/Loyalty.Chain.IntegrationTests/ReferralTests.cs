@@ -17,7 +17,6 @@ public sealed class ReferralFixture : ProgramFixture
 }
 
 /// <summary>Referrals against a real node and SQLite file: rewarded after the return window, voided by a return, fraud limits.</summary>
-[Collection(ApiCollection.Name)]
 public sealed class ReferralTests(ReferralFixture f) : IClassFixture<ReferralFixture>
 {
 

@@ -10,7 +10,6 @@ using Microsoft.EntityFrameworkCore;
 namespace Loyalty.Chain.IntegrationTests;
 
 /// <summary>A reorg deeper than the confirmation depth under the real host: the alert, the recovery command, and ledger == chain after it.</summary>
-[Collection(ApiCollection.Name)]
 public sealed class ReorgRecoveryTests(ReorgRecoveryTests.Fixture f) : IClassFixture<ReorgRecoveryTests.Fixture>
 {
     public sealed class Fixture : JobsProgramFixture;

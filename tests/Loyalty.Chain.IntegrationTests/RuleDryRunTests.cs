@@ -9,7 +9,6 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Loyalty.Chain.IntegrationTests;
 
 /// <summary>POST /rules/dry-run: the pure rule engine on a posted event and the member's real facts, with the engine's reasons; nothing written.</summary>
-[Collection(ApiCollection.Name)]
 public sealed class RuleDryRunTests(ProgramFixture f) : IClassFixture<ProgramFixture>
 {
     private static string Unique(string prefix) => prefix + "-" + Guid.NewGuid().ToString("N")[..10];

@@ -14,7 +14,6 @@ public sealed class SegmentFixture : ProgramFixture
 }
 
 /// <summary>Segments evaluated in SQL against a generated population whose expected membership the test computes itself.</summary>
-[Collection(ApiCollection.Name)]
 public sealed class SegmentTests(SegmentFixture f) : IClassFixture<SegmentFixture>
 {
     private sealed record Purchase(string EventId, DateTime At, long Amount, string? Category, long Refunded);

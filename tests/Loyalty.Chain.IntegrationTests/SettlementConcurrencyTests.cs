@@ -9,7 +9,7 @@ namespace Loyalty.Chain.IntegrationTests;
 /// Settlement rounds started concurrently (API calls racing each other and the recurring job) cut each
 /// intent into one batch and apply each finished batch once: the chain and the ledger agree afterwards.
 /// </summary>
-[Collection(ApiCollection.Name)]
+[Collection(SerialCollection.Name)]
 public sealed class SettlementConcurrencyTests(ProgramFixture f) : IClassFixture<ProgramFixture>
 {
     [Fact]

@@ -29,7 +29,6 @@ public sealed class TierFixture : ProgramFixture
     protected override Action<IServiceCollection>? TestServices => s => s.AddSingleton<TimeProvider>(Time);
 }
 
-[Collection(ApiCollection.Name)]
 public sealed class TierTests(TierFixture f) : IClassFixture<TierFixture>
 {
     private static readonly object[] Ladder =

@@ -8,7 +8,6 @@ using Nethereum.Signer;
 namespace Loyalty.Chain.IntegrationTests;
 
 /// <summary>A member links a self-custody wallet by signing a SIWE challenge; points are then minted there.</summary>
-[Collection(ApiCollection.Name)]
 public sealed class WalletLinkApiTests(NoCoolOffProgramFixture f) : IClassFixture<NoCoolOffProgramFixture>
 {
     [Fact]

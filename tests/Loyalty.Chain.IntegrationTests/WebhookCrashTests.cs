@@ -15,7 +15,6 @@ public sealed class WebhookCrashFixture : JobsProgramFixture
     protected override string? DataDirectory => Kept;
 }
 
-[Collection(ApiCollection.Name)]
 public sealed class WebhookCrashTests(WebhookCrashFixture f) : IClassFixture<WebhookCrashFixture>
 {
     [Fact]

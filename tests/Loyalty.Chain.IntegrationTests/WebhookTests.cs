@@ -53,7 +53,6 @@ public sealed class WebhookFixture : JobsProgramFixture, IAsyncLifetime
         WithDbAsync(db => db.Set<WebhookEvent>().AsNoTracking().Where(e => e.ProgramId == ProgramId).ToDictionaryAsync(e => e.MessageId, e => e.Id));
 }
 
-[Collection(ApiCollection.Name)]
 public sealed class WebhookTests(WebhookFixture f) : IClassFixture<WebhookFixture>
 {
     private static void AssertOrderedPerMember(List<JsonNode> receipts, Dictionary<string, long> order)
@@ -112,6 +111,42 @@ public sealed class WebhookTests(WebhookFixture f) : IClassFixture<WebhookFixtur
         var accepted = await f.Receiver.AcceptedAsync("flaky");
         Assert.Equal(["101", "102", "103"], accepted.Where(r => r["memberId"]!.GetValue<string>() == "wh-b1")
             .Select(r => JsonNode.Parse(r["body"]!.GetValue<string>())!["data"]!["points"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task ExpiringSoon_IsSentOncePerMemberAndExpiryDate_HoweverOftenThePassRuns()
+    {
+        await f.CreateEndpointAsync("expiring", "points.expiring_soon");
+        // Points earned now expire in 10 days: inside the 14-day warning window, so nothing expires yet but one warning is due.
+        var patch = await f.Api.SendAsync(HttpMethod.Patch, f.P(""), f.AdminKey, new { expiry = new { policy = "fixed", days = 10 } });
+        Assert.True(patch.Status == HttpStatusCode.OK, patch.Body?.ToJsonString());
+        try
+        {
+            await f.EarnAsync("wh-exp1", 120);
+            await f.EarnAsync("wh-exp1", 30);
+            var first = await f.Api.PostAsync(f.P("/expiry/run"), f.AdminKey, null);
+            Assert.Equal(HttpStatusCode.OK, first.Status);
+            Assert.Equal(1, first.Body!["warned"]!.GetValue<int>());
+            Assert.Equal("0", first.Body!["expired"]!.ToString());
+            var second = await f.Api.PostAsync(f.P("/expiry/run"), f.AdminKey, null);
+            Assert.Equal(0, second.Body!["warned"]!.GetValue<int>());
+        }
+        finally
+        {
+            await f.Api.SendAsync(HttpMethod.Patch, f.P(""), f.AdminKey, new { expiry = new { policy = "none" } });
+        }
+
+        Assert.True(await LoyaltyApi.EventuallyAsync(async () => (await f.Receiver.AcceptedAsync("expiring")).Count >= 1, TimeSpan.FromSeconds(30)),
+            "received: " + string.Join("\n", (await f.Receiver.ReceivedAsync("expiring")).Select(x => x.ToJsonString())));
+        await Task.Delay(2000); // a second (duplicate) warning would be delivered by now
+        var accepted = await f.Receiver.AcceptedAsync("expiring");
+        var warning = Assert.Single(accepted);
+        Assert.Equal("points.expiring_soon", warning["type"]!.GetValue<string>());
+        var data = JsonNode.Parse(warning["body"]!.GetValue<string>())!["data"]!;
+        Assert.Equal("wh-exp1", data["memberId"]!.GetValue<string>());
+        Assert.Equal("150", data["points"]!.GetValue<string>());
+        var expiresAt = DateTime.Parse(data["expiresAt"]!.GetValue<string>(), null, System.Globalization.DateTimeStyles.RoundtripKind).ToUniversalTime();
+        Assert.InRange(expiresAt, DateTime.UtcNow.AddDays(9), DateTime.UtcNow.AddDays(11));
     }
 
     [Theory]

@@ -13,7 +13,6 @@ public sealed class ShortCoolOffProgramFixture : ProgramFixture
 }
 
 /// <summary>A withdrawal to a freshly linked wallet waits for the cool-off: accepted, scheduled, and the member is told when.</summary>
-[Collection(ApiCollection.Name)]
 public sealed class WithdrawalCoolOffTests(ShortCoolOffProgramFixture f) : IClassFixture<ShortCoolOffProgramFixture>
 {
     [Fact]
@@ -49,7 +48,6 @@ public sealed class DayCoolOffProgramFixture : ProgramFixture
 }
 
 /// <summary>The Hangfire job that stages a scheduled withdrawal is enqueued after the commit: a crash in between must not strand it.</summary>
-[Collection(ApiCollection.Name)]
 public sealed class OverdueWithdrawalTests(DayCoolOffProgramFixture f) : IClassFixture<DayCoolOffProgramFixture>
 {
     [Fact]

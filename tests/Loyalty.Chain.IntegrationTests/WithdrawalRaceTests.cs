@@ -35,7 +35,6 @@ public sealed class GatedRpcProgramFixture : ProgramFixture, IAsyncLifetime
 /// Withdraw racing another change of the member: the member row is read under the member lock, after the chain reads,
 /// so what was true when the request began (its wallet, no burn in progress) is checked again where it counts.
 /// </summary>
-[Collection(ApiCollection.Name)]
 public sealed class WithdrawalRaceTests(GatedRpcProgramFixture f) : IClassFixture<GatedRpcProgramFixture>
 {
     [Fact]

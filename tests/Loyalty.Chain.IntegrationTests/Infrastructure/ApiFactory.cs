@@ -4,6 +4,7 @@ using Loyalty.Chain.Api.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Loyalty.Chain.IntegrationTests.Infrastructure;
@@ -40,6 +41,16 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
     /// <summary>The ledger's PostgreSQL database when the suite runs on PostgreSQL (null on SQLite: the ledger is a file in <see cref="DataDirectory"/>).</summary>
     public string? ConnectionString => _connectionString.Value;
     private readonly Lazy<string?> _connectionString;
+
+    // WebApplicationFactory finds a minimal-hosting app's host by listening to every "Microsoft.Extensions.Hosting"
+    // DiagnosticListener in the process: two factories building at the same moment can each capture the other's (or
+    // the same) host. Building one host at a time keeps each factory on its own host when test classes run in parallel.
+    private static readonly object StartLock = new();
+
+    protected override IHost CreateHost(IHostBuilder builder)
+    {
+        lock (StartLock) return base.CreateHost(builder);
+    }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {

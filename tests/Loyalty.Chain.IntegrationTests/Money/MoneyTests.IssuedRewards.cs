@@ -6,7 +6,6 @@ using Microsoft.EntityFrameworkCore;
 namespace Loyalty.Chain.IntegrationTests.Money;
 
 /// <summary>Redemptions, burns, vouchers, caps and checked arithmetic against a real node, host and SQLite file.</summary>
-[Collection(ApiCollection.Name)]
 public sealed partial class MoneyTests(MoneyFixture f) : MoneyTestsBase(f), IClassFixture<MoneyFixture>
 {
     [Fact]
