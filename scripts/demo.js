@@ -1,7 +1,11 @@
 // Walks the main flow through the HTTP API of a running system (./scripts/run.sh) and prints, as its
 // last line, one JSON object with the figures. Only 127.0.0.1 is contacted.
+// It also receives the program's webhooks itself: a receiver in this process on 127.0.0.1 (a free port), registered
+// through the API, verifies every delivery's Standard Webhooks signature with node:crypto and is stopped at the end.
 import fs from "node:fs";
+import { createServer } from "node:http";
 import { ethers } from "ethers";
+import { verify } from "./webhooks/standard-webhooks.mjs";
 
 const env = Object.fromEntries(fs.readFileSync(".run/env", "utf8").trim().split("\n").map((l) => l.split("=")));
 const api = env.LC_API_URL;
@@ -30,6 +34,33 @@ async function until(what, check, seconds = 120) {
 
 const log = (...a) => console.log("  ", ...a);
 
+// The webhook receiver. Each request is verified against the endpoint's secret (known once registered) and recorded
+// by message id; 204 when the signature holds, 401 otherwise (the service then retries, and the demo reports false).
+const hooks = { secret: null, received: new Map(), requests: 0, invalid: 0, types: new Map() };
+const receiver = createServer((req, res) => {
+  const chunks = [];
+  req.on("data", (c) => chunks.push(c));
+  req.on("end", () => {
+    const body = Buffer.concat(chunks).toString("utf8");
+    const id = req.headers["webhook-id"];
+    const timestamp = req.headers["webhook-timestamp"];
+    const fresh = Math.abs(Date.now() / 1000 - Number(timestamp)) <= 5 * 60;
+    const valid = req.method === "POST" && !!id && !!hooks.secret && fresh
+      && verify([hooks.secret], id, timestamp, body, req.headers["webhook-signature"]).length > 0;
+    hooks.requests++;
+    if (!valid) hooks.invalid++;
+    if (id && !hooks.received.has(id)) {
+      let type = null;
+      try { type = JSON.parse(body).type; } catch { /* counted as received all the same */ }
+      hooks.received.set(id, type);
+      hooks.types.set(type, (hooks.types.get(type) ?? 0) + 1);
+    }
+    res.writeHead(valid ? 204 : 401).end();
+  });
+});
+await new Promise((resolve, reject) => receiver.once("error", reject).listen(0, "127.0.0.1", resolve));
+const stopReceiver = () => new Promise((resolve) => { receiver.close(() => resolve()); receiver.closeAllConnections(); });
+
 console.log("1. create a program (its contracts deploy through the transaction pipeline)");
 const created = await call("POST", "/v1/programs", rootKey, {
   name: "Demo Bakery " + run, pointName: "Crumbs", pointSymbol: "CRUMB", decimals: 0, currency: "EUR",
@@ -43,6 +74,13 @@ const program = await until("program to become active", async () => {
   return x.status === "Active" ? x : null;
 });
 log(`program #${program.id} active: points ${program.pointsContract}`);
+
+console.log("1b. a webhook endpoint for every event type, received and verified by this script");
+const endpoint = await call("POST", `${p}/webhooks`, key, { url: `http://127.0.0.1:${receiver.address().port}/hooks`, eventTypes: ["*"],
+  description: "demo.js receiver" }, `webhook-${run}`);
+if (!endpoint.secret?.startsWith("whsec_")) throw new Error("the webhook endpoint came without a whsec_ secret");
+hooks.secret = endpoint.secret;
+log(`endpoint #${endpoint.id} -> 127.0.0.1:${receiver.address().port} (the whsec_ secret is shown once, kept in memory only)`);
 
 console.log("2. earning rules and a campaign");
 await call("POST", `${p}/rules`, key, { name: "1 crumb per euro", trigger: "purchase", priority: 10,
@@ -245,6 +283,38 @@ log(`block ${report.block}: ledger ${ledgerTotal}, totalSupply ${report.chainTot
 const history = await call("GET", `${p}/members/${members[1]}/history?limit=3`, key);
 log(`history of ${members[1]} (newest first): ${history.items.map((h) => `${h.kind} ${h.account} ${h.amount}${h.txHash ? " tx " + h.txHash.slice(0, 10) + "…" : ""}`).join("; ")}`);
 
+console.log("11. webhooks: wait for every delivery of the events above, each signature checked here");
+// Done when the service has no delivery left open, every delivered message reached us, and nothing new was fanned out
+// for two dispatcher passes (Jobs:WebhooksCron, every 2 s). At most 60 s.
+async function deliveryLog() {
+  const items = [];
+  for (let before = null; ;) {
+    const page = await call("GET", `${p}/webhooks/${endpoint.id}/deliveries?limit=200${before ? "&before=" + before : ""}`, key);
+    items.push(...page.items);
+    if (!page.next) return items;
+    before = page.next;
+  }
+}
+let settledSince = null, lastCount = -1, deliveries = [];
+const hooksDeadline = Date.now() + 60_000;
+while (Date.now() < hooksDeadline) {
+  deliveries = await deliveryLog();
+  const open = deliveries.filter((d) => d.status === "pending" || d.status === "failed").length;
+  const missing = deliveries.filter((d) => d.status === "delivered" && !hooks.received.has(d.messageId)).length;
+  const quiet = open === 0 && missing === 0 && deliveries.length === lastCount && deliveries.length > 0;
+  settledSince = quiet ? settledSince ?? Date.now() : null;
+  lastCount = deliveries.length;
+  if (settledSince && Date.now() - settledSince >= 4000) break;
+  await sleep(500);
+}
+await stopReceiver();
+const webhooksDelivered = hooks.received.size;
+const webhookSignaturesValid = webhooksDelivered > 0 && hooks.invalid === 0;
+const stillOpen = deliveries.filter((d) => d.status !== "delivered").length;
+log(`${webhooksDelivered} messages received in ${hooks.requests} requests, ${hooks.invalid} with a signature that did not verify` +
+  (stillOpen ? `; ${stillOpen} deliveries not delivered after 60 s` : "") + "; by type: " +
+  [...hooks.types].sort((a, b) => b[1] - a[1]).map(([t, n]) => `${t} ${n}`).join(", "));
+
 function BigInteger(s) { return BigInt(s); }
 console.log(JSON.stringify({
   program: program.id,
@@ -265,4 +335,6 @@ console.log(JSON.stringify({
   referrals_rewarded: referralsRewarded,
   challenges_completed: challengesCompleted,
   offers_shown: offersShown,
+  webhooks_delivered: webhooksDelivered,
+  webhook_signatures_valid: webhookSignaturesValid,
 }));

@@ -58,6 +58,9 @@ if [[ "${LC_DATABASE:-sqlite}" == postgresql ]]; then
 fi
 # The demo links a wallet and withdraws at once; a deployment keeps the 24 h cool-off after a link (Wallets:WithdrawalCoolOff).
 DB_ENV+=(Wallets__WithdrawalCoolOff="${LC_WITHDRAWAL_COOL_OFF:-00:00:00}")
+# Webhook endpoints on http://127.0.0.1 (a receiver on this machine, like the one demo.js starts) pass the SSRF guard only
+# with this; it is a development setting for this local system, never for a deployment (https only there).
+DB_ENV+=(Webhooks__AllowLoopbackHttp=true)
 
 # The bootstrap admin key: only its SHA-256 goes to the service.
 ROOT_KEY="lc_root_$(node -e 'console.log(require("crypto").randomBytes(24).toString("base64url"))')"

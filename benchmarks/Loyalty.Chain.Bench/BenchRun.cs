@@ -71,7 +71,8 @@ public sealed class BenchRun(BenchOptions options)
             SettleFigures? settle = null;
             RedeemFigures? redeem = null;
             AnalyticsFigures? analytics = null;
-            if (options.Phases.Overlaps(["sqlite", "settle", "redeem", "analytics"]))
+            WebhookFigures? webhooks = null;
+            if (options.Phases.Overlaps(["sqlite", "settle", "redeem", "analytics", "webhooks"]))
             {
                 try
                 {
@@ -88,6 +89,8 @@ public sealed class BenchRun(BenchOptions options)
                     }
                     if (options.Phases.Contains("analytics"))
                         analytics = await PhaseAsync("analytics_error", () => AnalyticsPhase.RunAsync(api.Client, rootKey, Path.Combine(work, "api-sqlite"), _s, Log, ct), api, ct);
+                    if (options.Phases.Contains("webhooks"))
+                        webhooks = await PhaseAsync("webhook_error", () => WebhookPhase.RunAsync(api.Client, rootKey, _s, Log, ct), api, ct);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
                 {
@@ -99,6 +102,7 @@ public sealed class BenchRun(BenchOptions options)
             Naive(naive, settle);
             Redeem(redeem);
             Analytics(analytics);
+            Webhooks(webhooks);
 
             IntakeFigures? pgIntake = null;
             if (options.Phases.Contains("pg"))
@@ -242,6 +246,21 @@ public sealed class BenchRun(BenchOptions options)
         _figures["analytics_events"] = f?.Events;
         _figures["analytics_requests"] = f?.Requests;
         _figures["analytics_seed_seconds"] = f is null ? null : R(f.SeedSeconds);
+    }
+
+    private void Webhooks(WebhookFigures? f)
+    {
+        _figures["webhook_deliveries_per_s"] = f is null || f.Seconds <= 0 ? null : R(f.Delivered / f.Seconds);
+        _figures["webhook_events"] = f?.Events;
+        _figures["webhook_delivered"] = f?.Delivered;
+        _figures["webhook_seconds"] = f is null ? null : R(f.Seconds, 2);
+        _figures["webhook_enqueue_seconds"] = f is null ? null : R(f.EnqueueSeconds, 2);
+        _figures["webhook_drain_seconds"] = f is null ? null : R(f.DrainSeconds, 2);
+        _figures["webhook_requests"] = f?.Requests;
+        _figures["webhook_signatures_valid"] = f is null ? null : f.Invalid == 0 && f.Delivered > 0;
+        _figures["webhook_members"] = f?.Members;
+        _figures["webhook_clients"] = f?.Clients;
+        if (f is { Other: > 0 }) _figures["webhook_other_messages"] = f.Other;
     }
 
     private void Redeem(RedeemFigures? f)

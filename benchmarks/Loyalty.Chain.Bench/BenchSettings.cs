@@ -15,8 +15,15 @@ public sealed record BenchSettings(
     TimeSpan SettleTimeout,
     int AnalyticsMembers = 100_000,
     int AnalyticsEvents = 1_000_000,
-    int AnalyticsRequests = 200)
+    int AnalyticsRequests = 200,
+    int WebhookEvents = 5_000,
+    int WebhookMembers = 1_000,
+    int WebhookClients = 64,
+    TimeSpan? WebhookTimeoutOrDefault = null)
 {
+    /// <summary>How long the webhooks phase waits for the last delivery after the last purchase was accepted.</summary>
+    public TimeSpan WebhookTimeout => WebhookTimeoutOrDefault ?? TimeSpan.FromMinutes(5);
+
     public static readonly BenchSettings Full = new("full", TimeSpan.FromSeconds(60), 64, 1_000, 10_000, 100_000, 64,
         TimeSpan.FromSeconds(20), 200, 8, TimeSpan.FromMinutes(30));
 
@@ -26,5 +33,6 @@ public sealed record BenchSettings(
     /// </summary>
     public static readonly BenchSettings Quick = new("quick", TimeSpan.FromSeconds(6), 64, 100, 1_000, 10_000, 64,
         TimeSpan.FromSeconds(5), 200, 8, TimeSpan.FromMinutes(5),
-        AnalyticsMembers: 10_000, AnalyticsEvents: 100_000, AnalyticsRequests: 100);
+        AnalyticsMembers: 10_000, AnalyticsEvents: 100_000, AnalyticsRequests: 100,
+        WebhookEvents: 500, WebhookMembers: 100, WebhookTimeoutOrDefault: TimeSpan.FromMinutes(2));
 }

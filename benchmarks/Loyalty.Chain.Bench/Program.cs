@@ -1,5 +1,5 @@
 // The benchmark driver of scripts/bench.sh. Usage:
-//   dotnet Loyalty.Chain.Bench.dll [--quick] [--root DIR] [--work DIR] [--api-dll PATH] [--phases naive,sqlite,settle,redeem,pg]
+//   dotnet Loyalty.Chain.Bench.dll [--quick] [--root DIR] [--work DIR] [--api-dll PATH] [--phases naive,sqlite,settle,redeem,analytics,webhooks,pg]
 // Progress goes to stderr; the LAST line of stdout is one JSON object with the figures (also written to WORK/result.json).
 // Exit status: 0 when every phase ran, 1 when a phase failed (its figures are null and "<phase>_error" says why),
 // 130 when interrupted. Everything it started (node, API processes, PostgreSQL) is stopped before it exits.

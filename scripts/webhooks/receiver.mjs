@@ -5,7 +5,9 @@
 //   POST /control/<sink>     {"secrets":["whsec_…"], "failFirst":N, "alwaysFail":bool, "delayMs":N} configures a sink
 //   GET  /received/<sink>    [{id, timestamp, type, memberId, body, signatures, verifiedWith:[secret index], status}]
 import { createServer } from "node:http";
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { verify } from "./standard-webhooks.mjs";
+
+export { sign, verify } from "./standard-webhooks.mjs";
 
 const sinks = new Map();
 const sink = (name) => {
@@ -14,22 +16,6 @@ const sink = (name) => {
 };
 
 const toleranceSeconds = 5 * 60;
-
-export function sign(secret, id, timestamp, body) {
-  const key = Buffer.from(secret.startsWith("whsec_") ? secret.slice(6) : secret, "base64");
-  return createHmac("sha256", key).update(`${id}.${timestamp}.${body}`).digest("base64");
-}
-
-/** Indexes of the secrets that produced one of the header's v1 signatures. */
-export function verify(secrets, id, timestamp, body, header) {
-  const given = (header ?? "").split(" ").filter((s) => s.startsWith("v1,")).map((s) => Buffer.from(s.slice(3), "base64"));
-  const matched = [];
-  secrets.forEach((secret, i) => {
-    const expected = Buffer.from(sign(secret, id, timestamp, body), "base64");
-    if (given.some((g) => g.length === expected.length && timingSafeEqual(g, expected))) matched.push(i);
-  });
-  return matched;
-}
 
 const readBody = (req) => new Promise((resolve, reject) => {
   const chunks = [];

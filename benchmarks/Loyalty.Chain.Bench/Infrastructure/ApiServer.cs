@@ -48,6 +48,8 @@ public sealed class ApiServer : IAsyncDisposable
                 ["Admin__ApiKeySha256"] = rootKeySha256,
                 ["Settlement__MaxIntentAge"] = MaxIntentAge,
                 ["Collectibles__PublicBaseUrl"] = url,
+                // The webhooks phase's receiver is http on 127.0.0.1, which the SSRF guard lets through only with this.
+                ["Webhooks__AllowLoopbackHttp"] = "true",
             };
             foreach (var (k, v) in database) env[k] = v;
             var contentRoot = Path.GetDirectoryName(apiDll)!;
