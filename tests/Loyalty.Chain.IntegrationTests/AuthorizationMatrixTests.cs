@@ -76,6 +76,7 @@ public sealed class AuthorizationMatrixTests(ProgramFixture f) : IClassFixture<P
         new("POST", P + "/members/{memberId}/tokens", $"/members/{m}/tokens", null, "admin"),
         new("POST", P + "/members/{memberId}/adjustments", $"/members/{m}/adjustments", new { type = "grant", points = "1", reason = "matrix" }, "admin"),
         new("GET", P + "/members/{memberId}/adjustments", $"/members/{m}/adjustments", null, "admin", "shop", "member"),
+        new("GET", P + "/members/{memberId}/export", $"/members/{m}/export", null, "admin", "member"),
         new("DELETE", P + "/members/{memberId}/profile", "/members/matrix-erased/profile", null, "admin"),
         new("GET", P + "/members/{memberId}/collectibles", $"/members/{m}/collectibles", null, "admin", "shop", "member"),
         new("POST", P + "/events", "/events", new { type = "visit", memberId = m, eventId = "matrix-visit" }, "admin", "shop"),
