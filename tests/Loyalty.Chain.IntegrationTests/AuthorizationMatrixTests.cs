@@ -54,6 +54,8 @@ public sealed class AuthorizationMatrixTests(ProgramFixture f) : IClassFixture<P
         new("GET", "/v1/admin/alerts", "/v1/admin/alerts", null, "root"),
         new("GET", "/v1/admin/operator", "/v1/admin/operator", null, "root"),
         new("POST", "/v1/admin/recovery/reorg", "/v1/admin/recovery/reorg", new { }, "root"),
+        new("GET", "/v1/admin/custody/rewrap", "/v1/admin/custody/rewrap", null, "root"),
+        new("POST", "/v1/admin/custody/rewrap", "/v1/admin/custody/rewrap", new { batchSize = 1 }, "root"),
         new("GET", P, "", null, "admin", "shop", "partner"),
         new("PATCH", P, "", new { name = "Fixture Coffee" }, "admin"),
         new("POST", P + "/pause", "/pause", null, "admin"),
