@@ -95,6 +95,7 @@ public static class LoyaltyChainServices
         services.AddScoped<ProgramService>();
         services.AddScoped<ProgramActivation>();
         services.AddScoped<MemberService>();
+        services.AddScoped<MemberDataExport>();
         services.AddScoped<MemberQuery>();
         services.AddScoped<EventLog>();
         services.AddScoped<ProgramSettings>();

@@ -159,6 +159,7 @@ public sealed class MalformedRequestFuzzTests(ProgramFixture f, ITestOutputHelpe
             new(HttpMethod.Post, f.P("/api-keys"), """{"role":"partner","name":"fz"}"""),
             new(HttpMethod.Delete, f.P($"/api-keys/{key}"), null),
             new(HttpMethod.Post, "/v1/programs", """{"name":"Fz","pointName":"P","pointSymbol":"P","decimals":0,"currency":"EUR","pendingPeriodSeconds":0,"timeZone":"UTC"}""", Root: true),
+            new(HttpMethod.Post, "/v1/admin/custody/rewrap", """{"batchSize":10,"maxBatches":1}""", Root: true),
             new(HttpMethod.Post, f.P(m + "/wallet/challenge"), $$"""{"address":"{{address}}"}""", MemberRoute: member),
             new(HttpMethod.Post, f.P(m + "/wallet/link"), """{"message":"hello","signature":"0x00"}""", MemberRoute: member),
             new(HttpMethod.Post, f.P(m + "/wallet/export"), """{"password":"correct horse battery"}""", MemberRoute: member),

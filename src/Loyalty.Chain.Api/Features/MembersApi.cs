@@ -34,6 +34,8 @@ public static class MembersApi
         group.MapGet("/{memberId}/history", HistoryAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop, ApiRole.Member);
         // Admin only: a member token may link a wallet and withdraw, so a shop (till) key must not be able to mint one.
         group.MapPost("/{memberId}/tokens", IssueTokenAsync).RequireProgramRole(ApiRole.Admin).WithIdempotency("member-tokens", secretFields: "token");
+        // The member's own token (or portal session) reads its own data; a shop key never (a till has no need of it).
+        group.MapGet("/{memberId}/export", ExportAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Member);
         group.MapDelete("/{memberId}/profile", EraseAsync).RequireProgramRole(ApiRole.Admin).WithIdempotency("member-erase");
         group.MapMemberManagement();
         return group;
@@ -70,6 +72,24 @@ public static class MembersApi
     {
         await members.EraseProfileAsync(await members.GetAsync(http.Program().Id, memberId, ct), ct);
         return TypedResults.NoContent();
+    }
+
+    /// <summary>
+    /// Everything the service holds about the member, as JSON (GDPR access and portability): profile and consents, wallets
+    /// by address, balances, ledger, events, redemptions and coupons, collectibles, referrals, challenges, tier, sessions
+    /// (metadata), webhook events naming the member. Never a key, a token or a session secret.
+    /// </summary>
+    private static async Task<Ok<System.Text.Json.Nodes.JsonObject>> ExportAsync(HttpContext http, string memberId, MemberService members,
+        MemberDataExport export, ILoggerFactory loggers, CancellationToken ct)
+    {
+        var member = await members.GetAsync(http.Program().Id, memberId, ct);
+        var caller = http.Caller();
+        // No audit table records admin reads of personal data; the log names who read whom by internal id (the external
+        // id may be an e-mail address and stays out of logs).
+        if (caller.Role != ApiRole.Member)
+            loggers.CreateLogger(typeof(MembersApi)).LogInformation("Member data export of member {MemberKey} in program {ProgramId} by {Actor}",
+                member.Id, member.ProgramId, caller.Actor);
+        return TypedResults.Ok(await export.ExportAsync(member, ct));
     }
 
     /// <summary>Every movement, newest first, with the mint transaction that carried it on chain.</summary>

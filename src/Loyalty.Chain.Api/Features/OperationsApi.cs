@@ -17,6 +17,10 @@ public static class OperationsApi
         group.MapGet("/alerts", AlertsAsync);
         group.MapGet("/operator", OperatorAsync);
         group.MapPost("/recovery/reorg", RecoverReorgAsync).WithIdempotency("reorg-recovery");
+        group.MapGet("/custody/rewrap", RewrapStatusAsync);
+        // No Idempotency-Key: a run is resumable by design (each call goes on where the last stopped), and a replayed
+        // summary would hide the rows still left.
+        group.MapPost("/custody/rewrap", RewrapAsync);
         return group;
     }
 
@@ -69,6 +73,54 @@ public static class OperationsApi
         if (request?.FromBlock is not { } from)
             throw new LoyaltyException("INVALID_BLOCK", "fromBlock (a block number below the fork) is required", StatusCodes.Status400BadRequest);
         return TypedResults.Ok(await recovery.RecoverAsync(from, ct));
+    }
+
+    /// <summary>KEK rotation: how many encrypted rows are under which key id; complete when none is left under the previous key.</summary>
+    private static async Task<Ok<Loyalty.Chain.Custody.KekRotationStatus>> RewrapStatusAsync(Loyalty.Chain.Custody.KekRotation rotation,
+        CancellationToken ct) => TypedResults.Ok(await rotation.StatusAsync(ct));
+
+    /// <summary>
+    /// KEK rotation: re-wraps encrypted rows from the previous key to the new one (both from configuration, never from a
+    /// request), batch by batch, each committed. Body (optional): <c>{"batchSize":100,"maxBatches":null}</c>. Call again to
+    /// resume; 409 CUSTODY_NO_KEK_ROTATION when no new key is configured.
+    /// </summary>
+    private static async Task<Ok<Loyalty.Chain.Custody.KekRewrapResult>> RewrapAsync(HttpContext http, Loyalty.Chain.Custody.KekRotation rotation,
+        CancellationToken ct)
+    {
+        var (batchSize, maxBatches) = await ReadRewrapRequestAsync(http, ct);
+        return TypedResults.Ok(await rotation.RewrapAsync(batchSize, maxBatches, ct));
+    }
+
+    /// <summary>Only batchSize and maxBatches: any other field (a key pasted into the body, say) is refused and never echoed.</summary>
+    private static async Task<(int BatchSize, int? MaxBatches)> ReadRewrapRequestAsync(HttpContext http, CancellationToken ct)
+    {
+        using var reader = new StreamReader(http.Request.Body);
+        var text = await reader.ReadToEndAsync(ct);
+        if (string.IsNullOrWhiteSpace(text)) return (100, null);
+        using System.Text.Json.JsonDocument document = ParseOrRefuse(text);
+        var body = document.RootElement;
+        if (body.ValueKind != System.Text.Json.JsonValueKind.Object) throw new LoyaltyException("MALFORMED_JSON", "the body must be a JSON object");
+        int batchSize = 100;
+        int? maxBatches = null;
+        foreach (var p in body.EnumerateObject())
+        {
+            int? Count(int max) => p.Value.ValueKind == System.Text.Json.JsonValueKind.Null ? null
+                : p.Value.ValueKind == System.Text.Json.JsonValueKind.Number && p.Value.TryGetInt32(out var n) && n >= 1 && n <= max ? n
+                : throw new LoyaltyException("INVALID_BATCH_SIZE", $"{p.Name} must be a whole number 1-{max}, or null");
+            switch (p.Name)
+            {
+                case "batchSize": batchSize = Count(Loyalty.Chain.Custody.KekRotation.MaxBatchSize) ?? 100; break;
+                case "maxBatches": maxBatches = Count(1_000_000); break;
+                default: throw new LoyaltyException("UNKNOWN_FIELD", "only batchSize and maxBatches are read; the keys come from configuration");
+            }
+        }
+        return (batchSize, maxBatches);
+    }
+
+    private static System.Text.Json.JsonDocument ParseOrRefuse(string text)
+    {
+        try { return System.Text.Json.JsonDocument.Parse(text, new() { MaxDepth = 8 }); }
+        catch (System.Text.Json.JsonException) { throw new LoyaltyException("MALFORMED_JSON", "the body must be a JSON object"); }
     }
 
     private static ChainTxView View(ChainTx t) => new(t.Id, t.Purpose, t.Reference, t.Status.ToString(), t.Outcome?.ToString(),

@@ -15,6 +15,18 @@ public sealed class CustodyOptions
     public string? KeyFile { get; set; }
 
     /// <summary>
+    /// During a KEK rotation: base64 of the new 32-byte key. While it (or <see cref="NewKeyFile"/>) is set, new secrets
+    /// are wrapped under the new key, secrets under the current key (<see cref="KeyEncryptionKey"/> / <see cref="KeyFile"/>,
+    /// then the "previous" key) still decrypt, and <c>POST /v1/admin/custody/rewrap</c> moves rows to the new key.
+    /// </summary>
+    public string? NewKeyEncryptionKey { get; set; }
+
+    /// <summary>During a KEK rotation: a key file holding the new key (created 0600 on first use, like <see cref="KeyFile"/>).</summary>
+    public string? NewKeyFile { get; set; }
+
+    public bool RotationConfigured => !string.IsNullOrWhiteSpace(NewKeyEncryptionKey) || !string.IsNullOrWhiteSpace(NewKeyFile);
+
+    /// <summary>
     /// Folder of the default key file. Unset, it is the database's data folder ("Database:DataDirectory", else
     /// "data"), so a self-hosted install keeps one folder; production should rather point the key elsewhere
     /// than the database backups, or supply <see cref="KeyEncryptionKey"/>.

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Loyalty.Chain.Custody;
 
@@ -20,7 +21,8 @@ public static class CustodyServiceCollectionExtensions
                 "Custody:KeystoreScryptN must be a power of two greater than 1.")
             .Validate(o => o.SiweNonceLifetime > TimeSpan.Zero, "Custody:SiweNonceLifetime must be positive.")
             .ValidateOnStart();
-        services.TryAddSingleton<IKeyEncryptionKey, LocalKeyEncryptionKey>();
+        services.TryAddSingleton<IKeyEncryptionKey>(sp => LocalKeyEncryptionKey.FromOptions(sp.GetRequiredService<IOptions<CustodyOptions>>()));
+        services.TryAddScoped<KekRotation>();
         services.TryAddScoped<CustodyService>();
         services.TryAddScoped<WalletLinkService>();
         return services;

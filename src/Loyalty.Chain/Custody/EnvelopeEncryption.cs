@@ -54,10 +54,7 @@ public sealed class EnvelopeEncryption(IKeyEncryptionKey kek)
     /// <summary>Returns the plaintext; the caller zeroes it (<see cref="CryptographicOperations.ZeroMemory"/>) after use.</summary>
     public async ValueTask<byte[]> DecryptAsync(EncryptedSecret secret, string purpose, CancellationToken ct = default)
     {
-        if (secret.KeyId != kek.KeyId)
-            throw new CustodyException(CustodyErrorCodes.KeyMismatch,
-                $"The secret for '{purpose}' is wrapped under key-encryption key {secret.KeyId}, but the configured key is {kek.KeyId}.");
-        var dataKey = await kek.UnwrapAsync(secret.WrappedKey, ct);
+        var dataKey = await UnwrapAsync(secret, purpose, ct);
         var plaintext = new byte[secret.Ciphertext.Length];
         try
         {
@@ -75,6 +72,29 @@ public sealed class EnvelopeEncryption(IKeyEncryptionKey kek)
         {
             CryptographicOperations.ZeroMemory(dataKey);
         }
+    }
+
+    /// <summary>
+    /// The same secret with its data key wrapped under the current KEK (a rotation): the ciphertext, nonce and tag are
+    /// untouched, so no plaintext secret is ever formed, only the 32-byte data key, zeroed at once.
+    /// </summary>
+    public async ValueTask<EncryptedSecret> RewrapAsync(EncryptedSecret secret, string purpose, CancellationToken ct = default)
+    {
+        if (secret.KeyId == kek.KeyId) return secret;
+        var dataKey = await UnwrapAsync(secret, purpose, ct);
+        try { return secret with { WrappedKey = await kek.WrapAsync(dataKey, ct), KeyId = kek.KeyId }; }
+        finally { CryptographicOperations.ZeroMemory(dataKey); }
+    }
+
+    /// <summary>Unwraps with the key the secret names: the current KEK, or during a rotation the previous one.</summary>
+    private async ValueTask<byte[]> UnwrapAsync(EncryptedSecret secret, string purpose, CancellationToken ct)
+    {
+        var key = secret.KeyId == kek.KeyId ? kek
+            : kek.Previous is { } previous && secret.KeyId == previous.KeyId ? previous
+            : throw new CustodyException(CustodyErrorCodes.KeyMismatch,
+                $"The secret for '{purpose}' is wrapped under key-encryption key {secret.KeyId}, but the configured key is {kek.KeyId}" +
+                (kek.Previous is { } p ? $" (previous {p.KeyId})." : "."));
+        return await key.UnwrapAsync(secret.WrappedKey, ct);
     }
 }
 

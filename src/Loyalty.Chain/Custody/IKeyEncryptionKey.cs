@@ -13,6 +13,11 @@ public interface IKeyEncryptionKey
     /// <summary>Identifies the key without revealing it, so a secret wrapped under another key fails clearly.</summary>
     string KeyId { get; }
 
+    /// <summary>
+    /// During a rotation, the key being retired: it only unwraps secrets not yet rewrapped, and never wraps. Null otherwise.
+    /// </summary>
+    IKeyEncryptionKey? Previous => null;
+
     byte[] Wrap(ReadOnlySpan<byte> dataKey);
 
     /// <summary>Returns the data key; the caller zeroes it after use.</summary>
@@ -23,4 +28,24 @@ public interface IKeyEncryptionKey
 
     ValueTask<byte[]> UnwrapAsync(ReadOnlyMemory<byte> wrapped, CancellationToken ct = default)
         => ValueTask.FromResult(Unwrap(wrapped.Span));
+}
+
+/// <summary>
+/// A KEK in rotation: wraps with <paramref name="current"/> (the new key), and keeps <paramref name="previous"/> to unwrap
+/// what is still under the old one until every row is rewrapped.
+/// </summary>
+public sealed class RotatingKeyEncryptionKey(IKeyEncryptionKey current, IKeyEncryptionKey previous) : IKeyEncryptionKey, IDisposable
+{
+    public string KeyId => current.KeyId;
+    public IKeyEncryptionKey Previous => previous;
+    public byte[] Wrap(ReadOnlySpan<byte> dataKey) => current.Wrap(dataKey);
+    public byte[] Unwrap(ReadOnlySpan<byte> wrapped) => current.Unwrap(wrapped);
+    public ValueTask<byte[]> WrapAsync(ReadOnlyMemory<byte> dataKey, CancellationToken ct = default) => current.WrapAsync(dataKey, ct);
+    public ValueTask<byte[]> UnwrapAsync(ReadOnlyMemory<byte> wrapped, CancellationToken ct = default) => current.UnwrapAsync(wrapped, ct);
+
+    public void Dispose()
+    {
+        (current as IDisposable)?.Dispose();
+        (previous as IDisposable)?.Dispose();
+    }
 }

@@ -26,13 +26,34 @@ public sealed class LocalKeyEncryptionKey : IKeyEncryptionKey, IDisposable
     private readonly byte[] key = GC.AllocateUninitializedArray<byte>(KeySize, pinned: true);
 
     public LocalKeyEncryptionKey(IOptions<CustodyOptions> options)
+        : this(options.Value.KeyEncryptionKey, "Custody:KeyEncryptionKey", options.Value.ResolveKeyFile())
+    {
+    }
+
+    /// <summary>The key from base64 text when given (<paramref name="source"/> names it in errors), else from the key file.</summary>
+    public LocalKeyEncryptionKey(string? base64, string source, string keyFile)
+    {
+        if (!string.IsNullOrWhiteSpace(base64))
+            LoadBase64(Encoding.ASCII.GetBytes(base64.Trim()), source);
+        else
+            LoadKeyFile(keyFile);
+        KeyId = Convert.ToHexStringLower(SHA256.HashData(key).AsSpan(0, 8));
+    }
+
+    /// <summary>
+    /// The configured KEK: the current key, or during a rotation (<see cref="CustodyOptions.RotationConfigured"/>) the new
+    /// key with the current one kept as <see cref="IKeyEncryptionKey.Previous"/>.
+    /// </summary>
+    public static IKeyEncryptionKey FromOptions(IOptions<CustodyOptions> options)
     {
         var o = options.Value;
-        if (!string.IsNullOrWhiteSpace(o.KeyEncryptionKey))
-            LoadBase64(Encoding.ASCII.GetBytes(o.KeyEncryptionKey.Trim()), "Custody:KeyEncryptionKey");
-        else
-            LoadKeyFile(o.ResolveKeyFile());
-        KeyId = Convert.ToHexStringLower(SHA256.HashData(key).AsSpan(0, 8));
+        var current = new LocalKeyEncryptionKey(options);
+        if (!o.RotationConfigured) return current;
+        var next = new LocalKeyEncryptionKey(o.NewKeyEncryptionKey, "Custody:NewKeyEncryptionKey",
+            string.IsNullOrWhiteSpace(o.NewKeyFile) ? "" : o.NewKeyFile);
+        if (next.KeyId != current.KeyId) return new RotatingKeyEncryptionKey(next, current);
+        next.Dispose();
+        return current;
     }
 
     public string KeyId { get; }

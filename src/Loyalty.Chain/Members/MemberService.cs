@@ -87,5 +87,25 @@ public sealed partial class MemberService(LoyaltyDbContext db, CustodyService cu
                 .SetProperty(p => p.Birthday, (DateOnly?)null).SetProperty(p => p.Attributes, new Dictionary<string, string>())
                 .SetProperty(p => p.Consents, new Dictionary<string, ConsentState>())
                 .SetProperty(p => p.UpdatedAt, time.GetUtcNow().UtcDateTime), ct);
+        await ScrubWebhookPayloadsAsync(member, ct);
     }, ct);
+
+    /// <summary>
+    /// Webhook payloads name the member by the shop's customer id, which may be an e-mail address. Erasure removes it from
+    /// every stored payload of the member: an event not yet delivered goes out without it (signatures are computed at
+    /// send time), and the delivery log keeps no copy. The member's row keeps its external id (see README "Erasure").
+    /// </summary>
+    private async Task ScrubWebhookPayloadsAsync(Member member, CancellationToken ct)
+    {
+        var events = await db.Set<Webhooks.WebhookEvent>().Where(e => e.MemberId == member.Id).ToListAsync(ct);
+        foreach (var e in events)
+        {
+            if (System.Text.Json.Nodes.JsonNode.Parse(e.Payload) is not System.Text.Json.Nodes.JsonObject payload
+                || payload["data"] is not System.Text.Json.Nodes.JsonObject data || data["memberErased"] is not null) continue;
+            data["memberId"] = null;
+            data["memberErased"] = true;
+            e.Payload = payload.ToJsonString();
+        }
+        await db.SaveChangesAsync(ct);
+    }
 }
