@@ -157,6 +157,29 @@ public sealed class PortalTests(PortalFixture f, ITestOutputHelper output) : ICl
         await page.Context.CloseAsync();
     }
 
+    [Fact]
+    public async Task Home_ShowsPendingPointsWithTheDateEachBecomesAvailable()
+    {
+        const string member = "portal-pending";
+        // A return window for this member's earning only (new earnings take the period; set back afterwards).
+        Assert.Equal(HttpStatusCode.OK, (await f.Api.SendAsync(HttpMethod.Patch, f.P(""), f.AdminKey, new { pendingPeriodSeconds = 3 * 86400 })).Status);
+        string token;
+        try { token = await MemberWithPointsAsync(member, 37); }
+        finally { await f.Api.SendAsync(HttpMethod.Patch, f.P(""), f.AdminKey, new { pendingPeriodSeconds = 0 }); }
+        var lot = Assert.Single((await f.Api.GetAsync(f.P($"/members/{member}"), f.AdminKey)).Body!["pendingLots"]!.AsArray())!;
+        var availableAt = lot["availableAt"]!.GetValue<DateTime>().ToLocalTime();
+
+        var page = await f.NewPageAsync();
+        await SignInByLinkAsync(page, token);
+        var line = await page.GetByTestId("pending-lot").InnerTextAsync();
+        Assert.Matches($@"^37 pending, available on \D*{availableAt.Day}\D.*{availableAt.Year}$", line.Trim());
+        await page.GetByLabel("Language").SelectOptionAsync("pl");
+        await page.GetByTestId("pending-lot").Filter(new() { HasText = "37 oczekuje, dostępne od" }).WaitForAsync();
+        await Axe.AssertNoSeriousViolationsAsync(page);
+        await page.GetByLabel("Język").SelectOptionAsync("en");
+        await page.Context.CloseAsync();
+    }
+
     /// <summary>A MetaMask-style provider in the page whose signatures come from a test key held by this test (Nethereum).</summary>
     private static async Task InjectWalletAsync(IPage page, EthECKey key)
     {

@@ -60,7 +60,6 @@ function Home({ t, ctx }) {
   if (member.error) return <Problem t={t} error={member.error} />;
   if (!m) return <p>{t("loading")}</p>;
   const tier = m.tierStatus;
-  const pendingItems = (history.data?.items || []).filter((i) => i.account === "Pending");
   return (
     <>
       <section class="card" aria-labelledby="balance-title">
@@ -68,7 +67,7 @@ function Home({ t, ctx }) {
         <p class="big" data-testid="available"><span class="muted">{t("available")}</span> {t("points", { n: t.n(m.balance.available) })}</p>
         <dl class="facts">
           <dt>{t("pending")}</dt><dd data-testid="pending">{t.n(m.balance.pending)}
-            {pendingItems.map((i) => <div class="muted small">{t("pendingSince", { amount: t.n(i.amount), date: t.date(i.at) })}</div>)}</dd>
+            {(m.pendingLots || []).map((l) => <div class="muted small" data-testid="pending-lot">{t("pendingAvailableOn", { amount: t.n(l.amount), date: t.date(l.availableAt) })}</div>)}</dd>
           <dt>{t("expiringSoon")}</dt><dd>{m.expiringSoon?.length
             ? m.expiringSoon.map((e) => <div>{t("expiresOn", { amount: t.n(e.amount), date: t.date(e.at) })}</div>)
             : <span class="muted">{t("nothingExpiring")}</span>}</dd>

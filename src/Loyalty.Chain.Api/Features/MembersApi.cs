@@ -15,13 +15,15 @@ public static class MembersApi
     public sealed record BalanceView(string Pending, string Available, string Reserved, string OnChain, string LifetimeEarned);
     public sealed record BlockedView(string? Reason, DateTime At);
     public sealed record MemberView(string MemberId, string WalletAddress, string WalletKind, string? Tier, DateTime CreatedAt, BalanceView Balance,
-        BlockedView? Blocked = null, IReadOnlyList<ExpiringView>? ExpiringSoon = null)
+        BlockedView? Blocked = null, IReadOnlyList<ExpiringView>? ExpiringSoon = null, IReadOnlyList<PendingLotView>? PendingLots = null)
     {
         /// <summary>The tier, where it comes from and the progress to the next level (Tiers/TierService).</summary>
         public Loyalty.Chain.Tiers.TierStatusView? TierStatus { get; init; }
     }
     /// <summary>Available points that expire on <paramref name="At"/> (within the next 30 days).</summary>
     public sealed record ExpiringView(string Amount, DateTime At);
+    /// <summary>Pending points that become available at <paramref name="AvailableAt"/> (the end of their return window).</summary>
+    public sealed record PendingLotView(string Amount, DateTime AvailableAt);
     public sealed record HistoryItem(long Id, DateTime At, string Kind, string Account, string Amount, string? EventType,
         string? EventId, string? Note, string? MintStatus, string? TxHash);
     public sealed record HistoryPage(IReadOnlyList<HistoryItem> Items, long? NextBefore);
@@ -117,13 +119,18 @@ public static class MembersApi
         return TypedResults.Ok(new HistoryPage(items, rows.Count > take ? items[^1].Id : null));
     }
 
-    /// <summary>The member with balances and what expires soon, under the request's program (already loaded by the auth filter).</summary>
+    /// <summary>The member with balances, what expires soon and when pending points become available, under the request's program (already loaded by the auth filter).</summary>
     internal static async Task<MemberView> ViewAsync(HttpContext http, LoyaltyDbContext db, Member m, CancellationToken ct)
     {
         var b = await db.Set<MemberBalance>().AsNoTracking().SingleAsync(x => x.MemberId == m.Id, ct);
         var now = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
         var soon = await Loyalty.Chain.Expiry.ExpiryService.SoonAsync(db, http.Program(), m, now, TimeSpan.FromDays(30), ct);
-        return View(m, b) with { ExpiringSoon = soon.Select(x => new ExpiringView(x.Amount.ToString(), x.At)).ToList() };
+        var pending = b.Pending > 0 ? await MaturationService.PendingLotsAsync(db, m.ProgramId, m.Id, ct) : [];
+        return View(m, b) with
+        {
+            ExpiringSoon = soon.Select(x => new ExpiringView(x.Amount.ToString(), x.At)).ToList(),
+            PendingLots = pending.Select(x => new PendingLotView(x.Amount.ToString(), x.AvailableAt)).ToList(),
+        };
     }
 
     internal static MemberView View(Member m, MemberBalance b) => new(m.ExternalId, m.WalletAddress, m.WalletKind.ToString(), m.Tier, m.CreatedAt,

@@ -49,6 +49,26 @@ public sealed class MaturationService(LoyaltyDbContext db, LedgerWriter ledger, 
         return matured;
     }
 
+    public sealed record PendingLot(long Amount, DateTime AvailableAt);
+
+    /// <summary>
+    /// The member's pending points by the instant each becomes available (its accrual's MaturesAt), soonest first, net of
+    /// what returns clawed back; they add up to the pending balance. An accrual past its instant stays listed until the
+    /// next maturation pass moves it. Reached through the member's Earn-to-Pending entries (indexed by member), so the
+    /// read never scans the program's pending accruals.
+    /// </summary>
+    public static async Task<List<PendingLot>> PendingLotsAsync(LoyaltyDbContext db, long programId, long memberId, CancellationToken ct)
+    {
+        var rows = await (from e in db.Set<LedgerEntry>()
+                          where e.ProgramId == programId && e.MemberId == memberId && e.Account == LedgerAccount.Pending && e.Kind == EntryKind.Earn
+                          join a in db.Set<Accrual>() on e.AccrualId equals a.Id
+                          where a.Status == AccrualStatus.Pending && a.Points > a.ClawedBack
+                          select new { a.Id, Amount = a.Points - a.ClawedBack, a.MaturesAt })
+            .AsNoTracking().ToListAsync(ct);
+        return rows.DistinctBy(r => r.Id).GroupBy(r => r.MaturesAt).OrderBy(g => g.Key)
+            .Select(g => new PendingLot(g.Sum(r => r.Amount), g.Key)).ToList();
+    }
+
     internal MintIntent Queue(long programId, long memberId, string address, long amount, DateTime now)
     {
         var intent = new MintIntent
