@@ -15,7 +15,6 @@ namespace Loyalty.Chain.IntegrationTests;
 /// GDPR access: GET …/members/{memberId}/export gives the member (or an admin) every row held about them, with no
 /// key, token or secret in it; another member's token and a shop key are refused; erasure scrubs webhook payloads.
 /// </summary>
-[Collection(ApiCollection.Name)]
 public sealed class MemberDataExportTests(ProgramFixture f) : IClassFixture<ProgramFixture>
 {
     private async Task<T> DbAsync<T>(Func<IServiceProvider, LoyaltyDbContext, Task<T>> query)

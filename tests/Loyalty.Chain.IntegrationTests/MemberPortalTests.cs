@@ -37,7 +37,6 @@ public sealed class MemberPortalFixture : ProgramFixture
 }
 
 /// <summary>What the member portal reads (issue 15): pending points with the instant each becomes available.</summary>
-[Collection(ApiCollection.Name)]
 public sealed class MemberPortalTests(MemberPortalFixture f) : IClassFixture<MemberPortalFixture>
 {
     private async Task<string> EnrolAsync(string? tier = null)

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Hangfire;
 using Hangfire.Dashboard;
 using Hangfire.PostgreSql;
@@ -69,20 +71,55 @@ public static class HangfireSetup
         return services;
     }
 
-    /// <summary>Registers the recurring pipeline passes (idempotent: AddOrUpdate by id).</summary>
+    /// <summary>
+    /// Registers the recurring pipeline passes (idempotent: AddOrUpdate by id). Each registration takes a storage lock
+    /// on its job; an instance killed while holding one (seen on PostgreSQL after kill -9) leaves it held until it
+    /// expires. A registration that cannot get its lock is retried in the background instead of failing the start:
+    /// the job is already registered from before, and the host must come up to resume the pipeline.
+    /// </summary>
     public static void ScheduleRecurringJobs(this IServiceProvider services)
     {
         var jobs = services.GetRequiredService<IOptions<JobOptions>>().Value;
-        var recurring = services.GetRequiredService<IRecurringJobManager>();
-        recurring.AddOrUpdate<ChainTxJobs>(ChainTxJobs.SubmitRecurringId, j => j.SubmitDueAsync(CancellationToken.None), jobs.PipelineCron);
-        recurring.AddOrUpdate<ChainTxJobs>(ChainTxJobs.ConfirmRecurringId, j => j.ConfirmInFlightAsync(CancellationToken.None), jobs.PipelineCron);
         var indexer = services.GetRequiredService<IOptions<Loyalty.Chain.Indexer.IndexerOptions>>().Value;
-        recurring.AddOrUpdate<Loyalty.Chain.Indexer.IndexerJobs>(Loyalty.Chain.Indexer.IndexerJobs.RecurringId,
-            j => j.ScanAllAsync(CancellationToken.None), indexer.ToCron());
-        recurring.AddOrUpdate<LoyaltyJobs>(LoyaltyJobs.SettlementRecurringId, j => j.SettleAsync(CancellationToken.None), jobs.SettlementCron);
-        recurring.AddOrUpdate<LoyaltyJobs>(LoyaltyJobs.DailyRecurringId, j => j.DailyAsync(CancellationToken.None), jobs.DailyCron);
-        recurring.AddOrUpdate<LoyaltyJobs>(LoyaltyJobs.WebhooksRecurringId, j => j.WebhooksAsync(CancellationToken.None), jobs.WebhooksCron);
-        recurring.AddOrUpdate<LoyaltyJobs>(LoyaltyJobs.TiersRecurringId, j => j.TiersAsync(CancellationToken.None), Cron.Hourly());
+        var recurring = services.GetRequiredService<IRecurringJobManager>();
+        var registrations = new List<(string Id, Action Register)>
+        {
+            (ChainTxJobs.SubmitRecurringId, () => recurring.AddOrUpdate<ChainTxJobs>(ChainTxJobs.SubmitRecurringId, j => j.SubmitDueAsync(CancellationToken.None), jobs.PipelineCron)),
+            (ChainTxJobs.ConfirmRecurringId, () => recurring.AddOrUpdate<ChainTxJobs>(ChainTxJobs.ConfirmRecurringId, j => j.ConfirmInFlightAsync(CancellationToken.None), jobs.PipelineCron)),
+            (Loyalty.Chain.Indexer.IndexerJobs.RecurringId, () => recurring.AddOrUpdate<Loyalty.Chain.Indexer.IndexerJobs>(Loyalty.Chain.Indexer.IndexerJobs.RecurringId,
+                j => j.ScanAllAsync(CancellationToken.None), indexer.ToCron())),
+            (LoyaltyJobs.SettlementRecurringId, () => recurring.AddOrUpdate<LoyaltyJobs>(LoyaltyJobs.SettlementRecurringId, j => j.SettleAsync(CancellationToken.None), jobs.SettlementCron)),
+            (LoyaltyJobs.DailyRecurringId, () => recurring.AddOrUpdate<LoyaltyJobs>(LoyaltyJobs.DailyRecurringId, j => j.DailyAsync(CancellationToken.None), jobs.DailyCron)),
+            (LoyaltyJobs.WebhooksRecurringId, () => recurring.AddOrUpdate<LoyaltyJobs>(LoyaltyJobs.WebhooksRecurringId, j => j.WebhooksAsync(CancellationToken.None), jobs.WebhooksCron)),
+            (LoyaltyJobs.TiersRecurringId, () => recurring.AddOrUpdate<LoyaltyJobs>(LoyaltyJobs.TiersRecurringId, j => j.TiersAsync(CancellationToken.None), Cron.Hourly())),
+        };
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(HangfireSetup).FullName!);
+        var pending = registrations.Where(r => !TryRegister(r.Id, r.Register, logger)).ToList();
+        if (pending.Count == 0) return;
+        var stopping = services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+        _ = Task.Run(async () =>
+        {
+            while (pending.Count > 0 && !stopping.IsCancellationRequested)
+            {
+                try { await Task.Delay(TimeSpan.FromSeconds(5), stopping); }
+                catch (OperationCanceledException) { return; }
+                pending.RemoveAll(r => TryRegister(r.Id, r.Register, logger));
+            }
+        });
+    }
+
+    private static bool TryRegister(string id, Action register, ILogger logger)
+    {
+        try
+        {
+            register();
+            return true;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            logger.LogWarning("Recurring job {JobId} not registered yet ({Error}); retrying in the background", id, ex.GetType().Name);
+            return false;
+        }
     }
 
     /// <summary>The dashboard shows keys' addresses and job arguments: admins only (HTTP Basic, password = admin API key).</summary>

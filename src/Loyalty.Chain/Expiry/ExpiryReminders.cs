@@ -137,9 +137,6 @@ public sealed class ExpiryReminderService(LoyaltyDbContext db, AlertSink alerts,
         return written;
     }
 
-    private static DateTime DayStartUtc(DateTime localDate, TimeZoneInfo zone)
-    {
-        var local = DateTime.SpecifyKind(localDate, DateTimeKind.Unspecified);
-        return TimeZoneInfo.ConvertTimeToUtc(zone.IsInvalidTime(local) ? local.AddHours(1) : local, zone);
-    }
+    private static DateTime DayStartUtc(DateTime localDate, TimeZoneInfo zone) =>
+        ExpiryRules.ToUtc(DateTime.SpecifyKind(localDate, DateTimeKind.Unspecified), zone);
 }

@@ -34,7 +34,7 @@ public static class ExpiryRules
     }
 
     /// <summary>A local time to UTC; a time skipped by a daylight-saving jump counts as the hour after it.</summary>
-    private static DateTime ToUtc(DateTime local, TimeZoneInfo zone) =>
+    internal static DateTime ToUtc(DateTime local, TimeZoneInfo zone) =>
         TimeZoneInfo.ConvertTimeToUtc(zone.IsInvalidTime(local) ? local.AddHours(1) : local, zone);
 
     private static DateTime Add(LoyaltyProgram program, DateTime utc)
