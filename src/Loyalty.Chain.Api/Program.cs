@@ -83,6 +83,7 @@ app.MapTiers();
 app.MapDonations();
 app.MapLeaderboard();
 app.MapRecommendations();
+app.MapCatalog();
 app.MapReferrals();
 app.MapChallenges();
 app.MapSegments();

@@ -123,6 +123,7 @@ public static class LoyaltyChainServices
         // Issue 13: donations, leaderboards, recommended rewards.
         services.AddScoped<Donations.DonationService>();
         services.AddScoped<Leaderboards.LeaderboardService>();
+        services.AddScoped<Recommendations.RewardCatalog>();
         services.AddScoped<Recommendations.RewardRecommender>();
         services.AddScoped<Referrals.ReferralService>();
         services.AddScoped<Referrals.ReferralIntake>();

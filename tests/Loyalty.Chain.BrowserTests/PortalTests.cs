@@ -180,6 +180,32 @@ public sealed class PortalTests(PortalFixture f, ITestOutputHelper output) : ICl
         await page.Context.CloseAsync();
     }
 
+    [Fact]
+    public async Task Rewards_ListTheMembersCatalog_WithTheYouCanAffordMark_AndWithoutAnotherSegmentsReward()
+    {
+        const string member = "portal-catalog";
+        var token = await MemberWithPointsAsync(member, 50);
+        await RewardAsync("Green tea", "40");
+        await RewardAsync("Teapot", "400");
+        var segment = await f.Api.PostAsync(f.P("/segments"), f.AdminKey,
+            new { name = "portal nobody", definition = new { attributes = new Dictionary<string, string> { ["club"] = "nobody-" + Guid.NewGuid().ToString("N") } } });
+        await f.Api.PostAsync(f.P("/rewards"), f.AdminKey,
+            new { type = "FreeProduct", name = "Members-only scone", cost = "1", segmentId = segment.Body!["id"]!.GetValue<long>() });
+
+        var page = await f.NewPageAsync();
+        await SignInByLinkAsync(page, token);
+        await OpenAsync(page, "rewards", "Rewards");
+        var tea = page.GetByTestId("catalog-item").Filter(new() { HasText = "Green tea" });
+        await tea.GetByTestId("afford").Filter(new() { HasText = "You can afford this" }).WaitForAsync();
+        Assert.True(await tea.GetByRole(AriaRole.Button, new() { Name = "Redeem Green tea" }).IsEnabledAsync());
+        var teapot = page.GetByTestId("catalog-item").Filter(new() { HasText = "Teapot" });
+        Assert.Equal("350 more points needed", (await teapot.GetByTestId("afford").InnerTextAsync()).Trim());
+        Assert.False(await teapot.GetByRole(AriaRole.Button, new() { Name = "Redeem Teapot" }).IsEnabledAsync());
+        Assert.Equal(0, await page.GetByTestId("catalog-item").Filter(new() { HasText = "Members-only scone" }).CountAsync());
+        await Axe.AssertNoSeriousViolationsAsync(page);
+        await page.Context.CloseAsync();
+    }
+
     /// <summary>A MetaMask-style provider in the page whose signatures come from a test key held by this test (Nethereum).</summary>
     private static async Task InjectWalletAsync(IPage page, EthECKey key)
     {

@@ -131,6 +131,7 @@ public sealed class AuthorizationMatrixTests(ProgramFixture f) : IClassFixture<P
         new("PUT", P + "/members/{memberId}/leaderboard", $"/members/{m}/leaderboard", new { optIn = false }, "admin", "member"),
         new("GET", P + "/leaderboard", "/leaderboard", null, "admin", "shop", "member", "anymember"),
         new("GET", P + "/members/{memberId}/recommendations", $"/members/{m}/recommendations", null, "admin", "shop", "member"),
+        new("GET", P + "/members/{memberId}/catalog", $"/members/{m}/catalog", null, "admin", "member"),
         new("PUT", P + "/referrals/policy", "/referrals/policy", new { active = false, referrerReward = new { points = "1" }, refereeReward = new { points = "0" } }, "admin"),
         new("GET", P + "/referrals/policy", "/referrals/policy", null, "admin", "shop"),
         new("GET", P + "/members/{memberId}/referrals", $"/members/{m}/referrals", null, "admin", "shop", "member"),

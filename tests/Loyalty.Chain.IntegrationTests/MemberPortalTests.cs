@@ -36,7 +36,7 @@ public sealed class MemberPortalFixture : ProgramFixture
     protected override Action<IServiceCollection>? TestServices => s => s.AddSingleton<TimeProvider>(Time);
 }
 
-/// <summary>What the member portal reads (issue 15): pending points with the instant each becomes available.</summary>
+/// <summary>What the member portal reads (issue 15): pending points with the instant each becomes available, and the member's catalog.</summary>
 public sealed class MemberPortalTests(MemberPortalFixture f) : IClassFixture<MemberPortalFixture>
 {
     private async Task<string> EnrolAsync(string? tier = null)
@@ -119,5 +119,106 @@ public sealed class MemberPortalTests(MemberPortalFixture f) : IClassFixture<Mem
         // A full return of the later purchase leaves nothing pending.
         await f.Api.PostAsync(f.P("/events"), f.AdminKey, new { type = "return", memberId = m, eventId = "r3-" + m, orderId = "o3-" + m });
         Assert.Empty(Lots(await MemberAsync(m)));
+    }
+
+    private async Task<long> RewardAsync(object body)
+    {
+        var r = await f.Api.PostAsync(f.P("/rewards"), f.AdminKey, body);
+        Assert.True(r.Status == HttpStatusCode.Created, $"{r.Status} {r.Body}");
+        return r.Body!["id"]!.GetValue<long>();
+    }
+
+    private async Task<string> TokenAsync(string member) =>
+        (await f.Api.PostAsync(f.P($"/members/{member}/tokens"), f.AdminKey, null)).Body!["token"]!.GetValue<string>();
+
+    private async Task<(HttpStatusCode Status, JsonNode? Body)> AsMemberAsync(string token, string path)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, f.P(path));
+        request.Headers.Authorization = new("Bearer", token);
+        var response = await f.Api.Http.SendAsync(request);
+        return (response.StatusCode, JsonNode.Parse(await response.Content.ReadAsStringAsync()));
+    }
+
+    [Fact]
+    public async Task Catalog_ShowsWhatTheMemberMaySee_AtTheirPrice_WithStockLeft_AndWhetherTheyCanAffordIt()
+    {
+        var cohort = "c" + Guid.NewGuid().ToString("N")[..8];
+        var inSegment = await EnrolWithAsync(new Dictionary<string, string> { ["cohort"] = cohort });
+        var outsider = await EnrolWithAsync(new Dictionary<string, string>());
+        foreach (var m in new[] { inSegment, outsider })
+            Assert.Equal(HttpStatusCode.Created, (await f.Api.PostAsync(f.P($"/members/{m}/adjustments"), f.AdminKey,
+                new { type = "grant", points = "50", reason = "catalog" })).Status);
+        var segment = await f.Api.PostAsync(f.P("/segments"), f.AdminKey,
+            new { name = "cohort " + cohort, definition = new { attributes = new Dictionary<string, string> { ["cohort"] = cohort } } });
+        Assert.Equal(HttpStatusCode.Created, segment.Status);
+        var segmentId = segment.Body!["id"]!.GetValue<long>();
+
+        var cheap = await RewardAsync(new { type = "FreeProduct", name = "Espresso " + cohort, cost = "30", stock = 5 });
+        var pricey = await RewardAsync(new { type = "FreeProduct", name = "Mug " + cohort, cost = "80" });
+        var members = await RewardAsync(new { type = "FreeProduct", name = "Cohort cake " + cohort, cost = "20", segmentId });
+        var platinum = await RewardAsync(new { type = "FreeProduct", name = "Lounge " + cohort, cost = "10", tiers = new[] { "Platinum" } });
+        var soldOut = await RewardAsync(new { type = "FreeProduct", name = "Sold out " + cohort, cost = "5", stock = 0 });
+        var retired = await RewardAsync(new { type = "FreeProduct", name = "Retired " + cohort, cost = "5", active = false });
+        var offer = await f.Api.PostAsync(f.P("/offers"), f.AdminKey, new
+        {
+            name = "Cohort mug", kind = "reward_price", segmentId, rewardId = pricey, cost = "40", endsAt = DateTime.UtcNow.AddDays(30),
+        });
+        Assert.Equal(HttpStatusCode.Created, offer.Status);
+        var offerId = offer.Body!["id"]!.GetValue<long>();
+        long[] ours = [cheap, pricey, members, platinum, soldOut, retired];
+
+        async Task<(JsonNode Catalog, Dictionary<long, JsonNode> Items)> CatalogAsync(string member)
+        {
+            var (status, body) = await AsMemberAsync(await TokenAsync(member), $"/members/{member}/catalog");
+            Assert.True(status == HttpStatusCode.OK, $"{status} {body}");
+            return (body!, body!["items"]!.AsArray().Select(i => i!).Where(i => ours.Contains(i["rewardId"]!.GetValue<long>()))
+                .ToDictionary(i => i["rewardId"]!.GetValue<long>()));
+        }
+        static string S(JsonNode n, string field) => n[field]!.GetValue<string>();
+        static bool B(JsonNode n, string field) => n[field]!.GetValue<bool>();
+
+        // The segment's member: the segment-only reward, the offer price, sold out shown with nothing left.
+        var (mine, items) = await CatalogAsync(inSegment);
+        Assert.Equal("50", S(mine, "available"));
+        Assert.Equal(new[] { soldOut, members, cheap, pricey }, items.Keys.ToArray()); // by price, then id; tier- and inactive ones hidden
+        Assert.Equal(("30", "30", 5, true, true), (S(items[cheap], "cost"), S(items[cheap], "regularCost"), items[cheap]["stockLeft"]!.GetValue<int>(),
+            B(items[cheap], "affordable"), B(items[cheap], "redeemable")));
+        Assert.Equal(("40", "80", offerId, true), (S(items[pricey], "cost"), S(items[pricey], "regularCost"), items[pricey]["offerId"]!.GetValue<long>(),
+            B(items[pricey], "affordable")));
+        Assert.Null(items[pricey]["stockLeft"]); // unlimited
+        Assert.True(B(items[members], "affordable"));
+        Assert.Equal((0, true, false), (items[soldOut]["stockLeft"]!.GetValue<int>(), B(items[soldOut], "affordable"), B(items[soldOut], "redeemable")));
+
+        // Someone outside the segment: no segment-only reward, the regular price, which 50 points do not cover.
+        var (theirs, other) = await CatalogAsync(outsider);
+        Assert.Equal(new[] { soldOut, cheap, pricey }, other.Keys.ToArray());
+        Assert.Equal(("80", false, false), (S(other[pricey], "cost"), B(other[pricey], "affordable"), B(other[pricey], "redeemable")));
+        Assert.Null(other[pricey]["offerId"]);
+        Assert.True(B(other[cheap], "affordable"));
+        Assert.Equal("50", S(theirs, "available"));
+        // The catalog agrees with redemption: what it hides, redemption refuses.
+        var refused = await f.Api.PostAsync(f.P($"/members/{outsider}/redemptions"), f.AdminKey, new { rewardId = members });
+        Assert.Equal("NOT_IN_SEGMENT", refused.Body!["code"]!.GetValue<string>());
+
+        // The admin reads it too; bad member ids are coded problems, never a 500.
+        Assert.Equal(HttpStatusCode.OK, (await f.Api.GetAsync(f.P($"/members/{inSegment}/catalog"), f.AdminKey)).Status);
+        var unknown = await f.Api.GetAsync(f.P("/members/nobody-here/catalog"), f.AdminKey);
+        Assert.Equal((HttpStatusCode.NotFound, "UNKNOWN_MEMBER"), (unknown.Status, unknown.Body!["code"]!.GetValue<string>()));
+        var hostile = await f.Api.GetAsync(f.P("/members/x%0A/catalog"), f.AdminKey);
+        Assert.Equal(HttpStatusCode.BadRequest, hostile.Status);
+        Assert.False(string.IsNullOrEmpty(hostile.Body!["code"]?.GetValue<string>()));
+
+        // Documented like its neighbours: a member may call it with their own token.
+        var doc = (await f.Api.GetAsync("/openapi/v1.json", null)).Body!;
+        var operation = doc["paths"]!["/v1/programs/{programId}/members/{memberId}/catalog"]!["get"]!;
+        Assert.Contains("Rewards", operation["tags"]!.AsArray().Select(x => x!.GetValue<string>()));
+        Assert.Contains("MemberBearer", operation["security"]!.AsArray().SelectMany(r => r!.AsObject().Select(kv => kv.Key)));
+    }
+
+    private async Task<string> EnrolWithAsync(Dictionary<string, string> attributes)
+    {
+        var id = "mp-" + Guid.NewGuid().ToString("N")[..10];
+        Assert.Equal(HttpStatusCode.Created, (await f.Api.PostAsync(f.P("/members"), f.AdminKey, new { externalId = id, attributes })).Status);
+        return id;
     }
 }

@@ -156,16 +156,16 @@ function Redemption({ t, ctx, redemption, name, onClose }) {
 
 function Rewards({ t, ctx }) {
   const p = `/v1/programs/${ctx.session.programId}`;
-  const [member] = useLoad(() => api("GET", ctx.base), [ctx.base, ctx.version]);
-  const [recs] = useLoad(() => api("GET", ctx.base + "/recommendations?limit=50"), [ctx.base, ctx.version]);
+  const [catalog] = useLoad(() => api("GET", ctx.base + "/catalog"), [ctx.base, ctx.version]);
+  const [recs] = useLoad(() => api("GET", ctx.base + "/recommendations?limit=3"), [ctx.base, ctx.version]);
   const [offers] = useLoad(() => api("GET", ctx.base + "/offers"), [ctx.base, ctx.version]);
   const [challenges] = useLoad(() => api("GET", ctx.base + "/challenges"), [ctx.base]);
   const [referrals] = useLoad(() => api("GET", ctx.base + "/referrals"), [ctx.base]);
   const [causes] = useLoad(() => api("GET", p + "/causes"), [p]);
   const [open, setOpen] = useState(null);
   const [error, setError] = useState(null);
-  const available = big(member.data?.balance?.available);
-  const top = new Set((recs.data?.recommended || []).slice(0, 3).map((r) => r.rewardId));
+  const available = big(catalog.data?.available);
+  const top = new Set((recs.data?.recommended || []).map((r) => r.rewardId));
   const redeem = async (reward) => {
     setError(null);
     try {
@@ -179,19 +179,22 @@ function Rewards({ t, ctx }) {
       <Problem t={t} error={error} />
       <section class="card" aria-labelledby="catalog-title">
         <h2 id="catalog-title">{t("catalog")}</h2>
+        <Problem t={t} error={catalog.error} />
+        {catalog.data && !catalog.data.items.length && <p class="muted">{t("noRewards")}</p>}
         <ul class="grid">
-          {(recs.data?.recommended || []).map((r) => {
-            const affordable = big(r.cost) <= available;
-            return (
-              <li class="tile">
-                <strong>{r.name}</strong>
-                <div>{t("points", { n: t.n(r.cost) })}</div>
-                {top.has(r.rewardId) && <div class="badge">{t("recommended")}</div>}
-                <div class={affordable ? "ok small" : "muted small"}>{affordable ? t("canAfford") : t("cannotAfford", { n: t.n((big(r.cost) - available).toString()) })}</div>
-                <button type="button" disabled={!affordable} onClick={() => redeem(r)}>{t("redeem", { name: r.name })}</button>
-              </li>
-            );
-          })}
+          {(catalog.data?.items || []).map((r) => (
+            <li class="tile" data-testid="catalog-item">
+              <strong>{r.name}</strong>
+              {r.description && <div class="muted small">{r.description}</div>}
+              <div>{t("points", { n: t.n(r.cost) })} {r.offerId != null && <s class="muted">{t.n(r.regularCost)}</s>}</div>
+              {top.has(r.rewardId) && <div class="badge">{t("recommended")}</div>}
+              <div class={r.affordable ? "ok small" : "muted small"} data-testid="afford">
+                {r.affordable ? t("canAfford") : t("cannotAfford", { n: t.n((big(r.cost) - available).toString()) })}</div>
+              {r.stockLeft != null && <div class="muted small">{r.stockLeft > 0 ? t("stockLeft", { n: t.n(r.stockLeft) }) : t("soldOut")}</div>}
+              {r.limitReached && <div class="muted small">{t("limitReached")}</div>}
+              <button type="button" disabled={!r.redeemable} onClick={() => redeem(r)}>{t("redeem", { name: r.name })}</button>
+            </li>
+          ))}
         </ul>
       </section>
       <section class="card" aria-labelledby="offers-title">
