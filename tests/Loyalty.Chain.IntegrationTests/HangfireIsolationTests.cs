@@ -2,6 +2,7 @@ using Hangfire;
 using Hangfire.Common;
 using Loyalty.Chain.IntegrationTests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 
 namespace Loyalty.Chain.IntegrationTests;
 
@@ -38,5 +39,59 @@ public sealed class HangfireIsolationTests
         using var scope = activatorA.BeginScope((JobActivatorContext)null!);
         var resolved = (IServiceProvider)scope.Resolve(typeof(IServiceProvider));
         Assert.Same(a.Services.GetRequiredService<JobStorage>(), resolved.GetRequiredService<JobStorage>());
+    }
+
+    /// <summary>
+    /// An instance killed while it held a recurring job's storage lock (seen after kill -9 on PostgreSQL) leaves the lock
+    /// row behind. The next instance on that database must still start, and register the job once the lock is gone.
+    /// </summary>
+    [PostgresFact]
+    public async Task RecurringJobLockLeftByAKilledInstance_DoesNotStopTheNextStart()
+    {
+        var data = Directory.CreateTempSubdirectory("lc-api-").FullName;
+        try
+        {
+            var first = new Dictionary<string, string> { ["Jobs:RunServer"] = "false" };
+            string connectionString;
+            await using (var a = new ApiFactory("http://127.0.0.1:9", first, dataDirectory: data))
+            {
+                _ = a.Server;
+                connectionString = a.ConnectionString!;
+            }
+            var resource = $"hangfire:lock:recurring-job:{LoyaltyJobs.SettlementRecurringId}";
+            await using (var db = new NpgsqlConnection(connectionString))
+            {
+                await db.OpenAsync();
+                await using var insert = new NpgsqlCommand("INSERT INTO hangfire.lock (resource, updatecount, acquired) VALUES (@r, 0, now())", db);
+                insert.Parameters.AddWithValue("r", resource);
+                await insert.ExecuteNonQueryAsync();
+            }
+
+            // The second instance wants another settlement cron: it can only write it once the stale lock is gone.
+            var second = new Dictionary<string, string> { ["Jobs:RunServer"] = "false", ["Jobs:SettlementCron"] = "*/7 * * * * *" };
+            await using var b = new ApiFactory("http://127.0.0.1:9", second, dataDirectory: data);
+            _ = b.Server; // threw PostgreSqlDistributedLockException before the fix
+            var storage = b.Services.GetRequiredService<JobStorage>();
+            string? Cron()
+            {
+                using var connection = storage.GetConnection();
+                return connection.GetAllEntriesFromHash($"recurring-job:{LoyaltyJobs.SettlementRecurringId}")?.GetValueOrDefault("Cron");
+            }
+            Assert.NotEqual("*/7 * * * * *", Cron());
+
+            await using (var db = new NpgsqlConnection(connectionString))
+            {
+                await db.OpenAsync();
+                await using var delete = new NpgsqlCommand("DELETE FROM hangfire.lock WHERE resource = @r", db);
+                delete.Parameters.AddWithValue("r", resource);
+                await delete.ExecuteNonQueryAsync();
+            }
+            Assert.True(await LoyaltyApi.EventuallyAsync(() => Task.FromResult(Cron() == "*/7 * * * * *"), TimeSpan.FromSeconds(60)),
+                $"the settlement job was not registered after the lock went: cron {Cron()}");
+        }
+        finally
+        {
+            try { Directory.Delete(data, true); } catch (IOException) { }
+        }
     }
 }
