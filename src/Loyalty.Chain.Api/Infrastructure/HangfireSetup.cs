@@ -32,6 +32,10 @@ public static class HangfireSetup
     {
         QueuePollInterval = TimeSpan.FromMilliseconds(200),
         PrepareSchemaIfNecessary = true,
+        // A lock row left by an instance killed while holding it (recurring-job scheduling) is taken over after this,
+        // not after the 10-minute default: Hangfire holds its locks for milliseconds, and the passes themselves are
+        // guarded by the ledger's own leases, so a short expiry costs nothing and a restart resumes in seconds.
+        DistributedLockTimeout = TimeSpan.FromSeconds(30),
     };
 
     public static IServiceCollection AddLoyaltyJobs(this IServiceCollection services, IConfiguration configuration)
