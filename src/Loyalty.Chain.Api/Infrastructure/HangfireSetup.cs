@@ -86,16 +86,15 @@ public static class HangfireSetup
         var jobs = services.GetRequiredService<IOptions<JobOptions>>().Value;
         var indexer = services.GetRequiredService<IOptions<Loyalty.Chain.Indexer.IndexerOptions>>().Value;
         var recurring = services.GetRequiredService<IRecurringJobManager>();
-        var registrations = new List<(string Id, Action Register)>
+        var registrations = new List<(string Id, Action<string> Register)>
         {
-            (ChainTxJobs.SubmitRecurringId, () => recurring.AddOrUpdate<ChainTxJobs>(ChainTxJobs.SubmitRecurringId, j => j.SubmitDueAsync(CancellationToken.None), jobs.PipelineCron)),
-            (ChainTxJobs.ConfirmRecurringId, () => recurring.AddOrUpdate<ChainTxJobs>(ChainTxJobs.ConfirmRecurringId, j => j.ConfirmInFlightAsync(CancellationToken.None), jobs.PipelineCron)),
-            (Loyalty.Chain.Indexer.IndexerJobs.RecurringId, () => recurring.AddOrUpdate<Loyalty.Chain.Indexer.IndexerJobs>(Loyalty.Chain.Indexer.IndexerJobs.RecurringId,
-                j => j.ScanAllAsync(CancellationToken.None), indexer.ToCron())),
-            (LoyaltyJobs.SettlementRecurringId, () => recurring.AddOrUpdate<LoyaltyJobs>(LoyaltyJobs.SettlementRecurringId, j => j.SettleAsync(CancellationToken.None), jobs.SettlementCron)),
-            (LoyaltyJobs.DailyRecurringId, () => recurring.AddOrUpdate<LoyaltyJobs>(LoyaltyJobs.DailyRecurringId, j => j.DailyAsync(CancellationToken.None), jobs.DailyCron)),
-            (LoyaltyJobs.WebhooksRecurringId, () => recurring.AddOrUpdate<LoyaltyJobs>(LoyaltyJobs.WebhooksRecurringId, j => j.WebhooksAsync(CancellationToken.None), jobs.WebhooksCron)),
-            (LoyaltyJobs.TiersRecurringId, () => recurring.AddOrUpdate<LoyaltyJobs>(LoyaltyJobs.TiersRecurringId, j => j.TiersAsync(CancellationToken.None), Cron.Hourly())),
+            (ChainTxJobs.SubmitRecurringId, id => recurring.AddOrUpdate<ChainTxJobs>(id, j => j.SubmitDueAsync(CancellationToken.None), jobs.PipelineCron)),
+            (ChainTxJobs.ConfirmRecurringId, id => recurring.AddOrUpdate<ChainTxJobs>(id, j => j.ConfirmInFlightAsync(CancellationToken.None), jobs.PipelineCron)),
+            (Loyalty.Chain.Indexer.IndexerJobs.RecurringId, id => recurring.AddOrUpdate<Loyalty.Chain.Indexer.IndexerJobs>(id, j => j.ScanAllAsync(CancellationToken.None), indexer.ToCron())),
+            (LoyaltyJobs.SettlementRecurringId, id => recurring.AddOrUpdate<LoyaltyJobs>(id, j => j.SettleAsync(CancellationToken.None), jobs.SettlementCron)),
+            (LoyaltyJobs.DailyRecurringId, id => recurring.AddOrUpdate<LoyaltyJobs>(id, j => j.DailyAsync(CancellationToken.None), jobs.DailyCron)),
+            (LoyaltyJobs.WebhooksRecurringId, id => recurring.AddOrUpdate<LoyaltyJobs>(id, j => j.WebhooksAsync(CancellationToken.None), jobs.WebhooksCron)),
+            (LoyaltyJobs.TiersRecurringId, id => recurring.AddOrUpdate<LoyaltyJobs>(id, j => j.TiersAsync(CancellationToken.None), Cron.Hourly())),
         };
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(HangfireSetup).FullName!);
         var pending = registrations.Where(r => !TryRegister(r.Id, r.Register, logger)).ToList();
@@ -112,11 +111,11 @@ public static class HangfireSetup
         });
     }
 
-    private static bool TryRegister(string id, Action register, ILogger logger)
+    private static bool TryRegister(string id, Action<string> register, ILogger logger)
     {
         try
         {
-            register();
+            register(id);
             return true;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)

@@ -43,12 +43,12 @@ internal sealed class ExpiryReminderConfiguration : IEntityTypeConfiguration<Exp
 }
 
 /// <summary>
-/// The expiry warning pass (settlement cadence): for each custodial member whose available points expire within
+/// The expiry warning pass (the daily pass, after expiry; also POST …/expiry/run): for each custodial member whose available points expire within
 /// <see cref="ExpiryOptions.ReminderDays"/>, the <c>points.expiring_soon</c> event, once per member and expiry day in the
 /// program's zone, written with its reminder row in one transaction (the outbox). Under the fixed policy a member earning
 /// daily gets one warning per day that lots expire on, not one per lot; under inactivity the balance's date moves with
-/// activity, so a new day warns again. Self-custody points
-/// never expire and are never warned about. One program's failure is its own.
+/// activity, so a new day warns again. Self-custody points never expire and are
+/// never warned about. One program's failure is its own.
 /// </summary>
 public sealed class ExpiryReminderService(LoyaltyDbContext db, AlertSink alerts, TimeProvider time, IOptions<ExpiryOptions> options,
     ILogger<ExpiryReminderService> logger)

@@ -72,15 +72,13 @@ public sealed class ExpiryService(LoyaltyDbContext db, LedgerWriter ledger, Poin
                     where l.ProgramId == program.Id && l.Remaining > 0 && l.ExpiresAt != null && l.ExpiresAt <= now
                     select l.MemberId).Distinct();
         var cutoff = ExpiryRules.InactivityCutoff(program, now);
-        return from m in Inactive(custodial, cutoff)
+        return from m in Inactive(db, custodial, cutoff)
                join b in db.Set<MemberBalance>() on m.Id equals b.MemberId
                where b.Available > 0
                select m.Id;
     }
 
     /// <summary>Members with no qualifying activity after <paramref name="cutoff"/> (enrolment counts as activity).</summary>
-    private IQueryable<Member> Inactive(IQueryable<Member> members, DateTime cutoff) => Inactive(db, members, cutoff);
-
     internal static IQueryable<Member> Inactive(LoyaltyDbContext db, IQueryable<Member> members, DateTime cutoff) =>
         members.Where(m => m.CreatedAt <= cutoff
             && !QualifyingEvents(db).Any(e => e.MemberId == m.Id && e.OccurredAt > cutoff)
@@ -105,7 +103,7 @@ public sealed class ExpiryService(LoyaltyDbContext db, LedgerWriter ledger, Poin
             if (!await custodial.AnyAsync(ct)) return RunResult.None;
             lots = lots.Where(l => l.ExpiresAt != null && l.ExpiresAt <= now);
         }
-        else if (!await Inactive(custodial, ExpiryRules.InactivityCutoff(program, now)).AnyAsync(ct)) return RunResult.None;
+        else if (!await Inactive(db, custodial, ExpiryRules.InactivityCutoff(program, now)).AnyAsync(ct)) return RunResult.None;
         var take = await lots.OrderBy(l => l.ExpiresAt).ThenBy(l => l.Id).Select(l => new LedgerWriter.LotTake(l.Id, l.Remaining)).ToListAsync(ct);
         var amount = take.Sum(t => t.Amount);
         if (amount == 0) return RunResult.None;
