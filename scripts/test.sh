@@ -50,7 +50,10 @@ count_dotnet_tests() {
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
   summary+=("$label $(basename "$project" .csproj): ${p:-0} passed, ${f:-0} failed (rc $rc, ${seconds}s)")
   # keep each failed test's name and the start of its message, printed again at the very end
-  grep -E -A12 '^ +Failed [A-Za-z_.]+' "$log" | sed "s/^/[$label] /" | head -200 >> "$tmp/failures.log" || true
+  # (a test's line is "  Failed Namespace.Class.Method [time]"; EF's "Failed executing DbCommand" logs are not tests)
+  local failed_test='^ +Failed [A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)+.* \[[0-9][^]]*\]$'
+  grep -E -A12 "$failed_test" "$log" | sed "s/^/[$label] /" | head -300 >> "$tmp/failures.log" || true
+  grep -E "$failed_test" "$log" | sed -E "s/^ +Failed /[$label] /" >> "$tmp/failed-names.log" || true
 }
 # run_dotnet_tests LABEL PROJECT [ENV=VALUE...]: in the foreground, output shown as it comes.
 run_dotnet_tests() {
@@ -110,6 +113,9 @@ if [[ -s "$tmp/failures.log" ]]; then
 fi
 echo
 printf '%s\n' "${summary[@]}"
+if [[ -s "$tmp/failed-names.log" ]]; then
+  echo; echo "==> failed test names"; cat "$tmp/failed-names.log"
+fi
 echo
 echo "$passed passed, $failed failed"
 if [[ $mocha_rc -ne 0 || $dotnet_rc -ne 0 || $failed -ne 0 || $passed -eq 0 ]]; then
