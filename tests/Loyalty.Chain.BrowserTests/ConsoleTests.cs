@@ -46,6 +46,14 @@ public sealed class ConsoleTests(ConsoleFixture f) : IClassFixture<ConsoleFixtur
     public async Task SignIn_ThenARuleMadeInTheEditor_AndATriedEvent_ShowWhichRulesFireAndWhy()
     {
         var member = await MemberAsync();
+        // A tier policy whose invitation-only VIP level doubles what the rules give; this member is invited to it.
+        var policy = await f.Api.SendAsync(HttpMethod.Put, f.P("/tiers"), f.AdminKey, new
+        {
+            metric = "points_earned", window = "lifetime",
+            levels = new object[] { new { name = "Regular", threshold = "1000000" }, new { name = "VIP", invitationOnly = true, multiplierPercent = 200 } },
+        });
+        Assert.True(policy.Status == HttpStatusCode.OK, policy.Body?.ToJsonString());
+        Assert.Equal(HttpStatusCode.OK, (await f.Api.PostAsync(f.P($"/members/{member}/tier"), f.AdminKey, new { tier = "VIP" })).Status);
         var trigger = Unique("visit").Replace("-", "_");
         var page = await SignInAsync();
         await page.GetByRole(AriaRole.Navigation, new() { Name = "Console" }).WaitForAsync();
@@ -77,7 +85,9 @@ public sealed class ConsoleTests(ConsoleFixture f) : IClassFixture<ConsoleFixtur
         Assert.Contains("Per euro: fires, +12", text);
         Assert.Contains("Big spender: does not fire", text);
         Assert.Contains("below minimum", text);
-        Assert.Contains("Result: 12 points", await page.Locator("#dry-h").InnerTextAsync());
+        // The tier multiplier intake applies after the rules: its own line, with the level and the arithmetic.
+        Assert.Equal("Tier multiplier: 200%, +12. tier VIP: 200% of 12 = 24 (floor)", (await page.GetByTestId("tier-multiplier").InnerTextAsync()).Trim());
+        Assert.Contains("Result: 24 points", await page.Locator("#dry-h").InnerTextAsync());
         await Axe.AssertNoSeriousViolationsAsync(page);
         await page.Locator("#dry-h").ScrollIntoViewIfNeededAsync();
         await page.ScreenshotAsync(new() { Path = WebHostFixture.ScreenshotPath("console-rules.png") });
@@ -154,6 +164,92 @@ public sealed class ConsoleTests(ConsoleFixture f) : IClassFixture<ConsoleFixtur
             }
             await page.Context.CloseAsync();
         }
+    }
+
+    [Fact]
+    public async Task ASegmentMadeInTheEditor_ShowsItsCount_AndExportsItsMembersAsCsv_AndARefusedDefinitionShowsTheProblem()
+    {
+        var club = Unique("club");
+        var member = Unique("seg");
+        Assert.Equal(HttpStatusCode.Created, (await f.Api.PostAsync(f.P("/members"), f.AdminKey,
+            new { externalId = member, attributes = new Dictionary<string, string> { ["club"] = club } })).Status);
+        var page = await SignInAsync(390, 844);
+        await page.GetByRole(AriaRole.Link, new() { Name = "Segments" }).ClickAsync();
+        await page.GetByRole(AriaRole.Heading, new() { Name = "New segment" }).WaitForAsync();
+
+        // A refused definition: the API's code and detail are shown and nothing is created.
+        var name = Unique("Club members");
+        await page.GetByLabel("Segment name").FillAsync(name);
+        await page.GetByLabel("More conditions (JSON)").FillAsync("{\"birthdayMonth\":13}");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create segment" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#segment-editor .error")).ToContainTextAsync("INVALID_SEGMENT: ");
+        Assert.DoesNotContain((await f.Api.GetAsync(f.P("/segments"), f.AdminKey)).Body!.AsArray(), s => s!["name"]!.GetValue<string>() == name);
+
+        await page.GetByLabel("More conditions (JSON)").FillAsync($"{{\"attributes\":{{\"club\":\"{club}\"}}}}");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create segment" }).ClickAsync();
+        var row = page.GetByRole(AriaRole.Row).Filter(new() { HasText = name });
+        await row.WaitForAsync();
+        var id = (await f.Api.GetAsync(f.P("/segments"), f.AdminKey)).Body!.AsArray().Single(s => s!["name"]!.GetValue<string>() == name)!["id"]!.GetValue<long>();
+        await Assertions.Expect(page.GetByTestId($"segment-count-{id}")).ToHaveTextAsync("1");
+        var download = await page.RunAndWaitForDownloadAsync(() => row.GetByRole(AriaRole.Button, new() { Name = $"Export {name} as CSV" }).ClickAsync());
+        Assert.Equal($"segment-{id}.csv", download.SuggestedFilename);
+        var csv = await File.ReadAllTextAsync((await download.PathAsync())!);
+        Assert.Contains(member, csv);
+        await Axe.AssertNoSeriousViolationsAsync(page);
+        await page.ScreenshotAsync(new() { Path = WebHostFixture.ScreenshotPath("console-segments-mobile.png"), FullPage = true });
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task AChallengeMadeInTheEditor_HasItsSteps_Window_OrderAndRepetition_AndARefusedStepShowsTheProblem()
+    {
+        var page = await SignInAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = "Challenges" }).ClickAsync();
+        await page.GetByRole(AriaRole.Heading, new() { Name = "New challenge" }).WaitForAsync();
+        var name = Unique("Coffee journey");
+        await page.GetByLabel("Challenge name").FillAsync(name);
+        await page.GetByLabel("Starts at").FillAsync("2026-12-01T08:00");
+        await page.GetByLabel("Ends at (optional)").FillAsync("2027-01-31T20:00");
+        await page.GetByLabel("Repeats").SelectOptionAsync("weekly");
+        await page.GetByLabel("Reward points").FillAsync("100");
+        await page.GetByLabel("A journey: steps count only in order").CheckAsync();
+        await page.GetByLabel("Step 1 name").FillAsync("Visit");
+        await page.GetByLabel("Step 1 event type").FillAsync("visit");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add step" }).ClickAsync();
+        await page.GetByLabel("Step 2 name").FillAsync("Buy coffee");
+        await page.GetByLabel("Step 2 event type").FillAsync("return");
+        await page.GetByLabel("Step 2 count").FillAsync("3");
+        await page.GetByLabel("Step 2 categories (comma separated)").FillAsync("coffee");
+        await page.GetByLabel("Step 2: each on a different day").CheckAsync();
+
+        // "return" cannot be a step: the API refuses it and the page shows its code.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create challenge" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#challenge-editor .error")).ToContainTextAsync("INVALID_CHALLENGE_STEP: ");
+        await page.GetByLabel("Step 2 event type").FillAsync("purchase");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create challenge" }).ClickAsync();
+        var row = page.GetByTestId("challenge-row").Filter(new() { HasText = name });
+        await row.WaitForAsync();
+        var text = await row.InnerTextAsync();
+        Assert.Contains("Visit (visit x1) → Buy coffee (purchase x3, distinct days)", text);
+        Assert.Contains("journey, repeats weekly", text);
+        Assert.Contains("100 points", text);
+
+        var stored = (await f.Api.GetAsync(f.P("/challenges"), f.AdminKey)).Body!.AsArray().Single(c => c!["name"]!.GetValue<string>() == name)!;
+        Assert.True(stored["ordered"]!.GetValue<bool>());
+        Assert.Equal("Weekly", stored["repeat"]!.GetValue<string>());
+        Assert.Equal(["visit", "purchase"], stored["steps"]!.AsArray().Select(s => s!["eventType"]!.GetValue<string>()));
+        Assert.Equal(3, stored["steps"]![1]!["count"]!.GetValue<int>());
+        Assert.True(stored["steps"]![1]!["distinctDays"]!.GetValue<bool>());
+        Assert.Equal(["coffee"], stored["steps"]![1]!["conditions"]!["categories"]!.AsArray().Select(c => c!.GetValue<string>()));
+        Assert.Equal("100", stored["reward"]!["points"]!.GetValue<string>());
+        Assert.NotNull(stored["endsAt"]);
+        await Axe.AssertNoSeriousViolationsAsync(page);
+        await row.ScrollIntoViewIfNeededAsync();
+        await page.ScreenshotAsync(new() { Path = WebHostFixture.ScreenshotPath("console-challenges.png") });
+
+        await row.GetByRole(AriaRole.Button, new() { Name = $"Deactivate {name}" }).ClickAsync();
+        await Assertions.Expect(row).ToContainTextAsync("inactive");
+        await page.Context.CloseAsync();
     }
 
     [Fact]

@@ -178,6 +178,42 @@ public sealed class PortalTests(PortalFixture f, ITestOutputHelper output) : ICl
         await Axe.AssertNoSeriousViolationsAsync(page);
         await page.GetByLabel("Język").SelectOptionAsync("en");
         await page.Context.CloseAsync();
+
+        // The instant has passed (the browser's clock is an hour past it) but the maturation pass has not released the
+        // points yet: the page says they are becoming available, never "available on" a date in the past.
+        var late = await f.NewPageAsync();
+        await late.Clock.SetFixedTimeAsync(availableAt.AddHours(1));
+        await SignInByLinkAsync(late, (await f.Api.PostAsync(f.P($"/members/{member}/tokens"), f.AdminKey, null)).Body!["token"]!.GetValue<string>());
+        Assert.Equal("37 becoming available now", (await late.GetByTestId("pending-lot").InnerTextAsync()).Trim());
+        await late.GetByLabel("Language").SelectOptionAsync("ru");
+        await late.GetByTestId("pending-lot").Filter(new() { HasText = "37 становится доступно прямо сейчас" }).WaitForAsync();
+        await late.GetByLabel("Язык").SelectOptionAsync("en");
+        await late.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task BlockedMember_SeesTheBlockReason_InsteadOfACatalogOfDisabledRewards()
+    {
+        const string member = "portal-blocked";
+        var token = await MemberWithPointsAsync(member, 50);
+        await RewardAsync("Blocked biscuit", "10");
+        Assert.Equal(HttpStatusCode.OK, (await f.Api.PostAsync(f.P($"/members/{member}/block"), f.AdminKey, new { reason = "chargeback under review" })).Status);
+
+        var page = await f.NewPageAsync();
+        await SignInByLinkAsync(page, token);
+        Assert.Contains("chargeback under review", await page.GetByTestId("blocked").InnerTextAsync());
+        await OpenAsync(page, "rewards", "Rewards");
+        var notice = page.Locator("#catalog-title ~ [data-testid=blocked]");
+        await notice.WaitForAsync();
+        Assert.Equal("Your account is blocked: chargeback under review. Rewards cannot be redeemed until the brand lifts the block.",
+            (await notice.InnerTextAsync()).Trim());
+        Assert.Equal(0, await page.GetByTestId("catalog-item").CountAsync());
+        await page.GetByLabel("Language").SelectOptionAsync("pl");
+        await notice.Filter(new() { HasText = "Twoje konto jest zablokowane: chargeback under review" }).WaitForAsync();
+        await Axe.AssertNoSeriousViolationsAsync(page);
+        await page.GetByLabel("Język").SelectOptionAsync("en");
+        await page.ScreenshotAsync(new() { Path = WebHostFixture.ScreenshotPath("portal-blocked-mobile.png") });
+        await page.Context.CloseAsync();
     }
 
     [Fact]

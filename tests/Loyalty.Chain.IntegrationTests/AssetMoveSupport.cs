@@ -22,7 +22,8 @@ internal static class AssetMoveSupport
     }
 
     /// <returns>The linked wallet's address and the custodial address.</returns>
-    public static async Task<(string Wallet, string Custodial)> MemberWithPointsAsync(ProgramFixture f, string member, int points)
+    /// <param name="wallet">The self-custody key to link (a fresh one when null).</param>
+    public static async Task<(string Wallet, string Custodial)> MemberWithPointsAsync(ProgramFixture f, string member, int points, EthECKey? wallet = null)
     {
         var trigger = "grant-" + member;
         await f.Api.PostAsync(f.P("/rules"), f.AdminKey, new { name = trigger, trigger, effect = new { kind = "Fixed", points } });
@@ -34,7 +35,7 @@ internal static class AssetMoveSupport
         if (!await LoyaltyApi.EventuallyAsync(async () => await token.BalanceOfQueryAsync(custodial) == points, TimeSpan.FromSeconds(60)))
             throw new InvalidOperationException($"{member}'s points did not reach the chain");
 
-        var wallet = EthECKey.GenerateKey();
+        wallet ??= EthECKey.GenerateKey();
         var challenge = await f.Api.PostAsync(f.P($"/members/{member}/wallet/challenge"), f.AdminKey, new { address = wallet.GetPublicAddress() });
         var message = challenge.Body!["message"]!.GetValue<string>();
         var linked = await f.Api.PostAsync(f.P($"/members/{member}/wallet/link"), f.AdminKey,

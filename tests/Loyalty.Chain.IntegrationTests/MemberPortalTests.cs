@@ -20,9 +20,11 @@ public sealed class HoldableTime : TimeProvider
     public void Advance(TimeSpan by) => Interlocked.Add(ref _offsetTicks, by.Ticks);
 
     /// <summary>Holds the clock while <paramref name="work"/> runs; afterwards it runs on from where it was.</summary>
-    public async Task HoldAsync(Func<Task> work)
+    /// <param name="subMicrosecond">Hold at an instant with 100 ns digits (7 ticks past a microsecond), which PostgreSQL cannot store.</param>
+    public async Task HoldAsync(Func<Task> work, bool subMicrosecond = false)
     {
-        _held = GetUtcNow();
+        var now = GetUtcNow();
+        _held = subMicrosecond ? now.AddTicks(7 - now.Ticks % TimeSpan.TicksPerMicrosecond) : now;
         try { await work(); }
         finally { _held = null; }
     }
@@ -60,16 +62,13 @@ public sealed class MemberPortalTests(MemberPortalFixture f) : IClassFixture<Mem
         var e = await f.Api.PostAsync(f.P("/events"), f.AdminKey, new { type = "purchase", memberId = member, eventId = orderId, amount = $"{euros}.00" });
         Assert.True(e.Status == HttpStatusCode.Created, $"{e.Status} {e.Body}");
         Assert.Equal("pending", e.Body!["status"]!.GetValue<string>());
-        return Micros(e.Body!["availableAt"]!.GetValue<DateTime>().ToUniversalTime());
+        return e.Body!["availableAt"]!.GetValue<DateTime>().ToUniversalTime();
     }
-
-    // PostgreSQL keeps timestamps to the microsecond; the event's answer carries the instant before it was stored.
-    private static DateTime Micros(DateTime t) => new(t.Ticks - t.Ticks % 10, t.Kind);
 
     private async Task<JsonNode> MemberAsync(string member, string? key = null) => (await f.Api.GetAsync(f.P($"/members/{member}"), key ?? f.AdminKey)).Body!;
 
     private static List<(string Amount, DateTime AvailableAt)> Lots(JsonNode member) =>
-        member["pendingLots"]!.AsArray().Select(l => (l!["amount"]!.GetValue<string>(), Micros(l["availableAt"]!.GetValue<DateTime>().ToUniversalTime()))).ToList();
+        member["pendingLots"]!.AsArray().Select(l => (l!["amount"]!.GetValue<string>(), l["availableAt"]!.GetValue<DateTime>().ToUniversalTime())).ToList();
 
     private async Task MatureAsync()
     {
@@ -140,6 +139,18 @@ public sealed class MemberPortalTests(MemberPortalFixture f) : IClassFixture<Mem
         request.Headers.Authorization = new("Bearer", token);
         var response = await f.Api.Http.SendAsync(request);
         return (response.StatusCode, JsonNode.Parse(await response.Content.ReadAsStringAsync()));
+    }
+
+    [Fact]
+    public async Task EventAnswer_AvailableAt_IsTheStoredInstant_ToTheMicrosecond_EvenWhenTheClockHas100NsDigits()
+    {
+        await EnsureRulesAsync();
+        var m = await EnrolAsync();
+        DateTime answered = default;
+        // PostgreSQL keeps microseconds: an answer at 100 ns would name an instant no later read returns.
+        await f.Time.HoldAsync(async () => answered = await BuyAsync(m, 5, "us-" + m), subMicrosecond: true);
+        Assert.Equal(0, answered.Ticks % TimeSpan.TicksPerMicrosecond);
+        Assert.Equal([("5", answered)], Lots(await MemberAsync(m)));
     }
 
     [Fact]

@@ -249,6 +249,14 @@ public sealed class TierTests(TierFixture f) : IClassFixture<TierFixture>
         });
         var m = await MemberAsync();
         Assert.Equal("600", (await BuyAsync(m, 600))["points"]!.GetValue<string>());
+        // "Try an event" in the console says the same before the event is sent: the rules' 41, the multiplier's line and why.
+        var dry = (await f.Api.PostAsync(f.P("/rules/dry-run"), f.AdminKey, new { @event = new { type = "purchase", memberId = m, amount = "41.00" } })).Body!;
+        Assert.Equal("61", dry["totalPoints"]!.GetValue<string>());
+        Assert.Equal("Gold", dry["tierMultiplier"]!["tier"]!.GetValue<string>());
+        Assert.Equal(150, dry["tierMultiplier"]!["percent"]!.GetValue<int>());
+        Assert.Equal("20", dry["tierMultiplier"]!["points"]!.GetValue<string>());
+        Assert.Contains("150% of 41 = 61", dry["tierMultiplier"]!["reason"]!.GetValue<string>());
+        Assert.DoesNotContain(dry["rules"]!.AsArray(), r => r!["name"]!.GetValue<string>() == "tier Gold"); // a rule verdict list, not the multiplier
         var boosted = await BuyAsync(m, 41);
         Assert.Equal("61", boosted["points"]!.GetValue<string>());
         var line = boosted["rules"]!.AsArray().Single(r => r!["name"]!.GetValue<string>() == "tier Gold")!;

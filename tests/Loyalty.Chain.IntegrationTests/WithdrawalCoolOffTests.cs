@@ -47,9 +47,40 @@ public sealed class DayCoolOffProgramFixture : ProgramFixture
     protected override IReadOnlyDictionary<string, string>? Settings => new Dictionary<string, string> { ["Wallets:WithdrawalCoolOff"] = "1.00:00:00" };
 }
 
-/// <summary>The Hangfire job that stages a scheduled withdrawal is enqueued after the commit: a crash in between must not strand it.</summary>
+/// <summary>
+/// Under a day's cool-off: the Hangfire job that stages a scheduled withdrawal is enqueued after the commit (a crash in
+/// between must not strand it), and signing in with the linked wallet does not start the cool-off again.
+/// </summary>
 public sealed class OverdueWithdrawalTests(DayCoolOffProgramFixture f) : IClassFixture<DayCoolOffProgramFixture>
 {
+    [Fact]
+    public async Task SignInWithEthereum_IsNotANewLink_AWithdrawalAfterTheCoolOffMovesAtOnce()
+    {
+        var key = Nethereum.Signer.EthECKey.GenerateKey();
+        var (wallet, _) = await AssetMoveSupport.MemberWithPointsAsync(f, "returning", 30, key);
+        // The link is two days old: the cool-off is over.
+        using (var scope = f.Factory.Services.CreateScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<Loyalty.Chain.Ledger.LoyaltyDbContext>();
+            var lower = wallet.ToLowerInvariant();
+            Assert.Equal(1, await db.Set<Loyalty.Chain.Custody.SiweNonce>().Where(n => n.UsedBy == lower)
+                .ExecuteUpdateAsync(u => u.SetProperty(n => n.UsedAt, DateTime.UtcNow.AddDays(-2))));
+        }
+
+        // The member signs in to the portal with that wallet.
+        var challenge = await f.Api.PostAsync("/v1/member-sessions/siwe/challenge", null, new { programId = f.ProgramId, address = wallet });
+        Assert.True(challenge.Status == HttpStatusCode.OK, $"{challenge.Status} {challenge.Body}");
+        var message = challenge.Body!["message"]!.GetValue<string>();
+        var signedIn = await f.Api.PostAsync("/v1/member-sessions/siwe", null,
+            new { programId = f.ProgramId, message, signature = new Nethereum.Signer.EthereumMessageSigner().EncodeUTF8AndSign(message, key) });
+        Assert.True(signedIn.Status == HttpStatusCode.OK, $"{signedIn.Status} {signedIn.Body}");
+
+        var answer = await AssetMoveSupport.AsMemberAsync(f, await AssetMoveSupport.TokenAsync(f, "returning"), f.P("/members/returning/withdrawals"));
+        var body = System.Text.Json.Nodes.JsonNode.Parse(await answer.Content.ReadAsStringAsync())!;
+        Assert.Equal(HttpStatusCode.Accepted, answer.StatusCode);
+        Assert.Equal("Staged", body["status"]!.GetValue<string>());
+    }
+
     [Fact]
     public async Task ScheduledWithdrawalWhoseJobWasLost_IsStagedByTheRecurringPassOnceOverdue()
     {

@@ -8,7 +8,7 @@ const en = {
   siwe: "Sign in with Ethereum", linkExpired: "This sign-in link is invalid or has expired. Ask for a new one.",
   home: "Home", rewards: "Rewards", collection: "Collection", wallet: "My wallet",
   balance: "Balance", available: "Available", pending: "Pending", reserved: "Reserved", onChain: "On chain", expiringSoon: "Expiring soon",
-  expiresOn: "{amount} on {date}", nothingExpiring: "Nothing expires in the next 30 days.", pendingAvailableOn: "{amount} pending, available on {date}",
+  expiresOn: "{amount} on {date}", nothingExpiring: "Nothing expires in the next 30 days.", pendingAvailableOn: "{amount} pending, available on {date}", pendingBecoming: "{amount} becoming available now",
   tier: "Tier", noTier: "No tier yet", nextTier: "{remaining} more to {next}", topTier: "You are at the top tier.",
   history: "Latest activity", noHistory: "No activity yet.", viewTx: "Transaction {hash}", points: "{n} points",
   catalog: "Rewards for you", canAfford: "You can afford this", cannotAfford: "{n} more points needed", recommended: "Recommended", noRewards: "No rewards for you right now.", stockLeft: "{n} left", soldOut: "Sold out",
@@ -25,7 +25,7 @@ const en = {
   withdraw: "Withdraw to my wallet", withdrawScheduled: "Withdrawal accepted. For your safety nothing moves before {date}.",
   withdrawStaged: "Withdrawal on its way: {n} transfers.", verify: "Verify on chain", verified: "The chain says: {amount} points at {address}.",
   burnTitle: "Redeem from your own wallet", signBurn: "Sign the redemption", burnSigned: "Signed. The points are burnt on chain shortly.",
-  error: "Something went wrong: {message}", loading: "Loading…", close: "Close",
+  blocked: "Your account is blocked: {reason}. Rewards cannot be redeemed until the brand lifts the block.", blockedNoReason: "no reason given", error: "Something went wrong: {message}", loading: "Loading…", close: "Close",
 };
 const pl = {
   title: "Mój program", language: "Język", signIn: "Zaloguj się", signOut: "Wyloguj się", signedOut: "Wylogowano.",
@@ -33,7 +33,7 @@ const pl = {
   siwe: "Zaloguj się przez Ethereum", linkExpired: "Ten link logowania jest nieważny lub wygasł. Poproś o nowy.",
   home: "Start", rewards: "Nagrody", collection: "Kolekcja", wallet: "Mój portfel",
   balance: "Saldo", available: "Dostępne", pending: "Oczekujące", reserved: "Zarezerwowane", onChain: "W łańcuchu", expiringSoon: "Wkrótce wygasną",
-  expiresOn: "{amount} dnia {date}", nothingExpiring: "Nic nie wygasa w ciągu 30 dni.", pendingAvailableOn: "{amount} oczekuje, dostępne od {date}",
+  expiresOn: "{amount} dnia {date}", nothingExpiring: "Nic nie wygasa w ciągu 30 dni.", pendingAvailableOn: "{amount} oczekuje, dostępne od {date}", pendingBecoming: "{amount} właśnie staje się dostępne",
   tier: "Poziom", noTier: "Brak poziomu", nextTier: "Jeszcze {remaining} do poziomu {next}", topTier: "Masz najwyższy poziom.",
   history: "Ostatnia aktywność", noHistory: "Brak aktywności.", viewTx: "Transakcja {hash}", points: "{n} pkt",
   catalog: "Nagrody dla Ciebie", canAfford: "Stać Cię na to", cannotAfford: "Brakuje {n} pkt", recommended: "Polecane", noRewards: "Brak nagród dla Ciebie.", stockLeft: "Zostało: {n}", soldOut: "Wyprzedane",
@@ -50,7 +50,7 @@ const pl = {
   withdraw: "Wypłać do mojego portfela", withdrawScheduled: "Wypłata przyjęta. Dla bezpieczeństwa nic nie zostanie przesłane przed {date}.",
   withdrawStaged: "Wypłata w drodze: {n} przelewów.", verify: "Sprawdź w łańcuchu", verified: "Łańcuch podaje: {amount} pkt na {address}.",
   burnTitle: "Odbierz z własnego portfela", signBurn: "Podpisz odbiór", burnSigned: "Podpisano. Punkty zostaną wkrótce spalone w łańcuchu.",
-  error: "Coś poszło nie tak: {message}", loading: "Ładowanie…", close: "Zamknij",
+  blocked: "Twoje konto jest zablokowane: {reason}. Nagród nie można odbierać, dopóki marka nie zdejmie blokady.", blockedNoReason: "bez podanego powodu", error: "Coś poszło nie tak: {message}", loading: "Ładowanie…", close: "Zamknij",
 };
 const ru = {
   title: "Моя программа", language: "Язык", signIn: "Войти", signOut: "Выйти", signedOut: "Вы вышли.",
@@ -58,7 +58,7 @@ const ru = {
   siwe: "Войти через Ethereum", linkExpired: "Ссылка для входа недействительна или устарела. Запросите новую.",
   home: "Главная", rewards: "Награды", collection: "Коллекция", wallet: "Мой кошелёк",
   balance: "Баланс", available: "Доступно", pending: "Ожидает", reserved: "Зарезервировано", onChain: "В блокчейне", expiringSoon: "Скоро сгорят",
-  expiresOn: "{amount} — {date}", nothingExpiring: "В ближайшие 30 дней ничего не сгорит.", pendingAvailableOn: "{amount} ожидает, доступно с {date}",
+  expiresOn: "{amount} — {date}", nothingExpiring: "В ближайшие 30 дней ничего не сгорит.", pendingAvailableOn: "{amount} ожидает, доступно с {date}", pendingBecoming: "{amount} становится доступно прямо сейчас",
   tier: "Уровень", noTier: "Уровня пока нет", nextTier: "Ещё {remaining} до уровня {next}", topTier: "У вас высший уровень.",
   history: "Последние операции", noHistory: "Операций пока нет.", viewTx: "Транзакция {hash}", points: "{n} баллов",
   catalog: "Награды для вас", canAfford: "Вам хватает баллов", cannotAfford: "Не хватает {n} баллов", recommended: "Рекомендуем", noRewards: "Наград для вас пока нет.", stockLeft: "Осталось: {n}", soldOut: "Нет в наличии",
@@ -75,7 +75,7 @@ const ru = {
   withdraw: "Вывести в мой кошелёк", withdrawScheduled: "Вывод принят. Для безопасности ничего не будет отправлено до {date}.",
   withdrawStaged: "Вывод в пути: переводов {n}.", verify: "Проверить в блокчейне", verified: "Блокчейн показывает: {amount} баллов на {address}.",
   burnTitle: "Получить награду из своего кошелька", signBurn: "Подписать получение", burnSigned: "Подписано. Баллы скоро будут сожжены в блокчейне.",
-  error: "Что-то пошло не так: {message}", loading: "Загрузка…", close: "Закрыть",
+  blocked: "Ваш аккаунт заблокирован: {reason}. Получать награды нельзя, пока бренд не снимет блокировку.", blockedNoReason: "причина не указана", error: "Что-то пошло не так: {message}", loading: "Загрузка…", close: "Закрыть",
 };
 const DICTS = { en, pl, ru };
 

@@ -52,6 +52,17 @@ function SignIn({ t, programId, onSession, notice }) {
   );
 }
 
+// A lot whose instant has passed is still pending until the maturation pass releases it (it cannot be redeemed yet):
+// say it is becoming available rather than show a date in the past.
+const pendingLot = (t, l) => new Date(l.availableAt) <= new Date()
+  ? t("pendingBecoming", { amount: t.n(l.amount) })
+  : t("pendingAvailableOn", { amount: t.n(l.amount), date: t.date(l.availableAt) });
+
+/** A blocked member redeems nothing (the API answers MEMBER_BLOCKED): say why instead of a catalog of disabled buttons. */
+function Blocked({ t, blocked }) {
+  return <p class="error" role="alert" data-testid="blocked">{t("blocked", { reason: blocked.reason || t("blockedNoReason") })}</p>;
+}
+
 function Home({ t, ctx }) {
   const [member] = useLoad(() => api("GET", ctx.base), [ctx.base, ctx.version]);
   const [history] = useLoad(() => api("GET", ctx.base + "/history?limit=10"), [ctx.base, ctx.version]);
@@ -62,12 +73,13 @@ function Home({ t, ctx }) {
   const tier = m.tierStatus;
   return (
     <>
+      {m.blocked && <Blocked t={t} blocked={m.blocked} />}
       <section class="card" aria-labelledby="balance-title">
         <h2 id="balance-title">{t("balance")}</h2>
         <p class="big" data-testid="available"><span class="muted">{t("available")}</span> {t("points", { n: t.n(m.balance.available) })}</p>
         <dl class="facts">
           <dt>{t("pending")}</dt><dd data-testid="pending">{t.n(m.balance.pending)}
-            {(m.pendingLots || []).map((l) => <div class="muted small" data-testid="pending-lot">{t("pendingAvailableOn", { amount: t.n(l.amount), date: t.date(l.availableAt) })}</div>)}</dd>
+            {(m.pendingLots || []).map((l) => <div class="muted small" data-testid="pending-lot">{pendingLot(t, l)}</div>)}</dd>
           <dt>{t("expiringSoon")}</dt><dd>{m.expiringSoon?.length
             ? m.expiringSoon.map((e) => <div>{t("expiresOn", { amount: t.n(e.amount), date: t.date(e.at) })}</div>)
             : <span class="muted">{t("nothingExpiring")}</span>}</dd>
@@ -156,7 +168,9 @@ function Redemption({ t, ctx, redemption, name, onClose }) {
 
 function Rewards({ t, ctx }) {
   const p = `/v1/programs/${ctx.session.programId}`;
+  const [member] = useLoad(() => api("GET", ctx.base), [ctx.base, ctx.version]);
   const [catalog] = useLoad(() => api("GET", ctx.base + "/catalog"), [ctx.base, ctx.version]);
+  const blocked = member.data?.blocked;
   const [recs] = useLoad(() => api("GET", ctx.base + "/recommendations?limit=3"), [ctx.base, ctx.version]);
   const [offers] = useLoad(() => api("GET", ctx.base + "/offers"), [ctx.base, ctx.version]);
   const [challenges] = useLoad(() => api("GET", ctx.base + "/challenges"), [ctx.base]);
@@ -180,9 +194,10 @@ function Rewards({ t, ctx }) {
       <section class="card" aria-labelledby="catalog-title">
         <h2 id="catalog-title">{t("catalog")}</h2>
         <Problem t={t} error={catalog.error} />
-        {catalog.data && !catalog.data.items.length && <p class="muted">{t("noRewards")}</p>}
+        {blocked && <Blocked t={t} blocked={blocked} />}
+        {!blocked && member.data && catalog.data && !catalog.data.items.length && <p class="muted">{t("noRewards")}</p>}
         <ul class="grid">
-          {(catalog.data?.items || []).map((r) => (
+          {(!blocked && member.data ? catalog.data?.items || [] : []).map((r) => (
             <li class="tile" data-testid="catalog-item">
               <strong>{r.name}</strong>
               {r.description && <div class="muted small">{r.description}</div>}

@@ -99,8 +99,10 @@ public static class MemberSessionsApi
         try { parsed = SiweMessage.Parse(request.Message); }
         catch (FormatException) { throw new LoyaltyException("SIWE_MALFORMED", "the message is not an EIP-4361 sign-in message", 401); }
         var (program, member) = await LinkedMemberAsync(http, db, request.ProgramId, parsed.Address, ct);
-        // The nonce is bound to this member and address; VerifyAsync consumes it once.
-        await links.VerifyAsync(program.Id, member.Id, request.Message, request.Signature, wallets.Value.SiweDomain, chain.ChainId, ct);
+        // The nonce is bound to this member and address; VerifyAsync consumes it once. Signing in links nothing: the
+        // withdrawal cool-off keeps running from the link.
+        await links.VerifyAsync(program.Id, member.Id, request.Message, request.Signature, wallets.Value.SiweDomain, chain.ChainId, ct,
+            linksWallet: false);
         await MemberBlocks.EnsureNotBlockedAsync(db, member.Id, ct);
         return TypedResults.Ok(await OpenAsync(http, sessions, program.Id, member.ExternalId, "siwe", ct));
     }

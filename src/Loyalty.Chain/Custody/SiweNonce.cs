@@ -20,7 +20,10 @@ public sealed class SiweNonce
     /// <summary>Set once, by a conditional update, when a signed message carrying this nonce is accepted.</summary>
     public DateTime? UsedAt { get; set; }
 
-    /// <summary>The address that signed with the nonce (lower-case 0x hex), kept for audit.</summary>
+    /// <summary>
+    /// The address the nonce linked (lower-case 0x hex): set only by a wallet link, the start of the withdrawal cool-off.
+    /// A sign-in with an already linked wallet consumes its nonce (UsedAt) but leaves this null; its address is <see cref="Address"/>.
+    /// </summary>
     public string? UsedBy { get; set; }
 }
 

@@ -53,9 +53,13 @@ public sealed class WalletLinkService(
     /// <summary>
     /// Verifies a signed EIP-4361 message and consumes its nonce. Returns the proven address (EIP-55).
     /// </summary>
+    /// <param name="linksWallet">
+    /// False for a sign-in with an already linked wallet: the nonce is consumed but <see cref="SiweNonce.UsedBy"/> stays
+    /// null, so <see cref="LinkedAtAsync"/> (the start of the withdrawal cool-off) does not see a new link.
+    /// </param>
     /// <exception cref="CustodyException">With a SIWE_* code from <see cref="CustodyErrorCodes"/>.</exception>
     public async Task<string> VerifyAsync(long programId, long memberId, string message, string signatureHex, string expectedDomain,
-        long expectedChainId, CancellationToken ct = default)
+        long expectedChainId, CancellationToken ct = default, bool linksWallet = true)
     {
         SiweMessage siwe;
         try { siwe = SiweMessage.Parse(message); }
@@ -89,14 +93,14 @@ public sealed class WalletLinkService(
 
         // The check above is only for a clear message; this conditional update is what makes the nonce
         // single-use: of two concurrent verifications exactly one changes the row.
-        var address = siwe.Address.ToLowerInvariant();
+        string? address = linksWallet ? siwe.Address.ToLowerInvariant() : null;
         var consumed = await db.Set<SiweNonce>()
             .Where(n => n.Nonce == siwe.Nonce && n.ProgramId == programId && n.MemberId == memberId && n.UsedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(n => n.UsedAt, now.UtcDateTime).SetProperty(n => n.UsedBy, address), ct);
         if (consumed != 1)
             throw Fail(CustodyErrorCodes.SiweNonceReused, "The nonce has already been used; request a new one.");
 
-        logger.LogInformation("Verified sign-in of {Address} for program {ProgramId}", address, programId);
+        logger.LogInformation("Verified sign-in of {Address} for program {ProgramId}", siwe.Address.ToLowerInvariant(), programId);
         return siwe.Address;
     }
 

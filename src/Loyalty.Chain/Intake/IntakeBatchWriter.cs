@@ -231,7 +231,8 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
         CancellationToken ct)
     {
         var (program, e) = (item.Program, item.Event);
-        var now = time.GetUtcNow().UtcDateTime;
+        // To the microsecond: availableAt in the answer is then exactly what PostgreSQL stores and later reads return.
+        var now = StoredTime.Of(time.GetUtcNow().UtcDateTime);
         var row = new LoyaltyEvent
         {
             ProgramId = program.Id, MemberId = member.Id, Type = e.Type, ExternalId = e.EventId, Amount = e.Amount,
@@ -289,14 +290,10 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
         // The effective tier's multiplier works on what the rules gave, as its own line (not a rule award).
         var awarded = evaluation;
         var tierBatch = batch.Tiers[program.Id];
-        if (tierBatch is not null && Tiers.TierService.MultiplierPercent(tierBatch, member) is var percent and not 100 && evaluation.TotalPoints > 0)
+        if (tierBatch is not null)
         {
-            long multiplied;
-            try { multiplied = Tiers.TierEvaluator.ApplyMultiplier(evaluation.TotalPoints, percent); }
+            try { evaluation = Tiers.TierEvaluator.WithMultiplier(evaluation, member.Tier, Tiers.TierService.MultiplierPercent(tierBatch, member)).Evaluation; }
             catch (OverflowException overflow) { throw new LoyaltyException("AWARD_TOO_LARGE", overflow.Message, 422); }
-            var line = new RuleOutcome(0, $"tier {member.Tier}", true, multiplied - evaluation.TotalPoints,
-                $"tier {member.Tier}: {percent}% of {evaluation.TotalPoints} = {multiplied} (floor)");
-            evaluation = new RuleEvaluation(evaluation.BasePoints, multiplied, [.. evaluation.Outcomes, line]);
         }
         await CheckPointCapsAsync(member.Id, evaluation.TotalPoints, ct);
         row.Points = evaluation.TotalPoints;
@@ -313,7 +310,7 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
             var accrual = new Accrual
             {
                 ProgramId = program.Id, MemberId = member.Id, EventId = row.Id, Points = evaluation.TotalPoints,
-                MaturesAt = now + program.PendingPeriod, Status = pending ? AccrualStatus.Pending : AccrualStatus.Matured,
+                MaturesAt = StoredTime.Of(now + program.PendingPeriod), Status = pending ? AccrualStatus.Pending : AccrualStatus.Matured,
             };
             db.Set<Accrual>().Add(accrual);
             if (pending)

@@ -92,6 +92,23 @@ public static class TierEvaluator
     /// <summary>Points after the tier multiplier (floor, checked).</summary>
     public static long ApplyMultiplier(long points, int percent) => points <= 0 || percent == 100 ? points : checked(points * percent) / 100;
 
+    /// <summary>The multiplier of the level named <paramref name="tier"/> (100 when the member has no level of the policy).</summary>
+    public static int MultiplierPercent(TierPolicy p, string? tier) => Rank(p, tier) is var r and >= 0 ? p.Levels[r].MultiplierPercent : 100;
+
+    /// <summary>
+    /// The tier multiplier on what the rules gave, as its own outcome line (rule id 0, not a rule award): intake and the
+    /// rules' dry run both call this, so "try an event" shows what intake would award. Null line: nothing to multiply.
+    /// </summary>
+    /// <exception cref="OverflowException">The multiplied total does not fit in 64 bits.</exception>
+    public static (Earning.RuleEvaluation Evaluation, Earning.RuleOutcome? Line) WithMultiplier(Earning.RuleEvaluation evaluation, string? tier, int percent)
+    {
+        if (percent == 100 || evaluation.TotalPoints <= 0) return (evaluation, null);
+        var multiplied = ApplyMultiplier(evaluation.TotalPoints, percent);
+        var line = new Earning.RuleOutcome(0, $"tier {tier}", true, multiplied - evaluation.TotalPoints,
+            $"tier {tier}: {percent}% of {evaluation.TotalPoints} = {multiplied} (floor)") { Code = Earning.RuleOutcomeCode.Fired };
+        return (new Earning.RuleEvaluation(evaluation.BasePoints, multiplied, [.. evaluation.Outcomes, line]), line);
+    }
+
     /// <summary>The effective level and where it comes from: the highest ranked of earned, invited and a running membership.</summary>
     public static (string? Name, string Source) Effective(TierPolicy p, MemberTierState s, DateTime now)
     {

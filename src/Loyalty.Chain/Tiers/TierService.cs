@@ -150,8 +150,7 @@ public sealed class TierService(LoyaltyDbContext db, LedgerWriter ledger, TimePr
     }
 
     /// <summary>The multiplier of the member's effective tier before this event.</summary>
-    internal static int MultiplierPercent(TierBatch batch, Member member) =>
-        TierEvaluator.Rank(batch.Policy, member.Tier) is var r and >= 0 ? batch.Policy.Levels[r].MultiplierPercent : 100;
+    internal static int MultiplierPercent(TierBatch batch, Member member) => TierEvaluator.MultiplierPercent(batch.Policy, member.Tier);
 
     /// <summary>
     /// After an earning event: adds it to its month's bucket, grants a paid membership, and upgrades at once.

@@ -49,6 +49,13 @@ function Editor({ rule, onSaved }) {
   );
 }
 
+// Intake applies the effective tier's multiplier after the rules: the dry run says which level, how much and why.
+function tierLine(result) {
+  const m = result.tierMultiplier;
+  if (!m) return "Tier multiplier: none (the program has no tier policy).";
+  return `Tier multiplier: ${m.percent}%${m.points !== "0" ? `, +${m.points}` : ""}. ${m.reason}`;
+}
+
 function TryEvent({ editing }) {
   const [result, setResult] = useState(null);
   return (
@@ -85,6 +92,7 @@ function TryEvent({ editing }) {
               </li>
             ))}
           </ul>
+          <p class="muted" data-testid="tier-multiplier">{tierLine(result)}</p>
         </section>
       )}
     </>
