@@ -72,7 +72,9 @@ public sealed class BenchRun(BenchOptions options)
             RedeemFigures? redeem = null;
             AnalyticsFigures? analytics = null;
             WebhookFigures? webhooks = null;
-            if (options.Phases.Overlaps(["sqlite", "settle", "redeem", "analytics", "webhooks"]))
+            MemberReadFigures? reads = null;
+            ReconcileFigures? reconcile = null;
+            if (options.Phases.Overlaps(["sqlite", "settle", "redeem", "read", "analytics", "webhooks", "reconcile"]))
             {
                 try
                 {
@@ -80,17 +82,24 @@ public sealed class BenchRun(BenchOptions options)
                         leftovers, http, ct);
                     if (options.Phases.Contains("sqlite"))
                         sqliteIntake = await PhaseAsync("intake_error_sqlite", () => IntakePhase.RunAsync(api.Client, rootKey, "SQLite", _s, Log, ct), api, ct);
-                    if (options.Phases.Overlaps(["settle", "redeem"]))
+                    if (options.Phases.Overlaps(["settle", "redeem", "read"]))
                         settle = await PhaseAsync("settle_error", () => SettlementPhase.RunAsync(api.Client, node.Rpc, rootKey, _s, Log, ct), api, ct);
                     if (options.Phases.Contains("redeem"))
                     {
                         if (settle is null) Fail("redeem_error", "no settled members to redeem with: the settlement phase failed");
                         else redeem = await PhaseAsync("redeem_error", () => RedemptionPhase.RunAsync(settle.Program, settle.Members, _s.Redemptions, Log, ct), api, ct);
                     }
+                    if (options.Phases.Contains("read"))
+                    {
+                        if (settle is null) Fail("member_read_error", "no settled members to read: the settlement phase failed");
+                        else reads = await PhaseAsync("member_read_error", () => MemberReadPhase.RunAsync(settle.Program, settle.Members, _s, Log, ct), api, ct);
+                    }
                     if (options.Phases.Contains("analytics"))
                         analytics = await PhaseAsync("analytics_error", () => AnalyticsPhase.RunAsync(api.Client, rootKey, Path.Combine(work, "api-sqlite"), _s, Log, ct), api, ct);
                     if (options.Phases.Contains("webhooks"))
                         webhooks = await PhaseAsync("webhook_error", () => WebhookPhase.RunAsync(api.Client, rootKey, _s, Log, ct), api, ct);
+                    if (options.Phases.Contains("reconcile"))
+                        reconcile = await PhaseAsync("reconcile_error", () => ReconcilePhase.RunAsync(api.Client, rootKey, Path.Combine(work, "api-sqlite"), _s, Log, ct), api, ct);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
                 {
@@ -103,6 +112,18 @@ public sealed class BenchRun(BenchOptions options)
             Redeem(redeem);
             Analytics(analytics);
             Webhooks(webhooks);
+            MemberReads(reads);
+            Reconcile(reconcile);
+
+            RecoveryFigures? recovery = null;
+            if (options.Phases.Contains("recovery"))
+            {
+                // An API of its own, since the phase kills it; started again on the same data folder.
+                recovery = await PhaseAsync("recovery_error", () => RecoveryPhase.RunAsync(
+                    () => StartApiAsync("recovery", work, logs, node, rootKey, rootKeySha256, new Dictionary<string, string>(), leftovers, http, ct),
+                    rootKey, Path.Combine(work, "api-recovery"), _s, Log, ct), null, ct);
+            }
+            Recovery(recovery);
 
             IntakeFigures? pgIntake = null;
             if (options.Phases.Contains("pg"))
@@ -261,6 +282,32 @@ public sealed class BenchRun(BenchOptions options)
         _figures["webhook_members"] = f?.Members;
         _figures["webhook_clients"] = f?.Clients;
         if (f is { Other: > 0 }) _figures["webhook_other_messages"] = f.Other;
+    }
+
+    private void MemberReads(MemberReadFigures? f)
+    {
+        _figures["member_read_p99_ms"] = f is null ? null : R(f.Load.P99Ms, 2);
+        _figures["member_read_p50_ms"] = f is null ? null : R(f.Load.P50Ms, 2);
+        _figures["member_read_per_s"] = f is null ? null : R(f.Load.PerSecond);
+        _figures["member_read_errors"] = f?.Load.Errors;
+        _figures["member_read_clients"] = f?.Clients;
+        if (f is { Load.ErrorSamples.Count: > 0 }) _figures["member_read_error_samples"] = string.Join(" | ", f.Load.ErrorSamples);
+    }
+
+    private void Reconcile(ReconcileFigures? f)
+    {
+        _figures[f is null || f.Members == 100_000 ? "reconcile_seconds_100k" : $"reconcile_seconds_{f.Members / 1000}k"] = f is null ? null : R(f.Seconds, 2);
+        _figures["reconcile_members"] = f?.Members;
+        _figures["reconcile_reconciled"] = f?.Reconciled;
+        _figures["reconcile_seed_seconds"] = f is null ? null : R(f.SeedSeconds);
+    }
+
+    private void Recovery(RecoveryFigures? f)
+    {
+        _figures["recovery_seconds"] = f is null ? null : R(f.Seconds, 2);
+        _figures["recovery_start_seconds"] = f is null ? null : R(f.StartSeconds, 2);
+        _figures["recovery_statuses_at_kill"] = f?.StatusesAtKill;
+        _figures["recovery_moved"] = f?.MovedTx;
     }
 
     private void Redeem(RedeemFigures? f)

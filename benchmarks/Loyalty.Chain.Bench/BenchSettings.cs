@@ -19,8 +19,14 @@ public sealed record BenchSettings(
     int WebhookEvents = 5_000,
     int WebhookMembers = 1_000,
     int WebhookClients = 64,
-    TimeSpan? WebhookTimeoutOrDefault = null)
+    TimeSpan? WebhookTimeoutOrDefault = null,
+    int MemberReadClients = 64,
+    TimeSpan? MemberReadDurationOrDefault = null,
+    int ReconcileMembers = 100_000,
+    int RecoveryMembers = 1_500)
 {
+    public TimeSpan MemberReadDuration => MemberReadDurationOrDefault ?? TimeSpan.FromSeconds(30);
+
     /// <summary>How long the webhooks phase waits for the last delivery after the last purchase was accepted.</summary>
     public TimeSpan WebhookTimeout => WebhookTimeoutOrDefault ?? TimeSpan.FromMinutes(5);
 
@@ -34,5 +40,6 @@ public sealed record BenchSettings(
     public static readonly BenchSettings Quick = new("quick", TimeSpan.FromSeconds(6), 64, 100, 1_000, 10_000, 64,
         TimeSpan.FromSeconds(5), 200, 8, TimeSpan.FromMinutes(5),
         AnalyticsMembers: 10_000, AnalyticsEvents: 100_000, AnalyticsRequests: 100,
-        WebhookEvents: 500, WebhookMembers: 100, WebhookTimeoutOrDefault: TimeSpan.FromMinutes(2));
+        WebhookEvents: 500, WebhookMembers: 100, WebhookTimeoutOrDefault: TimeSpan.FromMinutes(2),
+        MemberReadDurationOrDefault: TimeSpan.FromSeconds(5), ReconcileMembers: 10_000, RecoveryMembers: 1_000);
 }

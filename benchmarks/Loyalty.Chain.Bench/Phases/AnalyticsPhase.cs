@@ -81,7 +81,7 @@ public static class AnalyticsPhase
         """;
 
     /// <summary>Runs SQL through the sqlite3 shell (the bench talks to the API over HTTP only; this is the one seed it writes directly).</summary>
-    private static async Task SqliteAsync(string file, string sql, CancellationToken ct)
+    internal static async Task SqliteAsync(string file, string sql, CancellationToken ct)
     {
         var psi = new ProcessStartInfo("sqlite3", ["-bail", file]) { RedirectStandardInput = true, RedirectStandardError = true, RedirectStandardOutput = true };
         using var process = Process.Start(psi) ?? throw new InvalidOperationException("sqlite3 did not start");

@@ -26,4 +26,9 @@ public sealed class SettlementOptions
     public TimeSpan MaxIntentAge { get; set; } = TimeSpan.FromSeconds(60);
     /// <summary>Accruals matured per pass.</summary>
     [Range(1, 1_000_000)] public int MaturationBatch { get; set; } = 5_000;
+    /// <summary>
+    /// Custodial balances the reconciler reads per eth_call (BalanceReader, about 6k gas a holder: 1,000 stay well
+    /// under the usual 30M-50M call gas caps of nodes and providers).
+    /// </summary>
+    [Range(1, 5_000)] public int ReconcileChunkSize { get; set; } = 1_000;
 }
