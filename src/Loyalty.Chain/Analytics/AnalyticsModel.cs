@@ -110,11 +110,34 @@ public sealed class AnalyticsGasBatch
     public long ProgramId { get; set; }
 }
 
+/// <summary>
+/// An id below a moved mark that was missing when the mark moved: on PostgreSQL a transaction still in flight holds it (ids
+/// are not commit-ordered), or it was rolled back. The fold folds the row when it appears, and forgets the gap after
+/// <see cref="AnalyticsRollup.GapTtl"/>.
+/// </summary>
+public sealed class AnalyticsGap
+{
+    public long ProgramId { get; set; }
+    /// <summary>Which source table: <see cref="AnalyticsRollup"/>'s Members, Events, Ledger or Tiers.</summary>
+    public string Source { get; set; } = "";
+    public long Id { get; set; }
+    public DateTime SeenAt { get; set; }
+}
+
 internal sealed class AnalyticsConfiguration : IEntityTypeConfiguration<AnalyticsState>, IEntityTypeConfiguration<AnalyticsDaily>,
     IEntityTypeConfiguration<AnalyticsMemberDay>, IEntityTypeConfiguration<AnalyticsMemberMonth>, IEntityTypeConfiguration<AnalyticsCohortMonth>,
     IEntityTypeConfiguration<AnalyticsTierCount>, IEntityTypeConfiguration<AnalyticsTierMigration>, IEntityTypeConfiguration<AnalyticsRuleDaily>,
-    IEntityTypeConfiguration<AnalyticsRuleMemberDay>, IEntityTypeConfiguration<AnalyticsGasBatch>
+    IEntityTypeConfiguration<AnalyticsRuleMemberDay>, IEntityTypeConfiguration<AnalyticsGasBatch>,
+    IEntityTypeConfiguration<AnalyticsGap>
 {
+    public void Configure(EntityTypeBuilder<AnalyticsGap> b)
+    {
+        b.ToTable("AnalyticsGaps");
+        b.HasKey(x => new { x.ProgramId, x.Source, x.Id });
+        b.Property(x => x.Source).HasMaxLength(8);
+        b.Property(x => x.Id).ValueGeneratedNever();
+    }
+
     public void Configure(EntityTypeBuilder<AnalyticsState> b)
     {
         b.ToTable("AnalyticsStates");

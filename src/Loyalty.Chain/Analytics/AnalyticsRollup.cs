@@ -23,6 +23,11 @@ public sealed class AnalyticsRollup(LoyaltyDbContext db, AlertSink alerts, TimeP
 {
     public const string Step = "analytics-rollup";
     public const int Chunk = 5000;
+    /// <summary>How long a missing id below a mark is waited for: longer than any write transaction runs.</summary>
+    public static readonly TimeSpan GapTtl = TimeSpan.FromMinutes(10);
+    /// <summary>How far below a moved mark missing ids are looked for: in-flight ids sit near the head of the sequence.</summary>
+    public const long GapWindow = 100_000;
+    internal const string Members = "member", Events = "event", Ledger = "ledger", Tiers = "tier";
 
     /// <summary>The job step: every program, each in its own isolation.</summary>
     public async Task<int> RunAsync(CancellationToken ct)
@@ -75,7 +80,45 @@ public sealed class AnalyticsRollup(LoyaltyDbContext db, AlertSink alerts, TimeP
                || await db.Set<LedgerEntry>().AnyAsync(e => e.Id > s.LedgerHwm && e.ProgramId == programId, ct)
                || await db.Set<TierChange>().AnyAsync(t => t.Id > s.TierChangeHwm && t.ProgramId == programId, ct)
                || await db.Set<SettlementBatch>().AnyAsync(b => b.Id > s.BatchHwm && b.ProgramId == programId && b.Status != BatchStatus.Pending
-                   && !db.Set<AnalyticsGasBatch>().Any(g => g.BatchId == b.Id), ct);
+                   && !db.Set<AnalyticsGasBatch>().Any(g => g.BatchId == b.Id), ct)
+               || await GapFilledAsync(programId, ct);
+    }
+
+    /// <summary>Whether an id the fold is waiting for (see <see cref="AnalyticsGap"/>) has committed since.</summary>
+    private async Task<bool> GapFilledAsync(long programId, CancellationToken ct)
+    {
+        var gaps = db.Set<AnalyticsGap>().AsNoTracking().Where(g => g.ProgramId == programId);
+        if (!await gaps.AnyAsync(ct)) return false;
+        return await gaps.AnyAsync(g => g.Source == Members && db.Set<Member>().Any(m => m.Id == g.Id), ct)
+               || await gaps.AnyAsync(g => g.Source == Events && db.Set<LoyaltyEvent>().Any(e => e.Id == g.Id), ct)
+               || await gaps.AnyAsync(g => g.Source == Ledger && db.Set<LedgerEntry>().Any(e => e.Id == g.Id), ct)
+               || await gaps.AnyAsync(g => g.Source == Tiers && db.Set<TierChange>().Any(t => t.Id == g.Id), ct);
+    }
+
+    /// <summary>
+    /// After a source's mark moved from <paramref name="from"/> to <paramref name="to"/>: forgets the gaps now folded, committed
+    /// for another program, or older than <see cref="GapTtl"/>, and records the ids below the new mark that no row has yet
+    /// (a PostgreSQL transaction still in flight, or one rolled back), so a row that commits late is folded when it appears.
+    /// </summary>
+    private async Task TrackGapsAsync<T>(long programId, string source, List<AnalyticsGap> gaps, long from, long to, IReadOnlySet<long> folded,
+        DateTime now, CancellationToken ct) where T : class
+    {
+        var open = gaps.Where(g => g.Source == source).ToList();
+        var ids = open.Select(g => g.Id).ToList();
+        var elsewhere = ids.Count == 0 ? [] : (await db.Set<T>().AsNoTracking()
+            .Where(x => ids.Contains(EF.Property<long>(x, "Id")) && EF.Property<long>(x, "ProgramId") != programId)
+            .Select(x => EF.Property<long>(x, "Id")).ToListAsync(ct)).ToHashSet();
+        foreach (var g in open)
+            if (folded.Contains(g.Id) || elsewhere.Contains(g.Id) || g.SeenAt < now - GapTtl) db.Remove(g);
+        var start = Math.Max(from, to - GapWindow);
+        if (to <= start) return;
+        var range = db.Set<T>().AsNoTracking().Where(x => EF.Property<long>(x, "Id") > start && EF.Property<long>(x, "Id") <= to);
+        if (await range.LongCountAsync(ct) == to - start) return; // no hole: the common case, one index range count
+        var present = (await range.Select(x => EF.Property<long>(x, "Id")).ToListAsync(ct)).ToHashSet();
+        var known = ids.ToHashSet();
+        for (var id = start + 1; id < to; id++)
+            if (!present.Contains(id) && known.Add(id))
+                db.Add(new AnalyticsGap { ProgramId = programId, Source = source, Id = id, SeenAt = now });
     }
 
     private sealed record EvaluatedRule(long RuleId, string Name, bool Fired, string Points);
@@ -87,6 +130,10 @@ public sealed class AnalyticsRollup(LoyaltyDbContext db, AlertSink alerts, TimeP
         // waits, then reads the marks this one moved, so no source row is counted twice.
         await db.Set<AnalyticsState>().Where(x => x.ProgramId == programId).ExecuteUpdateAsync(u => u.SetProperty(x => x.UpdatedAt, now), ct);
         var state = await db.Set<AnalyticsState>().SingleAsync(x => x.ProgramId == programId, ct);
+        var gaps = await db.Set<AnalyticsGap>().Where(g => g.ProgramId == programId).ToListAsync(ct);
+        List<long> Late(string source) => gaps.Where(g => g.Source == source).Select(g => g.Id).ToList();
+        List<long> lateMembers = Late(Members), lateEvents = Late(Events), lateEntries = Late(Ledger), lateChanges = Late(Tiers);
+        long memberFrom = state.MemberHwm, eventFrom = state.EventHwm, ledgerFrom = state.LedgerHwm, tierFrom = state.TierChangeHwm;
 
         var daily = new Dictionary<int, AnalyticsDaily>();
         AnalyticsDaily Day(int d) => daily.TryGetValue(d, out var r) ? r : daily[d] = new AnalyticsDaily { ProgramId = programId, Day = d };
@@ -99,25 +146,25 @@ public sealed class AnalyticsRollup(LoyaltyDbContext db, AlertSink alerts, TimeP
         var ruleMembers = new HashSet<(long Rule, int Day, long Member)>();
         var folded = 0;
 
-        var members = await db.Set<Member>().AsNoTracking().Where(m => m.ProgramId == programId && m.Id > state.MemberHwm)
+        var members = await db.Set<Member>().AsNoTracking().Where(m => m.ProgramId == programId && (m.Id > memberFrom || lateMembers.Contains(m.Id)))
             .OrderBy(m => m.Id).Take(Chunk).Select(m => new { m.Id, m.Tier, m.CreatedAt }).ToListAsync(ct);
         foreach (var m in members)
         {
             Day(AnalyticsMath.DayOf(m.CreatedAt)).NewMembers++;
             tiers[m.Tier ?? ""] = tiers.GetValueOrDefault(m.Tier ?? "") + 1;
             state.MembersTotal++;
-            state.MemberHwm = m.Id;
+            state.MemberHwm = Math.Max(state.MemberHwm, m.Id);
         }
         folded += members.Count;
 
-        var events = await db.Set<LoyaltyEvent>().AsNoTracking().Where(e => e.ProgramId == programId && e.Id > state.EventHwm)
+        var events = await db.Set<LoyaltyEvent>().AsNoTracking().Where(e => e.ProgramId == programId && (e.Id > eventFrom || lateEvents.Contains(e.Id)))
             .OrderBy(e => e.Id).Take(Chunk).Select(e => new { e.Id, e.MemberId, e.Type, e.Amount, e.Points, e.Evaluation, e.OccurredAt }).ToListAsync(ct);
         var eventMembers = events.Select(e => e.MemberId).Distinct().ToList();
         foreach (var m in await db.Set<Member>().AsNoTracking().Where(m => eventMembers.Contains(m.Id)).Select(m => new { m.Id, m.CreatedAt }).ToListAsync(ct))
             memberCohort[m.Id] = AnalyticsMath.MonthOf(m.CreatedAt);
         foreach (var e in events)
         {
-            state.EventHwm = e.Id;
+            state.EventHwm = Math.Max(state.EventHwm, e.Id);
             var purchase = e.Type == EventIntakeService.Purchase;
             if (!purchase && e.Points <= 0) continue; // active means a purchase or an earn
             var day = AnalyticsMath.DayOf(e.OccurredAt);
@@ -135,11 +182,11 @@ public sealed class AnalyticsRollup(LoyaltyDbContext db, AlertSink alerts, TimeP
         }
         folded += events.Count;
 
-        var entries = await db.Set<LedgerEntry>().AsNoTracking().Where(e => e.Id > state.LedgerHwm && e.ProgramId == programId)
+        var entries = await db.Set<LedgerEntry>().AsNoTracking().Where(e => (e.Id > ledgerFrom || lateEntries.Contains(e.Id)) && e.ProgramId == programId)
             .OrderBy(e => e.Id).Take(Chunk).Select(e => new { e.Id, e.Account, e.Amount, e.Kind, e.CreatedAt }).ToListAsync(ct);
         foreach (var e in entries)
         {
-            state.LedgerHwm = e.Id;
+            state.LedgerHwm = Math.Max(state.LedgerHwm, e.Id);
             switch (e.Account)
             {
                 case LedgerAccount.Pending: state.Pending = checked(state.Pending + e.Amount); break;
@@ -159,11 +206,11 @@ public sealed class AnalyticsRollup(LoyaltyDbContext db, AlertSink alerts, TimeP
         }
         folded += entries.Count;
 
-        var changes = await db.Set<TierChange>().AsNoTracking().Where(t => t.Id > state.TierChangeHwm && t.ProgramId == programId)
+        var changes = await db.Set<TierChange>().AsNoTracking().Where(t => (t.Id > tierFrom || lateChanges.Contains(t.Id)) && t.ProgramId == programId)
             .OrderBy(t => t.Id).Take(Chunk).ToListAsync(ct);
         foreach (var t in changes)
         {
-            state.TierChangeHwm = t.Id;
+            state.TierChangeHwm = Math.Max(state.TierChangeHwm, t.Id);
             string from = t.From ?? "", to = t.To ?? "";
             tiers[from] = tiers.GetValueOrDefault(from) - 1;
             tiers[to] = tiers.GetValueOrDefault(to) + 1;
@@ -171,6 +218,11 @@ public sealed class AnalyticsRollup(LoyaltyDbContext db, AlertSink alerts, TimeP
             migrations[key] = migrations.GetValueOrDefault(key) + 1;
         }
         folded += changes.Count;
+
+        await TrackGapsAsync<Member>(programId, Members, gaps, memberFrom, state.MemberHwm, members.Select(x => x.Id).ToHashSet(), now, ct);
+        await TrackGapsAsync<LoyaltyEvent>(programId, Events, gaps, eventFrom, state.EventHwm, events.Select(x => x.Id).ToHashSet(), now, ct);
+        await TrackGapsAsync<LedgerEntry>(programId, Ledger, gaps, ledgerFrom, state.LedgerHwm, entries.Select(x => x.Id).ToHashSet(), now, ct);
+        await TrackGapsAsync<TierChange>(programId, Tiers, gaps, tierFrom, state.TierChangeHwm, changes.Select(x => x.Id).ToHashSet(), now, ct);
 
         // Batches finish out of id order: the mark moves over the finished prefix, and a presence row keeps later finished ones from counting twice.
         var batches = await (from b in db.Set<SettlementBatch>().AsNoTracking()

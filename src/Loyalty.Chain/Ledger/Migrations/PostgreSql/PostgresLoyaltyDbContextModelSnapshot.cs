@@ -246,6 +246,26 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                     b.ToTable("AnalyticsDaily", (string)null);
                 });
 
+            modelBuilder.Entity("Loyalty.Chain.Analytics.AnalyticsGap", b =>
+                {
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Source")
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)");
+
+                    b.Property<long>("Id")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime>("SeenAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("ProgramId", "Source", "Id");
+
+                    b.ToTable("AnalyticsGaps", (string)null);
+                });
+
             modelBuilder.Entity("Loyalty.Chain.Analytics.AnalyticsGasBatch", b =>
                 {
                     b.Property<long>("BatchId")

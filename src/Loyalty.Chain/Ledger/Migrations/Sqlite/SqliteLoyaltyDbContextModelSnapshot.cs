@@ -235,6 +235,26 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                     b.ToTable("AnalyticsDaily", (string)null);
                 });
 
+            modelBuilder.Entity("Loyalty.Chain.Analytics.AnalyticsGap", b =>
+                {
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Source")
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Id")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("SeenAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("ProgramId", "Source", "Id");
+
+                    b.ToTable("AnalyticsGaps", (string)null);
+                });
+
             modelBuilder.Entity("Loyalty.Chain.Analytics.AnalyticsGasBatch", b =>
                 {
                     b.Property<long>("BatchId")

@@ -1,0 +1,36 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
+{
+    /// <inheritdoc />
+    public partial class AnalyticsGaps : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "AnalyticsGaps",
+                columns: table => new
+                {
+                    ProgramId = table.Column<long>(type: "bigint", nullable: false),
+                    Source = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
+                    Id = table.Column<long>(type: "bigint", nullable: false),
+                    SeenAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_AnalyticsGaps", x => new { x.ProgramId, x.Source, x.Id });
+                });
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "AnalyticsGaps");
+        }
+    }
+}
