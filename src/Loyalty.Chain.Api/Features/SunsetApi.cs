@@ -30,7 +30,7 @@ public static class SunsetApi
     {
         var group = routes.MapGroup("/v1/programs/{programId:long}").WithTags("Sunset");
         group.MapPost("/sunset", StartAsync).RequireProgramRole(ApiRole.Admin).WithIdempotency("program-sunset");
-        group.MapGet("/sunset", GetAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop, ApiRole.Partner, ApiRole.Member);
+        group.MapGet("/sunset", GetAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Shop, ApiRole.Partner);
         group.MapPost("/sunset/snapshot", SnapshotNowAsync).RequireProgramRole(ApiRole.Admin).WithIdempotency("sunset-snapshot");
         group.MapPost("/sunset/metadata-export", ExportAsync).RequireProgramRole(ApiRole.Admin);
         group.MapPost("/drops/{dropId:long}/base-uri", BaseUriAsync).RequireProgramRole(ApiRole.Admin).WithIdempotency("drop-base-uri");
