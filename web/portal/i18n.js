@@ -26,6 +26,7 @@ const en = {
   withdrawStaged: "Withdrawal on its way: {n} transfers.", verify: "Verify on chain", verified: "The chain says: {amount} points at {address}.",
   burnTitle: "Redeem from your own wallet", signBurn: "Sign the redemption", burnSigned: "Signed. The points are burnt on chain shortly.",
   error: "Something went wrong: {message}", loading: "Loading…", close: "Close",
+  sunsetting: "This program ends on {date}. No more points are earned; you can redeem until then. Move your points to your own wallet (the program pays the fees):", sunsetEnded: "This program has ended. Your points and collectibles stay yours on chain:",
 };
 const pl = {
   title: "Mój program", language: "Język", signIn: "Zaloguj się", signOut: "Wyloguj się", signedOut: "Wylogowano.",
@@ -51,6 +52,7 @@ const pl = {
   withdrawStaged: "Wypłata w drodze: {n} przelewów.", verify: "Sprawdź w łańcuchu", verified: "Łańcuch podaje: {amount} pkt na {address}.",
   burnTitle: "Odbierz z własnego portfela", signBurn: "Podpisz odbiór", burnSigned: "Podpisano. Punkty zostaną wkrótce spalone w łańcuchu.",
   error: "Coś poszło nie tak: {message}", loading: "Ładowanie…", close: "Zamknij",
+  sunsetting: "Program kończy się {date}. Nowe punkty nie są już naliczane; do tego dnia możesz je wymieniać. Przenieś punkty do własnego portfela (opłaty pokrywa program):", sunsetEnded: "Program się zakończył. Twoje punkty i kolekcja zostają Twoje w blockchainie:",
 };
 const ru = {
   title: "Моя программа", language: "Язык", signIn: "Войти", signOut: "Выйти", signedOut: "Вы вышли.",
@@ -76,6 +78,7 @@ const ru = {
   withdrawStaged: "Вывод в пути: переводов {n}.", verify: "Проверить в блокчейне", verified: "Блокчейн показывает: {amount} баллов на {address}.",
   burnTitle: "Получить награду из своего кошелька", signBurn: "Подписать получение", burnSigned: "Подписано. Баллы скоро будут сожжены в блокчейне.",
   error: "Что-то пошло не так: {message}", loading: "Загрузка…", close: "Закрыть",
+  sunsetting: "Программа завершается {date}. Новые баллы больше не начисляются; обменять их можно до этой даты. Переведите баллы в свой кошелёк (комиссию платит программа):", sunsetEnded: "Программа завершена. Ваши баллы и коллекция остаются вашими в блокчейне:",
 };
 const DICTS = { en, pl, ru };
 
