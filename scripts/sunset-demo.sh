@@ -10,12 +10,15 @@ cd "$ROOT"
 STARTED=""
 running() { [[ -f .run/env ]] && curl -sf "$(grep '^LC_API_URL=' .run/env | cut -d= -f2-)/health" >/dev/null 2>&1; }
 if ! running; then
-  echo "==> no running system: starting ./scripts/run.sh (log: .run/sunset-run.log)"
-  mkdir -p .run; rm -f .run/env
-  setsid ./scripts/run.sh > .run/sunset-run.log 2>&1 &
+  # run.sh starts from an empty .run/, so its output goes elsewhere.
+  RUN_LOG="${TMPDIR:-/tmp}/loyalty-sunset-run.$$.log"
+  echo "==> no running system: starting ./scripts/run.sh (log: $RUN_LOG)"
+  rm -f .run/env
+  setsid ./scripts/run.sh > "$RUN_LOG" 2>&1 &
   STARTED=$!
   trap '[[ -n "$STARTED" ]] && kill -- -"$STARTED" 2>/dev/null; wait "$STARTED" 2>/dev/null || true' EXIT
-  for _ in $(seq 1 600); do running && grep -q "Press Ctrl-C" .run/sunset-run.log && break; kill -0 "$STARTED" 2>/dev/null || break; sleep 0.5; done
-  running || { echo "run.sh did not come up; see .run/sunset-run.log" >&2; tail -20 .run/sunset-run.log >&2; exit 1; }
+  # .run/env is written once the first program is Active.
+  for _ in $(seq 1 600); do running && break; kill -0 "$STARTED" 2>/dev/null || break; sleep 0.5; done
+  running || { echo "run.sh did not come up; see $RUN_LOG" >&2; tail -20 "$RUN_LOG" >&2; exit 1; }
 fi
 node scripts/sunset-demo.js
