@@ -11,6 +11,7 @@ const en = {
   expiresOn: "{amount} on {date}", nothingExpiring: "Nothing expires in the next 30 days.", pendingAvailableOn: "{amount} pending, available on {date}",
   tier: "Tier", noTier: "No tier yet", nextTier: "{remaining} more to {next}", topTier: "You are at the top tier.",
   history: "Latest activity", noHistory: "No activity yet.", viewTx: "Transaction {hash}", points: "{n} points",
+  sunsetting: "This program ends on {date}. No more points are earned; you can redeem until then. Move your points to your own wallet (the program pays the fees):", sunsetEnded: "This program has ended. Your points and collectibles stay yours on chain:",
   catalog: "Rewards for you", canAfford: "You can afford this", cannotAfford: "{n} more points needed", recommended: "Recommended", noRewards: "No rewards for you right now.", stockLeft: "{n} left", soldOut: "Sold out",
   limitReached: "You have redeemed this as often as allowed.",
   redeem: "Redeem {name}", yourCode: "Your code", codeQr: "QR code of your coupon code", redeemed: "Redeemed: {name}",
@@ -26,7 +27,6 @@ const en = {
   withdrawStaged: "Withdrawal on its way: {n} transfers.", verify: "Verify on chain", verified: "The chain says: {amount} points at {address}.",
   burnTitle: "Redeem from your own wallet", signBurn: "Sign the redemption", burnSigned: "Signed. The points are burnt on chain shortly.",
   error: "Something went wrong: {message}", loading: "Loading…", close: "Close",
-  sunsetting: "This program ends on {date}. No more points are earned; you can redeem until then. Move your points to your own wallet (the program pays the fees):", sunsetEnded: "This program has ended. Your points and collectibles stay yours on chain:",
 };
 const pl = {
   title: "Mój program", language: "Język", signIn: "Zaloguj się", signOut: "Wyloguj się", signedOut: "Wylogowano.",
@@ -37,6 +37,7 @@ const pl = {
   expiresOn: "{amount} dnia {date}", nothingExpiring: "Nic nie wygasa w ciągu 30 dni.", pendingAvailableOn: "{amount} oczekuje, dostępne od {date}",
   tier: "Poziom", noTier: "Brak poziomu", nextTier: "Jeszcze {remaining} do poziomu {next}", topTier: "Masz najwyższy poziom.",
   history: "Ostatnia aktywność", noHistory: "Brak aktywności.", viewTx: "Transakcja {hash}", points: "{n} pkt",
+  sunsetting: "Program kończy się {date}. Nowe punkty nie są już naliczane; do tego dnia możesz je wymieniać. Przenieś punkty do własnego portfela (opłaty pokrywa program):", sunsetEnded: "Program się zakończył. Twoje punkty i kolekcja zostają Twoje w blockchainie:",
   catalog: "Nagrody dla Ciebie", canAfford: "Stać Cię na to", cannotAfford: "Brakuje {n} pkt", recommended: "Polecane", noRewards: "Brak nagród dla Ciebie.", stockLeft: "Zostało: {n}", soldOut: "Wyprzedane",
   limitReached: "Odebrano już tyle razy, ile można.",
   redeem: "Odbierz {name}", yourCode: "Twój kod", codeQr: "Kod QR Twojego kuponu", redeemed: "Odebrano: {name}",
@@ -52,7 +53,6 @@ const pl = {
   withdrawStaged: "Wypłata w drodze: {n} przelewów.", verify: "Sprawdź w łańcuchu", verified: "Łańcuch podaje: {amount} pkt na {address}.",
   burnTitle: "Odbierz z własnego portfela", signBurn: "Podpisz odbiór", burnSigned: "Podpisano. Punkty zostaną wkrótce spalone w łańcuchu.",
   error: "Coś poszło nie tak: {message}", loading: "Ładowanie…", close: "Zamknij",
-  sunsetting: "Program kończy się {date}. Nowe punkty nie są już naliczane; do tego dnia możesz je wymieniać. Przenieś punkty do własnego portfela (opłaty pokrywa program):", sunsetEnded: "Program się zakończył. Twoje punkty i kolekcja zostają Twoje w blockchainie:",
 };
 const ru = {
   title: "Моя программа", language: "Язык", signIn: "Войти", signOut: "Выйти", signedOut: "Вы вышли.",
@@ -63,6 +63,7 @@ const ru = {
   expiresOn: "{amount} — {date}", nothingExpiring: "В ближайшие 30 дней ничего не сгорит.", pendingAvailableOn: "{amount} ожидает, доступно с {date}",
   tier: "Уровень", noTier: "Уровня пока нет", nextTier: "Ещё {remaining} до уровня {next}", topTier: "У вас высший уровень.",
   history: "Последние операции", noHistory: "Операций пока нет.", viewTx: "Транзакция {hash}", points: "{n} баллов",
+  sunsetting: "Программа завершается {date}. Новые баллы больше не начисляются; обменять их можно до этой даты. Переведите баллы в свой кошелёк (комиссию платит программа):", sunsetEnded: "Программа завершена. Ваши баллы и коллекция остаются вашими в блокчейне:",
   catalog: "Награды для вас", canAfford: "Вам хватает баллов", cannotAfford: "Не хватает {n} баллов", recommended: "Рекомендуем", noRewards: "Наград для вас пока нет.", stockLeft: "Осталось: {n}", soldOut: "Нет в наличии",
   limitReached: "Вы уже получили эту награду максимальное число раз.",
   redeem: "Получить {name}", yourCode: "Ваш код", codeQr: "QR-код вашего купона", redeemed: "Получено: {name}",
@@ -78,7 +79,6 @@ const ru = {
   withdrawStaged: "Вывод в пути: переводов {n}.", verify: "Проверить в блокчейне", verified: "Блокчейн показывает: {amount} баллов на {address}.",
   burnTitle: "Получить награду из своего кошелька", signBurn: "Подписать получение", burnSigned: "Подписано. Баллы скоро будут сожжены в блокчейне.",
   error: "Что-то пошло не так: {message}", loading: "Загрузка…", close: "Закрыть",
-  sunsetting: "Программа завершается {date}. Новые баллы больше не начисляются; обменять их можно до этой даты. Переведите баллы в свой кошелёк (комиссию платит программа):", sunsetEnded: "Программа завершена. Ваши баллы и коллекция остаются вашими в блокчейне:",
 };
 const DICTS = { en, pl, ru };
 
