@@ -90,6 +90,7 @@ app.MapSegments();
 app.MapAnalytics();
 app.MapOffers();
 app.MapWebhooks();
+app.MapSunset();
 app.Services.ScheduleRecurringJobs();
 
 app.Run();

@@ -114,6 +114,9 @@ public static class LoyaltyChainServices
         services.AddScoped<Expiry.ExpiryReminderService>();
         services.AddOptions<Expiry.ExpiryOptions>().Bind(configuration.GetSection(Expiry.ExpiryOptions.Section));
         services.AddScoped<Redemption.WithdrawalService>();
+        services.AddScoped<Sunset.SunsetService>();
+        services.AddScoped<Sunset.DropRehosting>();
+        services.AddScoped<Sunset.KeystoreClaim>();
         services.AddCollectibles(configuration);
         services.AddScoped<Tiers.TierService>();
         services.AddScoped<Segments.SegmentService>();

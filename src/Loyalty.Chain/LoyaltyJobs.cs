@@ -63,6 +63,8 @@ public sealed class LoyaltyJobs(IServiceScopeFactory scopes, LeaseService leases
         await RunAsync<Collectibles.DropProcessor>("drops", s => s.RunAsync(ct), ct);
         await RunAsync<Redemption.BurnSettlement>("burns", s => s.RunAsync(ct), ct);
         await RunAsync<Redemption.WithdrawalService>("withdrawals-overdue", s => s.RunOverdueAsync(ct), ct);
+        // Sunsets whose end date has come: redemption closes and the final snapshot is taken (per program, isolated).
+        await RunAsync<Sunset.SunsetService>(Sunset.SunsetService.Step, s => s.RunAsync(ct), ct);
         // Last: folds what this pass changed (matured, settled, burned) into the KPI roll-ups, each program isolated.
         await RunAsync<Analytics.AnalyticsRollup>(Analytics.AnalyticsRollup.Step, s => s.RunAsync(ct), ct);
     }

@@ -244,7 +244,9 @@ public sealed class IdempotencyTests(ProgramFixture f) : IClassFixture<ProgramFi
          // Sign-in mints a fresh session secret per call; a stored replay would keep a live CSRF token and set no cookie.
          "/v1/member-sessions", "/v1/member-sessions/", "/v1/member-sessions/current", "/v1/member-sessions/siwe/challenge", "/v1/member-sessions/siwe",
          // A KEK rewrap resumes where the last call stopped; a replayed summary would hide the rows still left.
-         "/custody/rewrap"];
+         "/custody/rewrap",
+         // The sunset's metadata zip is a read; a keystore claim hands out key material (audited), never stored for replay.
+         "/sunset/metadata-export", "/wallet/claim"];
 
     [Fact]
     public void EveryMutatingEndpoint_DeclaresItsOwnIdempotencyScope()

@@ -165,6 +165,12 @@ public sealed class MalformedRequestFuzzTests(ProgramFixture f, ITestOutputHelpe
             new(HttpMethod.Post, f.P(m + "/wallet/export"), """{"password":"correct horse battery"}""", MemberRoute: member),
             new(HttpMethod.Post, f.P("/custody/seed-export"), """{"password":"correct horse battery"}"""),
             new(HttpMethod.Post, f.P(m + "/withdrawals"), null, MemberRoute: member),
+            // Sunset: the base body is refused itself (a past date; no sunset to snapshot or claim from), so no mutation sunsets the program.
+            new(HttpMethod.Post, f.P("/sunset"), """{"endsAt":"2020-01-01T00:00:00Z"}"""),
+            new(HttpMethod.Post, f.P("/sunset/snapshot"), null),
+            new(HttpMethod.Post, f.P("/sunset/metadata-export"), """{"hostUrl":"https://new.host/x/"}"""),
+            new(HttpMethod.Post, f.P($"/drops/{drop}/base-uri"), """{"baseUri":"https://new.host/x/"}"""),
+            new(HttpMethod.Post, f.P(m + "/wallet/claim"), """{"passphrase":"correct horse battery"}""", MemberRoute: member),
             new(HttpMethod.Post, f.P("/attestations"), $$"""{"address":"{{address}}","minBalance":"1","tier":"gold"}"""),
             new(HttpMethod.Post, f.P("/causes"), """{"name":"fz","description":"d","url":"https://example.org/c","active":true}"""),
             new(HttpMethod.Patch, f.P($"/causes/{cause}"), """{"name":"fz","description":"d","url":"https://example.org/c","active":false}"""),

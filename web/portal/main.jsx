@@ -321,6 +321,19 @@ function Wallet({ t, ctx }) {
   );
 }
 
+/** The sunset notice on every page: the end date and the way out (My wallet), from the program's public view. */
+function SunsetBanner({ t, programId, go }) {
+  const [{ data: program }] = useLoad(() => api("GET", `/v1/public/programs/${programId}`), [programId]);
+  const status = program?.status;
+  if (status !== "Sunsetting" && status !== "Sunset") return null;
+  return (
+    <p class="card highlight" role="status" data-testid="sunset-banner">
+      {status === "Sunsetting" ? t("sunsetting", { date: t.date(program.sunset?.endsAt) }) : t("sunsetEnded")}{" "}
+      <a href="/portal/wallet" onClick={go("wallet")}>{t("wallet")}</a>
+    </p>
+  );
+}
+
 function App() {
   const [lang, setLang] = useState(pickLanguage());
   const [session, setSession] = useState(undefined);
@@ -378,6 +391,7 @@ function App() {
         </nav>
       )}
       <main>
+        {session && <SunsetBanner t={t} programId={session.programId} go={go} />}
         {session === undefined ? <p>{t("loading")}</p>
           : session === null ? <SignIn t={t} programId={programId} onSession={(s) => { setNotice(null); setSession(s); }} notice={notice} />
           : <View t={t} ctx={ctx} />}

@@ -13,7 +13,7 @@ public static class ProgramsApi
     public sealed record ProgramView(long Id, string Name, string PointName, string PointSymbol, int Decimals, string Currency,
         long PendingPeriodSeconds, string TimeZone, string Status, string? StatusDetail, long ChainId, string? PointsContract,
         string? CollectibleContract, string OperatorAddress, DateTime CreatedAt, IReadOnlyList<PauseTxView>? PauseTxs = null,
-        ExpiryPolicyView? Expiry = null, string? Returns = null);
+        ExpiryPolicyView? Expiry = null, string? Returns = null, SunsetApi.SunsetView? Sunset = null);
     public sealed record ExpiryPolicyView(string Policy, int? Months, int? Days, bool RoundToMonthEnd);
     public sealed record PauseTxView(long Id, string Purpose, string To, string Status, string? Outcome, string? Hash, string? ErrorCode);
 
@@ -66,8 +66,12 @@ public static class ProgramsApi
     private static async Task<ProgramView> FullViewAsync(LoyaltyDbContext db, LoyaltyProgram p, long chainId, CancellationToken ct)
     {
         var txs = await ProgramPause.RecentTxsAsync(db, p.Id, ct);
+        var sunset = await db.Set<Loyalty.Chain.Sunset.ProgramSunset>().AsNoTracking().SingleOrDefaultAsync(s => s.ProgramId == p.Id, ct);
         return View(p, chainId) with
         {
+            // A sunset shows as the program's status (Sunsetting, then Sunset); underneath it stays Active so points still settle.
+            Status = SunsetApi.StatusOf(p, sunset),
+            Sunset = sunset is null ? null : SunsetApi.View(sunset, withActor: true),
             PauseTxs = txs.Select(t => new PauseTxView(t.Id, t.Purpose, t.To ?? "", t.Status.ToString(), t.Outcome?.ToString(), t.MinedHash, t.ErrorCode)).ToList(),
         };
     }

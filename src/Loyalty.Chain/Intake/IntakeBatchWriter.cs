@@ -110,6 +110,11 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
                     : new LoyaltyException("MEMBER_BLOCKED", $"the member is blocked: {member.BlockedReason}", 403));
                 continue;
             }
+            if (batch.Sunsetting.Contains(program.Id))
+            {
+                outcomes[i] = IntakeOutcome.Failed(Sunset.SunsetService.EarningRefused());
+                continue;
+            }
             if ((item.Idempotency is { } claimed && keys.Contains((program.Id, claimed.Key))) || events.Contains((program.Id, e.Type, e.EventId)))
             {
                 outcomes[i] = IntakeOutcome.Later();
@@ -188,6 +193,8 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
         }
         if (await db.Set<LoyaltyProgram>().AnyAsync(p => p.Id == programId && (p.Status == ProgramStatus.Paused || p.Status == ProgramStatus.Resuming), ct))
             batch.Paused.Add(programId);
+        if (await db.Set<Sunset.ProgramSunset>().AnyAsync(s => s.ProgramId == programId, ct))
+            batch.Sunsetting.Add(programId);
         var externalIds = items.Select(i => i.Event.MemberId).Distinct().ToList();
         foreach (var member in await db.Set<Member>().AsNoTracking()
                      .Where(m => m.ProgramId == programId && externalIds.Contains(m.ExternalId)).ToListAsync(ct))
@@ -434,6 +441,7 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
         public Dictionary<long, Tiers.TierBatch?> Tiers { get; } = [];
         public Dictionary<long, Segments.AudienceFacts?> Audiences { get; } = [];
         public HashSet<long> Paused { get; } = [];
+        public HashSet<long> Sunsetting { get; } = [];
         public Dictionary<long, Referrals.ReferralBatch?> Referrals { get; } = [];
         public Dictionary<long, Challenges.ChallengeBatch?> Challenges { get; } = [];
     }

@@ -45,6 +45,7 @@ public sealed class RedemptionService(
                 var wallet = await db.Set<Member>().AsNoTracking().Where(m => m.Id == member.Id)
                     .Select(m => new { m.WalletKind, m.WalletAddress, m.BlockedAt, m.BlockedReason }).SingleAsync(c);
                 await ProgramPause.EnsureNotPausedAsync(db, program.Id, c);
+                await Sunset.SunsetService.EnsureRedeemableAsync(db, program.Id, time.GetUtcNow().UtcDateTime, c);
                 MemberBlocks.EnsureNotBlocked(wallet.BlockedAt, wallet.BlockedReason);
                 if (wallet.WalletKind != member.WalletKind || wallet.WalletAddress != member.WalletAddress)
                     throw new LoyaltyException("MEMBER_CHANGED", "the member's wallet changed meanwhile; try again", 409);

@@ -33,6 +33,10 @@ public static class WebhookEventCatalog
         T("withdrawal.completed", "Points were transferred from custody to the member's own wallet.", """{"programId":1,"memberId":"cust-42","withdrawalId":4,"points":"1000","txHash":"0x77cc…"}"""),
         T("referral.rewarded", "A referral qualified and its rewards were granted.", """{"programId":1,"memberId":"cust-42","referralId":6,"referredMemberId":"cust-77","points":"200"}"""),
         T("challenge.completed", "A member completed a challenge.", """{"programId":1,"memberId":"cust-42","challengeId":5,"points":"150"}"""),
+        T("program.sunsetting", "The program is sunsetting: earning stopped; members redeem until endsAt and can withdraw to their own wallet (operator pays gas).",
+            """{"programId":1,"endsAt":"2027-01-31T00:00:00Z","earning":"stopped","redeemUntil":"2027-01-31T00:00:00Z","withdraw":"members can withdraw to their own wallet; gas is paid by the operator"}"""),
+        T("program.sunset", "The sunset ended: redemption closed and the final snapshot (balances and collectible owners at one block, Merkle roots) is published.",
+            """{"programId":1,"block":123456,"pointsRoot":"0x3f1e…","leafCount":1200,"collectiblesRoot":"0x8b0c…","collectibleCount":250}"""),
         T("chain.alert", "An operational alert was raised for the program (pipeline, node, drift).", """{"programId":1,"code":"JOB_STEP_FAILED","subject":"settlement:program:1","message":"…"}"""),
         T("webhook.endpoint_disabled", "An endpoint of the program was disabled after sustained failure (sent to the other endpoints).", """{"programId":1,"endpointId":2,"reason":"SUSTAINED_FAILURE"}"""),
     ];

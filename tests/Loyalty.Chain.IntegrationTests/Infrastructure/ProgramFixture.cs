@@ -21,13 +21,17 @@ public class ProgramFixture : IAsyncLifetime
     protected virtual string? DataDirectory => null;
     /// <summary>Services replaced in the host (e.g. a TimeProvider a test moves).</summary>
     protected virtual Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? TestServices => null;
+    /// <summary>Called on the factory before the host starts (e.g. to serve on a real loopback port).</summary>
+    protected virtual Action<ApiFactory>? BeforeStart => null;
+    protected virtual HttpClient CreateClient(ApiFactory factory) => factory.CreateClient();
     public string CollectibleContract => Program["collectibleContract"]!.GetValue<string>();
 
     public async Task InitializeAsync()
     {
         await Chain.InitializeAsync();
         Factory = new ApiFactory(Chain.Chain.Node.RpcUrl, Settings, TestServices, DataDirectory);
-        Api = new LoyaltyApi(Factory.CreateClient());
+        BeforeStart?.Invoke(Factory);
+        Api = new LoyaltyApi(CreateClient(Factory));
         var op = await Api.GetAsync("/v1/admin/operator", Factory.AdminKey);
         var operatorAddress = op.Body!["address"]!.GetValue<string>();
         await Chain.RpcAsync("hardhat_setBalance", $"[\"{operatorAddress}\", \"0x56bc75e2d63100000\"]");

@@ -2913,6 +2913,67 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                     b.ToTable("SettlementBatches", (string)null);
                 });
 
+            modelBuilder.Entity("Loyalty.Chain.Sunset.ProgramSunset", b =>
+                {
+                    b.Property<long>("ProgramId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("ProgramId"));
+
+                    b.Property<int?>("CollectiblesLeafCount")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("CollectiblesRoot")
+                        .HasMaxLength(66)
+                        .HasColumnType("character varying(66)");
+
+                    b.Property<DateTime?>("EndedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime>("EndsAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int?>("PointsLeafCount")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("PointsRoot")
+                        .HasMaxLength(66)
+                        .HasColumnType("character varying(66)");
+
+                    b.Property<DateTime>("RequestedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("RequestedBy")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("Snapshot")
+                        .HasColumnType("text");
+
+                    b.Property<DateTime?>("SnapshotAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long?>("SnapshotBlock")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("SnapshotBlockHash")
+                        .HasMaxLength(66)
+                        .HasColumnType("character varying(66)");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.HasKey("ProgramId");
+
+                    b.HasIndex("State", "EndsAt");
+
+                    b.ToTable("ProgramSunsets", (string)null);
+                });
+
             modelBuilder.Entity("Loyalty.Chain.Tiers.MemberTierState", b =>
                 {
                     b.Property<long>("MemberId")

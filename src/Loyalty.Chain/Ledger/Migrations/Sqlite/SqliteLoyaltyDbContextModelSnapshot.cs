@@ -2814,6 +2814,65 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                     b.ToTable("SettlementBatches", (string)null);
                 });
 
+            modelBuilder.Entity("Loyalty.Chain.Sunset.ProgramSunset", b =>
+                {
+                    b.Property<long>("ProgramId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("CollectiblesLeafCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CollectiblesRoot")
+                        .HasMaxLength(66)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("EndedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("EndsAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("PointsLeafCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("PointsRoot")
+                        .HasMaxLength(66)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("RequestedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RequestedBy")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Snapshot")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("SnapshotAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("SnapshotBlock")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("SnapshotBlockHash")
+                        .HasMaxLength(66)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("ProgramId");
+
+                    b.HasIndex("State", "EndsAt");
+
+                    b.ToTable("ProgramSunsets", (string)null);
+                });
+
             modelBuilder.Entity("Loyalty.Chain.Tiers.MemberTierState", b =>
                 {
                     b.Property<long>("MemberId")

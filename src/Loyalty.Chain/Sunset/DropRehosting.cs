@@ -1,0 +1,118 @@
+using System.IO.Compression;
+using System.Numerics;
+using System.Text.Json;
+using Loyalty.Chain.Collectibles;
+using Loyalty.Chain.Indexer;
+using Loyalty.Chain.Ledger;
+using Loyalty.Chain.Programs;
+using Loyalty.Chain.Transactions;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Nethereum.Contracts;
+using Nethereum.Hex.HexConvertors.Extensions;
+using SetDropBaseUri = Loyalty.Chain.Contracts.LoyaltyCollectible.ContractDefinition.SetDropBaseURIFunction;
+
+namespace Loyalty.Chain.Sunset;
+
+/// <summary>
+/// Collectibles outliving the service: every drop's metadata and image exported as a static folder (zip) that any
+/// web server can host, then each drop's on-chain base URI pointed at the new host (setDropBaseURI, which emits the
+/// ERC-4906 BatchMetadataUpdate wallets and marketplaces refresh on).
+/// </summary>
+public sealed class DropRehosting(LoyaltyDbContext db, CollectibleQueries queries, ChainTxQueue queue, TimeProvider time, ILogger<DropRehosting> logger)
+{
+    public const string BaseUriPurpose = "drop.base_uri";
+    public const int MaxBaseUriLength = 512;
+
+    public sealed record ExportedDrop(long DropId, long OnChainDropId, string Name, string Folder, string? Image, IReadOnlyList<string> Tokens);
+
+    /// <summary>
+    /// The zip: <c>{dropId}/{tokenId}</c> (metadata JSON, no extension, as tokenURI = base URI + decimal id),
+    /// <c>{dropId}/image.{png|jpg|svg}</c>, and <c>index.json</c> listing the drops. Images are referenced as
+    /// <paramref name="hostUrl"/> + <c>{dropId}/image.ext</c> when given (where the folder will be hosted), else by relative name.
+    /// </summary>
+    public async Task<(byte[] Zip, IReadOnlyList<ExportedDrop> Drops)> ExportAsync(LoyaltyProgram program, string? hostUrl, CancellationToken ct)
+    {
+        if (hostUrl is not null) ValidateUrl(hostUrl, "hostUrl");
+        var drops = await db.Set<Drop>().AsNoTracking().Where(d => d.ProgramId == program.Id && d.OnChainDropId != null).OrderBy(d => d.Id).ToListAsync(ct);
+        var contract = program.CollectibleContract?.ToLowerInvariant() ?? "";
+        using var buffer = new MemoryStream();
+        var exported = new List<ExportedDrop>();
+        using (var zip = new ZipArchive(buffer, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach (var drop in drops)
+            {
+                var onChain = drop.OnChainDropId!.Value;
+                var minted = await db.Set<DropMint>().AsNoTracking().Where(m => m.DropId == drop.Id && m.TokenId != null).Select(m => m.TokenId!.Value).ToListAsync(ct);
+                // The indexer's owners also know tokens minted by voucher claims the service relayed for others.
+                var owned = await db.Set<CollectibleOwner>().AsNoTracking().Where(o => o.Contract == contract).Select(o => o.TokenId).ToListAsync(ct);
+                var tokens = minted.Concat(owned.Where(t => t >> 64 == onChain)).Distinct().Order().ToList();
+
+                var image = await db.Set<DropImage>().AsNoTracking().SingleOrDefaultAsync(i => i.DropId == drop.Id, ct);
+                string? imageName = image is null ? null : "image." + Extension(image.ContentType);
+                if (image is not null) Write(zip, $"{drop.Id}/{imageName}", image.Bytes);
+                var imageRef = imageName is null ? drop.ImageUrl : hostUrl is null ? imageName : $"{hostUrl}{drop.Id}/{imageName}";
+
+                var names = new List<string>();
+                foreach (var tokenId in tokens)
+                {
+                    var text = tokenId.ToString();
+                    if (await queries.MetadataAsync(program.Id, drop.Id, text, ct) is not { } metadata) continue;
+                    Write(zip, $"{drop.Id}/{text}", JsonSerializer.SerializeToUtf8Bytes(metadata with { Image = imageRef ?? "" }));
+                    names.Add(text);
+                }
+                exported.Add(new ExportedDrop(drop.Id, onChain, drop.Name, $"{drop.Id}/", imageName, names));
+            }
+            Write(zip, "index.json", JsonSerializer.SerializeToUtf8Bytes(new
+            {
+                format = "loyalty-chain/metadata-export/v1", programId = program.Id, collectibleContract = contract, exportedAt = time.GetUtcNow().UtcDateTime,
+                howToUse = "host this folder anywhere, then set each drop's base URI to <host>/<dropId>/ (tokenURI = base URI + decimal token id)",
+                drops = exported,
+            }, SunsetSnapshot.Json));
+        }
+        logger.LogInformation("Exported metadata of {Drops} drops of program {ProgramId}", exported.Count, program.Id);
+        return (buffer.ToArray(), exported);
+    }
+
+    /// <summary>Queues setDropBaseURI (the operator holds DROP_ADMIN_ROLE) and records the new base URI with it, in one transaction.</summary>
+    public async Task<(Drop Drop, long ChainTxId)> SetBaseUriAsync(LoyaltyProgram program, long dropId, string? baseUri, CancellationToken ct)
+    {
+        ValidateUrl(baseUri, "baseUri");
+        return await db.InWriteTransactionAsync(async c =>
+        {
+            var drop = await db.Set<Drop>().SingleOrDefaultAsync(d => d.Id == dropId && d.ProgramId == program.Id, c)
+                       ?? throw new LoyaltyException("UNKNOWN_DROP", "no such drop in this program", 404);
+            if (drop.OnChainDropId is not { } onChain || program.CollectibleContract is null)
+                throw new LoyaltyException("DROP_NOT_PUBLISHED", "the drop is not on chain yet", 409);
+            var data = new SetDropBaseUri { DropId = onChain, BaseURI = baseUri! }.GetCallData().ToHex(true);
+            var tx = queue.Add(new ChainTxRequest(program.OperatorAddress, program.CollectibleContract, data, BaseUriPurpose, drop.Id.ToString()));
+            drop.BaseUri = baseUri;
+            await db.SaveChangesAsync(c);
+            return (drop, tx.Id);
+        }, ct);
+    }
+
+    private static void ValidateUrl(string? url, string field)
+    {
+        if (url is null || url.Length > MaxBaseUriLength || !url.EndsWith('/') || url.Any(ch => char.IsControl(ch) || char.IsWhiteSpace(ch))
+            || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != "ipfs")
+            || !string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment))
+            throw new LoyaltyException("INVALID_BASE_URI", $"{field} must be an absolute https://, http:// or ipfs:// URL ending with '/', without query, at most {MaxBaseUriLength} characters");
+    }
+
+    private static string Extension(string contentType) => contentType switch
+    {
+        "image/png" => "png",
+        "image/jpeg" => "jpg",
+        "image/svg+xml" => "svg",
+        _ => "bin",
+    };
+
+    private static void Write(ZipArchive zip, string name, byte[] bytes)
+    {
+        var entry = zip.CreateEntry(name, CompressionLevel.Fastest);
+        entry.LastWriteTime = new DateTimeOffset(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        using var stream = entry.Open();
+        stream.Write(bytes);
+    }
+}
