@@ -66,6 +66,7 @@ app.MapWebPages();
 app.MapHealth();
 app.MapOperations();
 app.MapPrograms();
+app.MapOwnership();
 app.MapMe();
 app.MapMembers();
 app.MapMemberSessions();

@@ -100,6 +100,8 @@ public static class LoyaltyChainServices
         services.AddScoped<EventLog>();
         services.AddScoped<ProgramSettings>();
         services.AddScoped<ProgramPause>();
+        services.AddScoped<Ownership.OwnershipHandover>();
+        services.AddScoped<Ownership.MinterRotation>();
         services.AddScoped<Coupons.CouponTill>();
         services.AddScoped<Idempotency.IdempotencyStore>();
         services.AddIntake();

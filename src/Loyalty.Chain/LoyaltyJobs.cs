@@ -55,6 +55,8 @@ public sealed class LoyaltyJobs(IServiceScopeFactory scopes, LeaseService leases
     private async Task RunStepsAsync(CancellationToken ct)
     {
         await RunAsync<ProgramActivation>("program-activation", s => s.AdvanceAsync(ct), ct);
+        await RunAsync<Ownership.OwnershipHandover>("ownership", s => s.AdvanceAsync(ct), ct);
+        await RunAsync<Ownership.MinterRotation>("minter-rotation", s => s.AdvanceAsync(ct), ct);
         await RunAsync<MaturationService>("maturation", s => s.RunAsync(ct), ct);
         // Before settlement and drops: challenge points and stamps then go out in this same pass.
         await RunAsync<Challenges.ChallengeAwarder>(Challenges.ChallengeAwarder.Step, s => s.RunAsync(ct), ct);

@@ -60,6 +60,10 @@ public sealed class AuthorizationMatrixTests(ProgramFixture f) : IClassFixture<P
         new("PATCH", P, "", new { name = "Fixture Coffee" }, "admin"),
         new("POST", P + "/pause", "/pause", null, "admin"),
         new("POST", P + "/resume", "/resume", null, "admin"),
+        new("GET", P + "/ownership", "/ownership", null, "admin"),
+        // A bad address: an allowed caller gets 400 INVALID_ADDRESS, and the fixture's program is not handed over.
+        new("POST", P + "/ownership", "/ownership", new { newAdmin = "0x123" }, "admin"),
+        new("POST", P + "/minter/rotate", "/minter/rotate", null, "admin"),
         new("GET", P + "/members", "/members", null, "admin", "shop"),
         new("PATCH", P + "/members/{memberId}", $"/members/{m}", new { consents = new { sms = true } }, "admin", "member"),
         new("POST", P + "/members/{memberId}/block", "/members/matrix-erased/block", new { reason = "matrix" }, "admin"),

@@ -156,6 +156,7 @@ public sealed class MalformedRequestFuzzTests(ProgramFixture f, ITestOutputHelpe
             new(HttpMethod.Post, f.P("/badges"), $$"""{"name":"fz","dropId":{{drop}},"trigger":"fz","kind":"NthEvent","count":2,"tier":"gold","points":1,"conditions":{{conditions}}}"""),
             new(HttpMethod.Delete, f.P($"/badges/{badge}"), null),
             new(HttpMethod.Post, f.P("/settlement/run"), null),
+            new(HttpMethod.Post, f.P("/ownership"), """{"newAdmin":"0x00000000000000000000000000000000000000ab"}"""),
             new(HttpMethod.Post, f.P("/api-keys"), """{"role":"partner","name":"fz"}"""),
             new(HttpMethod.Delete, f.P($"/api-keys/{key}"), null),
             new(HttpMethod.Post, "/v1/programs", """{"name":"Fz","pointName":"P","pointSymbol":"P","decimals":0,"currency":"EUR","pendingPeriodSeconds":0,"timeZone":"UTC"}""", Root: true),

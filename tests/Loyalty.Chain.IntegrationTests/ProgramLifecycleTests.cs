@@ -7,13 +7,14 @@ namespace Loyalty.Chain.IntegrationTests;
 public sealed class ProgramLifecycleTests(ProgramFixture f) : IClassFixture<ProgramFixture>
 {
     [Fact]
-    public async Task CreatedProgram_IsDeployedThroughThePipeline_AndTheOperatorHoldsTheMinterRole()
+    public async Task CreatedProgram_IsDeployedThroughThePipeline_AndItsOwnMinterKeyHoldsTheMinterRole()
     {
         var pointsAddress = f.Program["pointsContract"]!.GetValue<string>();
         var points = new LoyaltyPointsService(f.Chain.Chain.AdminWeb3, pointsAddress);
         Assert.Equal("Beans", await points.NameQueryAsync());
         Assert.Equal(0, await points.DecimalsQueryAsync());
-        Assert.True(await points.HasRoleQueryAsync(await points.MinterRoleQueryAsync(), f.Program["operatorAddress"]!.GetValue<string>()));
+        Assert.True(await points.HasRoleQueryAsync(await points.MinterRoleQueryAsync(), f.Program["minterAddress"]!.GetValue<string>()));
+        Assert.False(await points.HasRoleQueryAsync(await points.MinterRoleQueryAsync(), f.Program["operatorAddress"]!.GetValue<string>()));
     }
 
     [Fact]

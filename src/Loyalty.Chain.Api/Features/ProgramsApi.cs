@@ -13,7 +13,8 @@ public static class ProgramsApi
     public sealed record ProgramView(long Id, string Name, string PointName, string PointSymbol, int Decimals, string Currency,
         long PendingPeriodSeconds, string TimeZone, string Status, string? StatusDetail, long ChainId, string? PointsContract,
         string? CollectibleContract, string OperatorAddress, DateTime CreatedAt, IReadOnlyList<PauseTxView>? PauseTxs = null,
-        ExpiryPolicyView? Expiry = null, string? Returns = null, SunsetApi.SunsetView? Sunset = null);
+        ExpiryPolicyView? Expiry = null, string? Returns = null, string? MinterAddress = null, string? ClaimSignerAddress = null,
+        string? AdminAddress = null, SunsetApi.SunsetView? Sunset = null);
     public sealed record ExpiryPolicyView(string Policy, int? Months, int? Days, bool RoundToMonthEnd);
     public sealed record PauseTxView(long Id, string Purpose, string To, string Status, string? Outcome, string? Hash, string? ErrorCode);
 
@@ -111,5 +112,5 @@ public static class ProgramsApi
         p.Currency, p.PendingPeriodSeconds, p.TimeZone, p.Status.ToString(), p.StatusDetail, chainId, p.PointsContract,
         p.CollectibleContract, p.OperatorAddress, p.CreatedAt, null,
         new ExpiryPolicyView(p.ExpiryPolicy.ToString().ToLowerInvariant(), p.ExpiryMonths, p.ExpiryDays, p.ExpiryRoundToMonthEnd),
-        p.ReturnPolicy.ToString().ToLowerInvariant());
+        p.ReturnPolicy.ToString().ToLowerInvariant(), p.Relayer, p.ClaimSigner, p.ServiceAdmin);
 }

@@ -35,4 +35,9 @@ public sealed class ChainOptions
     public TimeSpan RetryBackoff { get; set; } = TimeSpan.FromSeconds(2);
     /// <summary>A paused sender is unpaused once its balance covers this many wei.</summary>
     public string MinOperatorBalanceWei { get; set; } = "10000000000000000";
+    /// <summary>
+    /// Wei the operator sends a program's relayer and admin keys when they are created, and again each time one of them
+    /// runs out of gas money (the operator stays the one account an operator funds).
+    /// </summary>
+    public string ServiceKeyFundingWei { get; set; } = "100000000000000000";
 }

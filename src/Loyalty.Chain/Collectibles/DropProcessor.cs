@@ -146,7 +146,7 @@ public sealed class DropProcessor(
             DropId = new BigInteger(drop.OnChainDropId!.Value),
             To = mints.Select(m => wallets[m.MemberId]).ToList(),
         }.GetCallData().ToHex(true);
-        var chainTx = queue.Add(new ChainTxRequest(program.OperatorAddress, program.CollectibleContract!, data, MintPurpose, drop.Id.ToString()));
+        var chainTx = queue.Add(new ChainTxRequest(program.Relayer, program.CollectibleContract!, data, MintPurpose, drop.Id.ToString()));
         await db.SaveChangesAsync(ct);
         var batch = new DropMintBatch
         {

@@ -94,7 +94,7 @@ public sealed class DropService(LoyaltyDbContext db, ChainTxQueue queue, IOption
                 MaxSupply = (ulong)drop.MaxSupply, BaseURI = baseUri, Soulbound = drop.Soulbound,
                 Start = Unix(drop.StartsAt), End = Unix(drop.EndsAt),
             }.GetCallData().ToHex(true);
-            var chainTx = queue.Add(new ChainTxRequest(program.OperatorAddress, program.CollectibleContract, data, CreatePurpose, drop.Id.ToString()));
+            var chainTx = queue.Add(new ChainTxRequest(program.Relayer, program.CollectibleContract, data, CreatePurpose, drop.Id.ToString()));
             await db.SaveChangesAsync(ct);
             await db.Set<Drop>().Where(d => d.Id == drop.Id).ExecuteUpdateAsync(u => u.SetProperty(d => d.CreateTxId, chainTx.Id), ct);
         }, ct);

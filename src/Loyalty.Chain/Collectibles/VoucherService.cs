@@ -70,7 +70,7 @@ public sealed class VoucherService(
         var contract = program.CollectibleContract!;
         var domain = await DomainNameAsync(contract);
         var chainId = web3Factory.Options.ChainId;
-        var signature = await keys.WithKeyAsync(program.OperatorAddress, key => LoyaltyTypedData.Sign(message, domain, chainId, contract, key), ct);
+        var signature = await keys.WithKeyAsync(program.ClaimSigner, key => LoyaltyTypedData.Sign(message, domain, chainId, contract, key), ct);
 
         var recipient = Address.Normalize(member.WalletAddress);
         var (nonce, deadlineSeconds, signed) = (message.Nonce.ToString(), (long)message.Deadline, signature.ToHex(true));
@@ -128,7 +128,7 @@ public sealed class VoucherService(
             var claimed = await db.Set<DropVoucher>().Where(v => v.Id == voucher.Id && v.Status == VoucherStatus.Issued)
                 .ExecuteUpdateAsync(u => u.SetProperty(v => v.Status, VoucherStatus.Relaying).SetProperty(v => v.RelayError, (string?)null), ct);
             if (claimed == 0) throw new LoyaltyException("VOUCHER_USED", "this voucher was already used or relayed", 409);
-            var chainTx = queue.Add(new ChainTxRequest(program.OperatorAddress, program.CollectibleContract!, data, DropProcessor.ClaimPurpose,
+            var chainTx = queue.Add(new ChainTxRequest(program.Relayer, program.CollectibleContract!, data, DropProcessor.ClaimPurpose,
                 voucher.Id.ToString()));
             await db.SaveChangesAsync(ct);
             await db.Set<DropVoucher>().Where(v => v.Id == voucher.Id).ExecuteUpdateAsync(u => u.SetProperty(v => v.RelayTxId, chainTx.Id), ct);

@@ -47,8 +47,31 @@ public sealed class LoyaltyProgram
     public long StartBlock { get; set; }
     public long? PointsDeployTxId { get; set; }
     public long? CollectibleDeployTxId { get; set; }
-    /// <summary>The address that pays gas and holds the minter role for this program.</summary>
+    /// <summary>
+    /// The shared gas payer: it deploys the contracts and funds the program's own keys. A program created before the
+    /// key split (its key columns below are null) still uses it for everything, which keeps it working unchanged.
+    /// </summary>
     public string OperatorAddress { get; set; } = "";
+    /// <summary>The program's relayer: sends mints, burns, transfers, claims and drops; holds MINTER_ROLE (and DROP_ADMIN_ROLE).</summary>
+    public string? MinterAddress { get; set; }
+    /// <summary>Signs claim vouchers (CLAIM_SIGNER_ROLE); never sends a transaction.</summary>
+    public string? ClaimSignerAddress { get; set; }
+    /// <summary>The service's admin key: DEFAULT_ADMIN_ROLE and PAUSER_ROLE until the hand-over to the brand.</summary>
+    public string? AdminAddress { get; set; }
+    /// <summary>The brand's address the admin roles are handed over to (<see cref="Ownership.OwnershipHandover"/>).</summary>
+    public string? BrandAdmin { get; set; }
+    public Ownership.HandoverStatus HandoverStatus { get; set; }
+    public string? HandoverDetail { get; set; }
+    /// <summary>Counts hand-over requests; the transactions of the current one carry "{programId}:{attempt}" as reference.</summary>
+    public int HandoverAttempt { get; set; }
+    /// <summary>A minter rotation: the new key until it holds its roles, then the old key until its queue has drained.</summary>
+    public string? PendingMinterAddress { get; set; }
+    public string? RetiringMinterAddress { get; set; }
+    public Ownership.RotationStatus RotationStatus { get; set; }
+    public string? RotationDetail { get; set; }
+    public int RotationAttempt { get; set; }
+    /// <summary>When the rotation last changed state (the switch to the new key starts the drain's grace period).</summary>
+    public DateTime? RotationChangedAt { get; set; }
     public DateTime CreatedAt { get; set; }
 
     /// <summary>How points expire (<see cref="Expiry.ExpiryRules"/>): never, a fixed time after they became available, or after inactivity.</summary>
@@ -60,6 +83,12 @@ public sealed class LoyaltyProgram
     public bool ExpiryRoundToMonthEnd { get; set; }
     /// <summary>A return after the return window: keep the points (notRecoverable) or claw them back from available points.</summary>
     public ReturnPolicy ReturnPolicy { get; set; }
+
+    /// <summary>Who sends this program's transactions and who holds each role (the operator for a program from before the split).</summary>
+    public string Relayer => MinterAddress ?? OperatorAddress;
+    public string ClaimSigner => ClaimSignerAddress ?? OperatorAddress;
+    public string ServiceAdmin => AdminAddress ?? OperatorAddress;
+    public bool HandedOver => HandoverStatus == Ownership.HandoverStatus.Completed;
 
     public TimeSpan PendingPeriod => TimeSpan.FromSeconds(PendingPeriodSeconds);
 
@@ -78,5 +107,12 @@ internal sealed class LoyaltyProgramConfiguration : IEntityTypeConfiguration<Loy
         b.Property(x => x.Currency).HasMaxLength(3);
         b.Property(x => x.PointsContract).HasMaxLength(42);
         b.Property(x => x.CollectibleContract).HasMaxLength(42);
+        foreach (var name in new[] { nameof(LoyaltyProgram.MinterAddress), nameof(LoyaltyProgram.ClaimSignerAddress), nameof(LoyaltyProgram.AdminAddress),
+                     nameof(LoyaltyProgram.BrandAdmin), nameof(LoyaltyProgram.PendingMinterAddress), nameof(LoyaltyProgram.RetiringMinterAddress) })
+            b.Property<string?>(name).HasMaxLength(42);
+        b.Property(x => x.HandoverStatus).HasConversion<string>().HasMaxLength(16);
+        b.Property(x => x.RotationStatus).HasConversion<string>().HasMaxLength(16);
+        b.Property(x => x.HandoverDetail).HasMaxLength(500);
+        b.Property(x => x.RotationDetail).HasMaxLength(500);
     }
 }

@@ -19,6 +19,12 @@ namespace Loyalty.Chain.Programs;
 /// signs, and a settlement mint estimated while the contract is still paused would revert at estimation and be
 /// Errored. Resuming still refuses events and redemptions with PROGRAM_PAUSED, for the few seconds it lasts.
 /// </para>
+/// <para>
+/// After the admin roles were handed over to the brand (<see cref="Ownership.OwnershipHandover"/>) the service holds
+/// no PAUSER_ROLE: pause is then off chain only (earning, redemption and settlement stop; nothing is queued) and the
+/// detail says the brand's admin must pause the contracts itself. Resume refuses with CONTRACTS_PAUSED_BY_BRAND while
+/// either contract is paused on chain, because only the brand can unpause it.
+/// </para>
 /// </summary>
 public sealed class ProgramPause(LoyaltyDbContext db, ChainTxQueue queue, Chain.Web3Factory web3, TimeProvider time)
 {
@@ -48,7 +54,9 @@ public sealed class ProgramPause(LoyaltyDbContext db, ChainTxQueue queue, Chain.
                 throw new LoyaltyException("PROGRAM_NOT_ACTIVE", $"only an active program can be paused (it is {program.Status})", 409);
             program.Status = ProgramStatus.Paused;
             program.StatusDetail = $"paused at {time.GetUtcNow().UtcDateTime:O}";
-            Queue(program, PausePurpose, new PointsPause().GetCallData().ToHex(true));
+            if (program.HandedOver)
+                program.StatusDetail += $"; off chain only: the brand's admin {program.BrandAdmin} holds PAUSER_ROLE and must pause the contracts itself";
+            else Queue(program, PausePurpose, new PointsPause().GetCallData().ToHex(true));
             await db.SaveChangesAsync(c);
             return program;
         }, ct);
@@ -71,10 +79,13 @@ public sealed class ProgramPause(LoyaltyDbContext db, ChainTxQueue queue, Chain.
             if (await db.Set<ChainTx>().AnyAsync(t => t.Purpose == PausePurpose && t.Reference == reference && t.Status != ChainTxStatus.Final
                                                       && t.Status != ChainTxStatus.Errored && t.Status != ChainTxStatus.Cancelled, c))
                 throw new LoyaltyException("PAUSE_IN_PROGRESS", "the contracts are still being paused; resume once that is final", 409);
+            if (program.HandedOver && (pointsPaused || collectiblePaused))
+                throw new LoyaltyException("CONTRACTS_PAUSED_BY_BRAND",
+                    $"the contracts are paused on chain and only the brand's admin {program.BrandAdmin} can unpause them; resume once it has", 409);
             var data = new PointsUnpause().GetCallData().ToHex(true);
-            if (pointsPaused) queue.Add(new ChainTxRequest(program.OperatorAddress, program.PointsContract, data, UnpausePurpose, program.Id.ToString()));
+            if (pointsPaused) queue.Add(new ChainTxRequest(program.ServiceAdmin, program.PointsContract, data, UnpausePurpose, program.Id.ToString()));
             if (collectiblePaused)
-                queue.Add(new ChainTxRequest(program.OperatorAddress, program.CollectibleContract, data, UnpausePurpose, program.Id.ToString()));
+                queue.Add(new ChainTxRequest(program.ServiceAdmin, program.CollectibleContract, data, UnpausePurpose, program.Id.ToString()));
             // Neither contract is paused on chain: nothing to wait for.
             program.Status = pointsPaused || collectiblePaused ? ProgramStatus.Resuming : ProgramStatus.Active;
             program.StatusDetail = pointsPaused || collectiblePaused ? $"resume requested at {time.GetUtcNow().UtcDateTime:O}" : null;
@@ -86,8 +97,8 @@ public sealed class ProgramPause(LoyaltyDbContext db, ChainTxQueue queue, Chain.
     /// <summary>Both contracts' pause()/unpause() share one selector, so the same call data goes to each.</summary>
     private void Queue(LoyaltyProgram program, string purpose, string data)
     {
-        queue.Add(new ChainTxRequest(program.OperatorAddress, program.PointsContract, data, purpose, program.Id.ToString()));
-        queue.Add(new ChainTxRequest(program.OperatorAddress, program.CollectibleContract, data, purpose, program.Id.ToString()));
+        queue.Add(new ChainTxRequest(program.ServiceAdmin, program.PointsContract, data, purpose, program.Id.ToString()));
+        queue.Add(new ChainTxRequest(program.ServiceAdmin, program.CollectibleContract, data, purpose, program.Id.ToString()));
     }
 
     /// <summary>The program's latest pause and unpause transactions, newest first, for the program view.</summary>

@@ -20,9 +20,15 @@ public sealed record CreatedProgram(LoyaltyProgram Program, string AdminKey);
 /// program row, its admin key and both deployment transactions commit together (outbox), and
 /// <see cref="ProgramActivation"/> takes it from there to Active.
 /// </summary>
-public sealed class ProgramService(LoyaltyDbContext db, CustodyService custody, ChainTxQueue queue, ApiKeyService keys, TimeProvider time)
+public sealed class ProgramService(LoyaltyDbContext db, CustodyService custody, ChainTxQueue queue, ApiKeyService keys, TimeProvider time,
+    Microsoft.Extensions.Options.IOptions<Chain.ChainOptions> chain)
 {
     public const string OperatorPurpose = "operator";
+    /// <summary>Per-program service keys (<see cref="Ownership.Roles"/> lists what each holds).</summary>
+    public const string MinterPurpose = "minter";
+    public const string ClaimSignerPurpose = "claim-signer";
+    public const string AdminPurpose = "program-admin";
+    public const string FundPurpose = "program.fund";
 
     public async Task<CreatedProgram> CreateAsync(CreateProgramRequest request, CancellationToken ct)
     {
@@ -45,15 +51,22 @@ public sealed class ProgramService(LoyaltyDbContext db, CustodyService custody, 
             };
             db.Set<LoyaltyProgram>().Add(program);
             await db.SaveChangesAsync(ct);
+            // The program's own keys, in its transaction: a rolled-back creation leaves no key behind that nothing refers to.
+            program.MinterAddress = await custody.GetOrCreateServiceKeyAsync(MinterPurpose, program.Id, ct);
+            program.ClaimSignerAddress = await custody.GetOrCreateServiceKeyAsync(ClaimSignerPurpose, program.Id, ct);
+            program.AdminAddress = await custody.GetOrCreateServiceKeyAsync(AdminPurpose, program.Id, ct);
+            // The operator funds the two keys that send; these go first in its nonce order, before the deployments.
+            Fund(program, program.MinterAddress);
+            Fund(program, program.AdminAddress);
 
             var encoder = new ConstructorCallEncoder();
             var pointsData = encoder.EncodeRequest(new LoyaltyPointsDeployment
             {
-                Name = program.PointName, Symbol = program.PointSymbol, Decimals = (byte)program.Decimals, Admin = operatorAddress,
+                Name = program.PointName, Symbol = program.PointSymbol, Decimals = (byte)program.Decimals, Admin = program.ServiceAdmin,
             }, LoyaltyPointsDeploymentBase.BYTECODE);
             var collectibleData = encoder.EncodeRequest(new LoyaltyCollectibleDeployment
             {
-                Name = program.Name + " Collectibles", Symbol = program.PointSymbol + "C", Admin = operatorAddress,
+                Name = program.Name + " Collectibles", Symbol = program.PointSymbol + "C", Admin = program.ServiceAdmin,
             }, LoyaltyCollectibleDeploymentBase.BYTECODE);
             var points = queue.Add(new ChainTxRequest(operatorAddress, null, pointsData, "program.deploy.points", program.Id.ToString()));
             var collectible = queue.Add(new ChainTxRequest(operatorAddress, null, collectibleData, "program.deploy.collectible", program.Id.ToString()));
@@ -65,6 +78,13 @@ public sealed class ProgramService(LoyaltyDbContext db, CustodyService custody, 
             return new CreatedProgram(program, adminKey);
         }, ct);
     }
+
+    /// <summary>Queues a gas top-up from the operator to one of the program's sending keys.</summary>
+    public ChainTx Fund(LoyaltyProgram program, string to) =>
+        queue.Add(new ChainTxRequest(program.OperatorAddress, to, "0x", FundPurpose, program.Id.ToString(), 21_000)
+        {
+            Value = System.Numerics.BigInteger.Parse(chain.Value.ServiceKeyFundingWei, System.Globalization.CultureInfo.InvariantCulture),
+        });
 
     private static void Validate(CreateProgramRequest r)
     {

@@ -18,10 +18,9 @@ public sealed class ProgramSetupOutcome(LoyaltyDbContext db, ChainTxQueue queue,
 {
     public const string DeployPointsPurpose = "program.deploy.points";
     public const string DeployCollectiblePurpose = "program.deploy.collectible";
-    private static readonly string[] PointsRoles = ["MINTER_ROLE", "PAUSER_ROLE"];
-    private static readonly string[] CollectibleRoles = ["MINTER_ROLE", "PAUSER_ROLE", "DROP_ADMIN_ROLE", "CLAIM_SIGNER_ROLE"];
 
-    public IReadOnlyCollection<string> Purposes { get; } = [DeployPointsPurpose, DeployCollectiblePurpose, ProgramActivation.SetupPurpose];
+    public IReadOnlyCollection<string> Purposes { get; } =
+        [DeployPointsPurpose, DeployCollectiblePurpose, ProgramActivation.SetupPurpose, ProgramService.FundPurpose];
 
     public async Task OnFinishedAsync(ChainTx tx, CancellationToken ct)
     {
@@ -38,12 +37,15 @@ public sealed class ProgramSetupOutcome(LoyaltyDbContext db, ChainTxQueue queue,
     {
         var ids = new[] { program.PointsDeployTxId, program.CollectibleDeployTxId };
         var txs = await db.Set<ChainTx>().AsNoTracking().Where(t => ids.Contains(t.Id)).ToListAsync(ct);
-        if (Failure(txs) is { } failure)
+        // The relayer's and admin's gas: the grants below are sent by the admin key.
+        var reference = program.Id.ToString();
+        var funding = await db.Set<ChainTx>().AsNoTracking().Where(t => t.Purpose == ProgramService.FundPurpose && t.Reference == reference).ToListAsync(ct);
+        if (Failure(txs.Concat(funding)) is { } failure)
         {
             await FailAsync(program, "deployment failed: " + failure, ct);
             return;
         }
-        if (txs.Count != 2 || txs.Any(t => t.Status != ChainTxStatus.Final)) return;
+        if (txs.Count != 2 || txs.Concat(funding).Any(t => t.Status != ChainTxStatus.Final)) return;
 
         // Claimed by conditional update: two instances following the two deployments at once queue the grants once.
         if (await db.Set<LoyaltyProgram>().Where(p => p.Id == program.Id && p.Status == ProgramStatus.Deploying)
@@ -53,8 +55,10 @@ public sealed class ProgramSetupOutcome(LoyaltyDbContext db, ChainTxQueue queue,
         program.PointsContract = Address.Normalize(points.ContractAddress!);
         program.CollectibleContract = Address.Normalize(collectible.ContractAddress!);
         program.StartBlock = Math.Min(points.BlockNumber!.Value, collectible.BlockNumber!.Value);
-        foreach (var role in PointsRoles) queue.Add(Grant(program, program.PointsContract, role));
-        foreach (var role in CollectibleRoles) queue.Add(Grant(program, program.CollectibleContract, role));
+        // The constructor made the admin key DEFAULT_ADMIN on both; it grants every other role (for a program from before
+        // the key split every address is the operator's, which is what setup granted then).
+        foreach (var role in Ownership.Roles.ServiceRoles(program).Where(r => r.Role != Ownership.Roles.DefaultAdmin))
+            queue.Add(Ownership.Roles.GrantTx(program, program.ServiceAdmin, role, ProgramActivation.SetupPurpose));
         program.Status = ProgramStatus.Configuring;
         await db.SaveChangesAsync(ct);
         logger.LogInformation("Program {ProgramId} deployed: points {Points}, collectible {Collectible}",
@@ -75,12 +79,6 @@ public sealed class ProgramSetupOutcome(LoyaltyDbContext db, ChainTxQueue queue,
         await db.SaveChangesAsync(ct);
         logger.LogInformation("Program {ProgramId} is active", program.Id);
     }
-
-    private static ChainTxRequest Grant(LoyaltyProgram program, string contract, string role) => new(
-        program.OperatorAddress, contract,
-        new GrantRoleFunction { Role = Sha3Keccack.Current.CalculateHash(System.Text.Encoding.UTF8.GetBytes(role)), Account = program.OperatorAddress }
-            .GetCallData().ToHex(true),
-        ProgramActivation.SetupPurpose, program.Id.ToString());
 
     private static string? Failure(IEnumerable<ChainTx> txs) => txs
         .Where(t => t.Status is ChainTxStatus.Errored or ChainTxStatus.Cancelled || t.Outcome == ChainTxOutcome.Reverted)

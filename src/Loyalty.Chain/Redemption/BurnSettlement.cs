@@ -172,7 +172,7 @@ public sealed class BurnSettlement(
         foreach (var chunk in entries.Chunk(MaxEntries))
         {
             var data = new BurnBatchWithSignatureFunction { Burns = chunk.Select(e => e.Burn).ToList() }.GetCallData().ToHex(true);
-            var chainTx = queue.Add(new ChainTxRequest(program.OperatorAddress, program.PointsContract!, data, BurnPurpose, program.Id.ToString()));
+            var chainTx = queue.Add(new ChainTxRequest(program.Relayer, program.PointsContract!, data, BurnPurpose, program.Id.ToString()));
             await db.SaveChangesAsync(ct);
             var batch = new SettlementBatch
             {

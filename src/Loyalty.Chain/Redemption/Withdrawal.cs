@@ -261,7 +261,7 @@ public sealed class WithdrawalService(LoyaltyDbContext db, CustodyService custod
             // A fixed gas limit skips estimation: the second of several signed transfers is only valid once the first
             // has landed (sequential holder nonces), so estimating it up front would revert on nodes that estimate at "latest".
             var gas = s.Asset == "points" ? 120_000 : 160_000;
-            var tx = queue.Add(new ChainTxRequest(program.OperatorAddress, s.Contract, s.Data, "withdrawal." + s.Asset, member.Id.ToString(), gas));
+            var tx = queue.Add(new ChainTxRequest(program.Relayer, s.Contract, s.Data, "withdrawal." + s.Asset, member.Id.ToString(), gas));
             await db.SaveChangesAsync(ct);
             var w = new Withdrawal
             {

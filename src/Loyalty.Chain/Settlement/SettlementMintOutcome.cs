@@ -8,7 +8,8 @@ using Microsoft.Extensions.Logging;
 namespace Loyalty.Chain.Settlement;
 
 /// <summary>A finished settlement mint: its intents are confirmed and the members' on-chain balances raised, or re-queued.</summary>
-public sealed class SettlementMintOutcome(LoyaltyDbContext db, TimeProvider time, ILogger<SettlementMintOutcome> logger) : IChainTxOutcomeHandler
+public sealed class SettlementMintOutcome(LoyaltyDbContext db, TimeProvider time, Alerts.AlertSink alerts, ILogger<SettlementMintOutcome> logger)
+    : IChainTxOutcomeHandler
 {
     public IReadOnlyCollection<string> Purposes { get; } = [SettlementService.MintPurpose];
 
@@ -63,6 +64,10 @@ public sealed class SettlementMintOutcome(LoyaltyDbContext db, TimeProvider time
         }, ct);
         // After the commit, and only by the run that claimed the batch: a second run of the same outcome counts nothing.
         if (settled < 0) return;
+        if (!confirmed && tx.ErrorCode == "AccessControlUnauthorizedAccount" && long.TryParse(tx.Reference, out var program))
+            await alerts.RaiseAsync(SettlementService.MinterRoleMissingAlert, $"program:{program}",
+                $"Program {program}: mint batch #{tx.Id} from {tx.From} was refused: that address no longer holds MINTER_ROLE on the points "
+                + "contract. Settlement of this program waits (accruals stay queued) until the role is granted again or the minter is rotated.", ct);
         Telemetry.LoyaltyMeters.AccrualsSettled.Add(settled);
         if (tx.GasUsed is { } gas) Telemetry.LoyaltyMeters.SettlementGasUsed.AddTagged(gas, "outcome", tx.Outcome?.ToString() ?? "None");
     }

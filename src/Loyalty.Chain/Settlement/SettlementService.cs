@@ -19,9 +19,11 @@ namespace Loyalty.Chain.Settlement;
 /// </summary>
 public sealed class SettlementService(
     LoyaltyDbContext db, ChainTxQueue queue, TimeProvider time, IOptions<SettlementOptions> options,
-    Alerts.AlertSink alerts, ChainTxFollower follower, ILogger<SettlementService> logger)
+    Alerts.AlertSink alerts, ChainTxFollower follower, Chain.Web3Factory web3, ILogger<SettlementService> logger)
 {
     public const string MintPurpose = "settlement.mint";
+    /// <summary>Raised when a mint batch is refused because the relayer lacks MINTER_ROLE (e.g. the brand revoked it).</summary>
+    public const string MinterRoleMissingAlert = "MINTER_ROLE_MISSING";
 
     public async Task<int> SettleAsync(CancellationToken ct)
     {
@@ -35,10 +37,25 @@ public sealed class SettlementService(
             {
                 var due = await db.Set<MintIntent>().AnyAsync(i => i.ProgramId == program.Id && i.Status == IntentStatus.Queued
                                                                   && i.CreatedAt <= cutoff, ct);
-                return due ? await SettleProgramAsync(program, ct) : 0;
+                return due && await MayMintAsync(program, ct) ? await SettleProgramAsync(program, ct) : 0;
             }, ct);
         }
         return batches;
+    }
+
+    /// <summary>
+    /// A program whose relayer was refused for lack of MINTER_ROLE waits, its accruals queued, until the role is back
+    /// (read from the chain only while that alert is open): no batch is cut just to be refused again.
+    /// </summary>
+    private async Task<bool> MayMintAsync(LoyaltyProgram program, CancellationToken ct)
+    {
+        var subject = $"program:{program.Id}";
+        if (!await db.Set<Alert>().AnyAsync(a => a.Code == MinterRoleMissingAlert && a.Subject == subject && a.ResolvedAt == null, ct)) return true;
+        var role = Ownership.Roles.RelayerRoles(program.Relayer).First();
+        if (!(await Ownership.Roles.ReadAsync(web3.Get(), program, [role]))[role]) return false;
+        await alerts.ResolveAsync(MinterRoleMissingAlert, subject, ct);
+        logger.LogInformation("Program {ProgramId}: relayer {Relayer} holds MINTER_ROLE again; settlement resumes", program.Id, program.Relayer);
+        return true;
     }
 
     /// <summary>Cuts batches from everything queued for the program now, whatever its age.</summary>
@@ -67,6 +84,9 @@ public sealed class SettlementService(
         if (intents.Count == 0) return 0;
 
         var now = time.GetUtcNow().UtcDateTime;
+        // The sender is read inside the transaction: a minter rotation switches it, and a batch must not go out from a key it just retired.
+        var relayer = await db.Set<LoyaltyProgram>().AsNoTracking().Where(p => p.Id == program.Id)
+            .Select(p => p.MinterAddress ?? p.OperatorAddress).SingleAsync(ct);
         var perWallet = MintEntries.PerWallet(intents);
         var chunks = MintEntries.Chunk(perWallet, options.Value.MaxBatchSize);
         foreach (var chunk in chunks)
@@ -76,7 +96,7 @@ public sealed class SettlementService(
                 To = chunk.Select(c => c.Address).ToList(),
                 Amounts = chunk.Select(c => new System.Numerics.BigInteger(c.Amount)).ToList(),
             }.GetCallData().ToHex(true);
-            var chainTx = queue.Add(new ChainTxRequest(program.OperatorAddress, program.PointsContract!, data, MintPurpose, program.Id.ToString()));
+            var chainTx = queue.Add(new ChainTxRequest(relayer, program.PointsContract!, data, MintPurpose, program.Id.ToString()));
             await db.SaveChangesAsync(ct);
             var batch = new SettlementBatch
             {

@@ -12,7 +12,8 @@ namespace Loyalty.Chain.Transactions;
 /// Pauses a sender the node refused for lack of funds (work keeps being accepted and queued),
 /// raises an alert an operator sees, and resumes the sender once it is funded again.
 /// </summary>
-public sealed class SenderHealth(LoyaltyDbContext db, TimeProvider time, ILogger<SenderHealth> logger)
+public sealed class SenderHealth(LoyaltyDbContext db, TimeProvider time, Microsoft.Extensions.Options.IOptions<ChainOptions> options,
+    ILogger<SenderHealth> logger)
 {
     public const string OutOfFundsAlert = "SENDER_OUT_OF_FUNDS";
 
@@ -35,9 +36,33 @@ public sealed class SenderHealth(LoyaltyDbContext db, TimeProvider time, ILogger
             Message = $"Sender {address} on chain {chainId} cannot pay for gas; its transactions wait until it is funded. ({reason})",
             RaisedAt = now,
         });
+        await TopUpAsync(chainId, address, now, ct);
         await db.SaveChangesAsync(ct);
         logger.LogError("Sender {Address} on chain {ChainId} paused: insufficient funds", address, chainId);
     }
+
+    /// <summary>
+    /// A program's own sending key (relayer, admin) is topped up by the operator, the one account an operator funds;
+    /// the paused sender resumes once the transfer has landed (<see cref="ResumeFundedAsync"/>). One top-up in flight at a time.
+    /// </summary>
+    private async Task TopUpAsync(long chainId, string address, DateTime now, CancellationToken ct)
+    {
+        var key = await db.Set<Custody.ServiceKey>().AsNoTracking().SingleOrDefaultAsync(k => k.Address == address, ct);
+        if (key?.ProgramId is not { } programId) return;
+        var payer = await db.Set<Custody.ServiceKey>().AsNoTracking().Where(k => k.Scope == Custody.ServiceKey.ScopeFor("operator", null))
+            .Select(k => k.Address).SingleOrDefaultAsync(ct);
+        if (payer is null || payer == address) return;
+        if (await db.Set<ChainTx>().AnyAsync(t => t.Purpose == TopUpPurpose && t.To == address && t.Status != ChainTxStatus.Final
+                                                 && t.Status != ChainTxStatus.Errored && t.Status != ChainTxStatus.Cancelled, ct)) return;
+        db.Set<ChainTx>().Add(new ChainTx
+        {
+            ChainId = chainId, From = payer, To = address, Data = "0x", GasLimit = 21_000, Purpose = TopUpPurpose, Reference = programId.ToString(),
+            Value = BigInteger.Parse(options.Value.ServiceKeyFundingWei, CultureInfo.InvariantCulture), CreatedAt = now, UpdatedAt = now,
+        });
+        logger.LogWarning("Sender {Address} (program {ProgramId}) is out of gas money: the operator {Payer} tops it up", address, programId, payer);
+    }
+
+    public const string TopUpPurpose = "sender.topup";
 
     /// <summary>Unpauses every paused sender whose balance now covers the configured minimum.</summary>
     public async Task ResumeFundedAsync(IWeb3 web3, ChainOptions options, CancellationToken ct)

@@ -2174,6 +2174,42 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                     b.ToTable("OfferMembers", (string)null);
                 });
 
+            modelBuilder.Entity("Loyalty.Chain.Ownership.KeyRoleAudit", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Action")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("Address")
+                        .IsRequired()
+                        .HasMaxLength(42)
+                        .HasColumnType("character varying(42)");
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ProgramId", "Id");
+
+                    b.ToTable("KeyRoleAudits", (string)null);
+                });
+
             modelBuilder.Entity("Loyalty.Chain.Programs.LoyaltyProgram", b =>
                 {
                     b.Property<long>("Id")
@@ -2181,6 +2217,18 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                         .HasColumnType("bigint");
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("AdminAddress")
+                        .HasMaxLength(42)
+                        .HasColumnType("character varying(42)");
+
+                    b.Property<string>("BrandAdmin")
+                        .HasMaxLength(42)
+                        .HasColumnType("character varying(42)");
+
+                    b.Property<string>("ClaimSignerAddress")
+                        .HasMaxLength(42)
+                        .HasColumnType("character varying(42)");
 
                     b.Property<string>("CollectibleContract")
                         .HasMaxLength(42)
@@ -2214,6 +2262,22 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                     b.Property<bool>("ExpiryRoundToMonthEnd")
                         .HasColumnType("boolean");
 
+                    b.Property<int>("HandoverAttempt")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("HandoverDetail")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
+                    b.Property<string>("HandoverStatus")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("MinterAddress")
+                        .HasMaxLength(42)
+                        .HasColumnType("character varying(42)");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(200)
@@ -2222,6 +2286,10 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                     b.Property<string>("OperatorAddress")
                         .IsRequired()
                         .HasColumnType("text");
+
+                    b.Property<string>("PendingMinterAddress")
+                        .HasMaxLength(42)
+                        .HasColumnType("character varying(42)");
 
                     b.Property<long>("PendingPeriodSeconds")
                         .HasColumnType("bigint");
@@ -2241,7 +2309,26 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                     b.Property<long?>("PointsDeployTxId")
                         .HasColumnType("bigint");
 
+                    b.Property<string>("RetiringMinterAddress")
+                        .HasMaxLength(42)
+                        .HasColumnType("character varying(42)");
+
                     b.Property<string>("ReturnPolicy")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<int>("RotationAttempt")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime?>("RotationChangedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("RotationDetail")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
+                    b.Property<string>("RotationStatus")
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");

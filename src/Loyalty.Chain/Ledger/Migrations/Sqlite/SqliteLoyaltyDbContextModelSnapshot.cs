@@ -2101,11 +2101,57 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                     b.ToTable("OfferMembers", (string)null);
                 });
 
+            modelBuilder.Entity("Loyalty.Chain.Ownership.KeyRoleAudit", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Action")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Address")
+                        .IsRequired()
+                        .HasMaxLength(42)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ProgramId", "Id");
+
+                    b.ToTable("KeyRoleAudits", (string)null);
+                });
+
             modelBuilder.Entity("Loyalty.Chain.Programs.LoyaltyProgram", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("AdminAddress")
+                        .HasMaxLength(42)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("BrandAdmin")
+                        .HasMaxLength(42)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ClaimSignerAddress")
+                        .HasMaxLength(42)
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("CollectibleContract")
                         .HasMaxLength(42)
@@ -2139,6 +2185,22 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                     b.Property<bool>("ExpiryRoundToMonthEnd")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("HandoverAttempt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("HandoverDetail")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("HandoverStatus")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("MinterAddress")
+                        .HasMaxLength(42)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(200)
@@ -2146,6 +2208,10 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
 
                     b.Property<string>("OperatorAddress")
                         .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PendingMinterAddress")
+                        .HasMaxLength(42)
                         .HasColumnType("TEXT");
 
                     b.Property<long>("PendingPeriodSeconds")
@@ -2166,7 +2232,26 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                     b.Property<long?>("PointsDeployTxId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("RetiringMinterAddress")
+                        .HasMaxLength(42)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("ReturnPolicy")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("RotationAttempt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("RotationChangedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RotationDetail")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RotationStatus")
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");

@@ -1,0 +1,90 @@
+using System.Net;
+using Loyalty.Chain.Contracts.LoyaltyPoints;
+using Loyalty.Chain.IntegrationTests.Infrastructure;
+using Loyalty.Chain.Ledger;
+using Loyalty.Chain.Settlement;
+using Loyalty.Chain.Transactions;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Loyalty.Chain.IntegrationTests;
+
+/// <summary>Minter rotation while mint batches are in flight, against the real node: every point lands exactly once.</summary>
+[Collection(SerialCollection.Name)]
+public sealed class MinterRotationTests(ProgramFixture f) : IClassFixture<ProgramFixture>
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(120);
+
+    private async Task<T> DbAsync<T>(Func<LoyaltyDbContext, Task<T>> query)
+    {
+        using var scope = f.Factory.Services.CreateScope();
+        return await query(scope.ServiceProvider.GetRequiredService<LoyaltyDbContext>());
+    }
+
+    [Fact]
+    public async Task Rotate_WithMintBatchesInFlight_SwitchesToTheNewKey_DrainsAndRevokesTheOld_AndLedgerEqualsChain()
+    {
+        await f.Api.PostAsync(f.P("/rules"), f.AdminKey, new { name = "gift", trigger = "gift", effect = new { kind = "Fixed", points = 3 } });
+        var members = Enumerable.Range(0, 6).Select(i => $"rot-{i}-{Guid.NewGuid().ToString("N")[..6]}").ToList();
+        foreach (var m in members) await f.Api.PostAsync(f.P("/members"), f.AdminKey, new { externalId = m });
+        var points = new LoyaltyPointsService(f.Chain.Chain.AdminWeb3, f.Program["pointsContract"]!.GetValue<string>());
+        var minterRole = await points.MinterRoleQueryAsync();
+        var old = f.Program["minterAddress"]!.GetValue<string>();
+
+        var events = 0;
+        async Task EarnAsync(int round)
+        {
+            foreach (var m in members)
+            {
+                var r = await f.Api.PostAsync(f.P("/events"), f.AdminKey, new { type = "gift", memberId = m, eventId = $"r{round}-{m}" });
+                Assert.Equal(HttpStatusCode.Created, r.Status);
+                events++;
+            }
+            await f.Api.PostAsync(f.P("/settlement/run"), f.AdminKey, null);
+        }
+
+        await EarnAsync(0);
+        var rotate = await f.Api.PostAsync(f.P("/minter/rotate"), f.Factory.AdminKey, null, "rotate-1");
+        Assert.Equal(HttpStatusCode.Accepted, rotate.Status);
+        Assert.Equal("granting", rotate.Body!["status"]!.GetValue<string>());
+        Assert.Equal(old, rotate.Body["oldMinter"]!.GetValue<string>());
+        var fresh = rotate.Body["newMinter"]!.GetValue<string>();
+        Assert.NotEqual(old, fresh);
+        // Batches keep being cut while the rotation grants, switches and drains.
+        var round = 1;
+        string status;
+        do
+        {
+            await EarnAsync(round++);
+            status = (await f.Api.GetAsync(f.P("/ownership"), f.AdminKey)).Body!["rotation"]!["status"]!.GetValue<string>();
+        } while (status is not ("completed" or "failed") && round < 60);
+        await EarnAsync(round);
+        Assert.Equal("completed", status);
+
+        Assert.True(await LoyaltyApi.EventuallyAsync(async () => !await DbAsync(db => db.Set<MintIntent>()
+            .AnyAsync(i => i.ProgramId == f.ProgramId && i.Status != IntentStatus.Confirmed)), Wait), "not every accrual was minted");
+        var reference = f.ProgramId.ToString();
+        var mints = await DbAsync(db => db.Set<ChainTx>().AsNoTracking().Where(t => t.Purpose == SettlementService.MintPurpose && t.Reference == reference).ToListAsync());
+        Assert.Contains(mints, t => t.From == old && t.Outcome == ChainTxOutcome.Succeeded);
+        Assert.Contains(mints, t => t.From == fresh && t.Outcome == ChainTxOutcome.Succeeded);
+        Assert.DoesNotContain(mints, t => t.Outcome == ChainTxOutcome.Reverted || t.Status == ChainTxStatus.Errored);
+
+        // Exactly once: each wallet holds what its events earned, the ledger says the same, and the supply is the sum.
+        foreach (var m in members)
+        {
+            var member = (await f.Api.GetAsync(f.P($"/members/{m}"), f.AdminKey)).Body!;
+            var earned = 3 * (round + 1);
+            Assert.Equal(earned.ToString(), member["balance"]!["onChain"]!.GetValue<string>());
+            Assert.Equal(earned.ToString(), member["balance"]!["available"]!.GetValue<string>());
+            Assert.Equal(earned, (int)await points.BalanceOfQueryAsync(member["walletAddress"]!.GetValue<string>()));
+        }
+        Assert.Equal(3 * events, (int)await points.TotalSupplyQueryAsync());
+        Assert.True(await LoyaltyApi.EventuallyAsync(async () =>
+            (await f.Api.PostAsync(f.P("/reconciliation"), f.AdminKey, null)).Body!["reconciled"]!.GetValue<bool>(), Wait), "ledger != chain");
+
+        Assert.False(await points.HasRoleQueryAsync(minterRole, old));
+        Assert.True(await points.HasRoleQueryAsync(minterRole, fresh));
+        var ownership = (await f.Api.GetAsync(f.P("/ownership"), f.AdminKey)).Body!;
+        Assert.Equal(fresh, ownership["serviceRoles"]!["minter"]!["address"]!.GetValue<string>());
+    }
+}
