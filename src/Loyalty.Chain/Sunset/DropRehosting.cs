@@ -74,7 +74,7 @@ public sealed class DropRehosting(LoyaltyDbContext db, CollectibleQueries querie
         return (buffer.ToArray(), exported);
     }
 
-    /// <summary>Queues setDropBaseURI (the operator holds DROP_ADMIN_ROLE) and records the new base URI with it, in one transaction.</summary>
+    /// <summary>Queues setDropBaseURI (sent by the program's relayer, which holds DROP_ADMIN_ROLE) and records the new base URI with it, in one transaction.</summary>
     public async Task<(Drop Drop, long ChainTxId)> SetBaseUriAsync(LoyaltyProgram program, long dropId, string? baseUri, CancellationToken ct)
     {
         ValidateUrl(baseUri, "baseUri");
@@ -85,7 +85,7 @@ public sealed class DropRehosting(LoyaltyDbContext db, CollectibleQueries querie
             if (drop.OnChainDropId is not { } onChain || program.CollectibleContract is null)
                 throw new LoyaltyException("DROP_NOT_PUBLISHED", "the drop is not on chain yet", 409);
             var data = new SetDropBaseUri { DropId = onChain, BaseURI = baseUri! }.GetCallData().ToHex(true);
-            var tx = queue.Add(new ChainTxRequest(program.OperatorAddress, program.CollectibleContract, data, BaseUriPurpose, drop.Id.ToString()));
+            var tx = queue.Add(new ChainTxRequest(program.Relayer, program.CollectibleContract, data, BaseUriPurpose, drop.Id.ToString()));
             drop.BaseUri = baseUri;
             await db.SaveChangesAsync(c);
             return (drop, tx.Id);
