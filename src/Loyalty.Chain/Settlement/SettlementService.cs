@@ -37,7 +37,7 @@ public sealed class SettlementService(
             {
                 var due = await db.Set<MintIntent>().AnyAsync(i => i.ProgramId == program.Id && i.Status == IntentStatus.Queued
                                                                   && i.CreatedAt <= cutoff, ct);
-                return due && await MayMintAsync(program, ct) ? await SettleProgramAsync(program, ct) : 0;
+                return due ? await SettleProgramAsync(program, ct) : 0;
             }, ct);
         }
         return batches;
@@ -52,7 +52,14 @@ public sealed class SettlementService(
         var subject = $"program:{program.Id}";
         if (!await db.Set<Alert>().AnyAsync(a => a.Code == MinterRoleMissingAlert && a.Subject == subject && a.ResolvedAt == null, ct)) return true;
         var role = Ownership.Roles.RelayerRoles(program.Relayer).First();
-        if (!(await Ownership.Roles.ReadAsync(web3.Get(), program, [role]))[role]) return false;
+        try
+        {
+            if (!(await Ownership.Roles.ReadAsync(web3.Get(), program, [role]))[role]) return false;
+        }
+        catch (Exception ex) when (Chain.RpcErrors.Classify(ex).Kind == Chain.RpcErrorKind.Transport)
+        {
+            return false; // the node is away: the alert stays open, the next pass asks again
+        }
         await alerts.ResolveAsync(MinterRoleMissingAlert, subject, ct);
         logger.LogInformation("Program {ProgramId}: relayer {Relayer} holds MINTER_ROLE again; settlement resumes", program.Id, program.Relayer);
         return true;
@@ -61,6 +68,7 @@ public sealed class SettlementService(
     /// <summary>Cuts batches from everything queued for the program now, whatever its age.</summary>
     public async Task<int> SettleProgramAsync(LoyaltyProgram program, CancellationToken ct)
     {
+        if (!await MayMintAsync(program, ct)) return 0;
         try
         {
             return await db.InWriteTransactionAsync(c => CutAsync(program, c), ct);
