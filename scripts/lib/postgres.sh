@@ -32,7 +32,7 @@ pg_start() {
   # More connections than the default 100: several service instances each keep a pool. Durability
   # settings (fsync, synchronous_commit) stay at their defaults, so benchmark figures are honest.
   _pg_as "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w \
-    -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=300" start >/dev/null
+    -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=500" start >/dev/null
   PG_SERVER="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Maximum Pool Size=50"
   PG_BIN="$bin"
   export PG_PORT PG_SERVER PG_DIR PG_BIN

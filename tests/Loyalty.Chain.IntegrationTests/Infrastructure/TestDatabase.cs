@@ -44,7 +44,13 @@ public static class TestDatabase
                 catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DuplicateDatabase) { }
             }
         }
-        return new NpgsqlConnectionStringBuilder(PostgresServer) { Database = name }.ConnectionString;
+        // A host disposed by a test (restarts, crash tests) leaves its pooled connections open until they idle out
+        // (300 s by default). With three test classes at a time that ran the server out of connections
+        // (53300 "too many clients"), so idle connections close after 10 s here.
+        return new NpgsqlConnectionStringBuilder(PostgresServer)
+        {
+            Database = name, ConnectionIdleLifetime = 10, ConnectionPruningInterval = 5,
+        }.ConnectionString;
     }
 
     /// <summary>Every row of every table (ledger and Hangfire schemas) as text: what a dump of the database would show.</summary>
