@@ -91,6 +91,13 @@ public sealed class SunsetTests(SunsetFixture f) : IClassFixture<SunsetFixture>
         Assert.Equal(HttpStatusCode.Conflict, earn.Status);
         Assert.Equal("PROGRAM_SUNSETTING", earn.Body!["code"]!.GetValue<string>());
         Assert.Equal(eventsBefore, await CountAsync<LoyaltyEvent>());
+        // Nor by hand: an admin grant is refused the same way and writes no adjustment.
+        var adjustmentsBefore = await CountAsync<Loyalty.Chain.Adjustments.Adjustment>();
+        var grant = await f.Api.PostAsync(f.P("/members/sun-stayer/adjustments"), f.AdminKey,
+            new { type = "grant", points = "10", reason = "goodwill" }, "sunset-grant");
+        Assert.Equal(HttpStatusCode.Conflict, grant.Status);
+        Assert.Equal("PROGRAM_SUNSETTING", grant.Body!["code"]!.GetValue<string>());
+        Assert.Equal(adjustmentsBefore, await CountAsync<Loyalty.Chain.Adjustments.Adjustment>());
         using (var scope = f.Factory.Services.CreateScope())
         {
             var announced = await scope.ServiceProvider.GetRequiredService<LoyaltyDbContext>().Set<WebhookEvent>()

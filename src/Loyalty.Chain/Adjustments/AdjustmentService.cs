@@ -62,6 +62,9 @@ public sealed partial class AdjustmentService(LoyaltyDbContext db, LedgerWriter 
             var note = $"adjustment {adjustment.Id}: {reason}";
             if (type == AdjustmentType.Grant)
             {
+                // A sunsetting program earns nothing more, by event or by hand; deductions (corrections) stay possible.
+                if (await db.Set<Sunset.ProgramSunset>().AnyAsync(x => x.ProgramId == program.Id, c))
+                    throw Sunset.SunsetService.EarningRefused();
                 if (await ledger.HeldAsync(member.Id, c) + points > limits.Value.MaxPointsPerMember)
                     throw new LoyaltyException("POINTS_LIMIT_EXCEEDED", $"a member holds at most {limits.Value.MaxPointsPerMember} points", 422);
                 var address = await db.Set<Member>().AsNoTracking().Where(m => m.Id == member.Id).Select(m => m.WalletAddress).SingleAsync(c);
