@@ -63,8 +63,7 @@ public sealed partial class AdjustmentService(LoyaltyDbContext db, LedgerWriter 
             if (type == AdjustmentType.Grant)
             {
                 // A sunsetting program earns nothing more, by event or by hand; deductions (corrections) stay possible.
-                if (await db.Set<Sunset.ProgramSunset>().AnyAsync(x => x.ProgramId == program.Id, c))
-                    throw Sunset.SunsetService.EarningRefused();
+                await Sunset.SunsetService.EnsureEarningOpenAsync(db, program.Id, c);
                 if (await ledger.HeldAsync(member.Id, c) + points > limits.Value.MaxPointsPerMember)
                     throw new LoyaltyException("POINTS_LIMIT_EXCEEDED", $"a member holds at most {limits.Value.MaxPointsPerMember} points", 422);
                 var address = await db.Set<Member>().AsNoTracking().Where(m => m.Id == member.Id).Select(m => m.WalletAddress).SingleAsync(c);

@@ -111,6 +111,12 @@ public sealed class SunsetService(LoyaltyDbContext db, Chain.Web3Factory web3, I
     public static LoyaltyException EarningRefused() =>
         new("PROGRAM_SUNSETTING", "the program is sunsetting: no more points are earned; redeem or withdraw them before the end date", 409);
 
+    /// <summary>409 PROGRAM_SUNSETTING once a sunset was requested (intake reads the same rows for a whole batch at once).</summary>
+    public static async Task EnsureEarningOpenAsync(LoyaltyDbContext db, long programId, CancellationToken ct)
+    {
+        if (await db.Set<ProgramSunset>().AnyAsync(s => s.ProgramId == programId, ct)) throw EarningRefused();
+    }
+
     /// <summary>409 PROGRAM_SUNSET once the end date passed or the sunset ended: no more redemptions.</summary>
     public static async Task EnsureRedeemableAsync(LoyaltyDbContext db, long programId, DateTime now, CancellationToken ct)
     {
