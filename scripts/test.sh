@@ -52,7 +52,11 @@ count_dotnet_tests() {
   # keep each failed test's name and the start of its message, printed again at the very end
   # (a test's line is "  Failed Namespace.Class.Method [time]"; EF's "Failed executing DbCommand" logs are not tests)
   local failed_test='^ +Failed [A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)+.* \[[0-9][^]]*\]$'
-  grep -E -A12 "$failed_test" "$log" | sed "s/^/[$label] /" | head -300 >> "$tmp/failures.log" || true
+  # a failure's block: its line, its whole message (the tests put the pipeline's state there) and the top of its stack
+  awk -v re="$failed_test" '
+    $0 ~ re { on = 1; n = 0; stack = -1 }
+    on { print; n++; if ($0 ~ /^ +Stack Trace:/) stack = n; if (n >= 45 || (stack > 0 && n >= stack + 3)) on = 0 }
+  ' "$log" | sed "s/^/[$label] /" | head -300 >> "$tmp/failures.log" || true
   grep -E "$failed_test" "$log" | sed -E "s/^ +Failed /[$label] /" >> "$tmp/failed-names.log" || true
 }
 # run_dotnet_tests LABEL PROJECT [ENV=VALUE...]: in the foreground, output shown as it comes.
@@ -109,7 +113,8 @@ fi
 pg_stop
 
 if [[ -s "$tmp/failures.log" ]]; then
-  echo; echo "==> failed tests"; cat "$tmp/failures.log"
+  # CI keeps the last ~150 lines of this output: the first failures' messages, then the summary and every name
+  echo; echo "==> failed tests"; head -100 "$tmp/failures.log"
 fi
 echo
 printf '%s\n' "${summary[@]}"

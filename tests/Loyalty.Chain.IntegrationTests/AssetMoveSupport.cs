@@ -33,7 +33,7 @@ internal static class AssetMoveSupport
         await f.Api.PostAsync(f.P("/settlement/run"), f.AdminKey, null);
         var token = new LoyaltyPointsService(f.Chain.Chain.AdminWeb3, f.Program["pointsContract"]!.GetValue<string>());
         if (!await LoyaltyApi.EventuallyAsync(async () => await token.BalanceOfQueryAsync(custodial) == points, TimeSpan.FromSeconds(60)))
-            throw new InvalidOperationException($"{member}'s points did not reach the chain");
+            throw new InvalidOperationException($"{member}'s points did not reach the chain{await PipelineDiagnostics.DescribeAsync(f.Factory.Services)}");
 
         wallet ??= EthECKey.GenerateKey();
         var challenge = await f.Api.PostAsync(f.P($"/members/{member}/wallet/challenge"), f.AdminKey, new { address = wallet.GetPublicAddress() });

@@ -60,11 +60,12 @@ public sealed class PointMechanicsTests(ManualSettlementProgramFixture f) : ICla
     private async Task SettleAsync(string member)
     {
         await f.Api.PostAsync(f.P("/settlement/run"), f.AdminKey, null);
-        Assert.True(await LoyaltyApi.EventuallyAsync(async () =>
+        var settled = await LoyaltyApi.EventuallyAsync(async () =>
         {
             var b = (await MemberAsync(member))["balance"]!;
             return b["onChain"]!.GetValue<string>() == (long.Parse(b["available"]!.GetValue<string>()) + long.Parse(b["reserved"]!.GetValue<string>())).ToString();
-        }, Wait), $"{member}'s points did not settle");
+        }, Wait);
+        Assert.True(settled, $"{member}'s points did not settle: {(await MemberAsync(member))["balance"]}{await PipelineDiagnostics.DescribeAsync(f.Factory.Services)}");
     }
 
     private async Task<JsonNode> MemberAsync(string member) => (await f.Api.GetAsync(f.P($"/members/{member}"), f.AdminKey)).Body!;
