@@ -83,6 +83,7 @@ public static class LoyaltyChainServices
         services.AddOptions<Redemption.RedemptionOptions>().Bind(configuration.GetSection(Redemption.RedemptionOptions.Section)).ValidateDataAnnotations();
         services.AddScoped<LedgerWriter>();
         services.AddSingleton<SqliteWriteGate>();
+        services.AddSingleton<GroupCommit>();
         services.AddSingleton<Alerts.AlertSink>();
         services.AddOptions<Leases.LeaseOptions>().Bind(configuration.GetSection(Leases.LeaseOptions.Section));
         services.AddSingleton<Leases.LeaseService>();

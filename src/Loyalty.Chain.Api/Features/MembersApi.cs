@@ -51,12 +51,18 @@ public static class MembersApi
         return created ? TypedResults.Created($"/v1/programs/{member.ProgramId}/members/{member.ExternalId}", view) : TypedResults.Ok(view);
     }
 
-    private static async Task<Ok<MemberView>> GetAsync(HttpContext http, string memberId, MemberService members, LoyaltyDbContext db,
-        Loyalty.Chain.Tiers.TierService tiers, CancellationToken ct)
+    /// <summary>The most frequent read: one statement for member, balance and tier, one per part that applies (MemberRead).</summary>
+    private static async Task<Ok<MemberView>> GetAsync(HttpContext http, string memberId, LoyaltyDbContext db, TimeProvider time, CancellationToken ct)
     {
-        var member = await members.GetAsync(http.Program().Id, memberId, ct);
-        return TypedResults.Ok(await ViewAsync(http, db, member, ct)
-            with { TierStatus = await tiers.StatusAsync(http.Program(), member.Id, ct) });
+        MemberService.ValidateExternalId(memberId);
+        var program = http.Program();
+        var read = await MemberRead.LoadAsync(db, program.Id, memberId, ct)
+                   ?? throw new LoyaltyException("UNKNOWN_MEMBER", $"no member '{memberId}' in this program", 404);
+        var now = time.GetUtcNow().UtcDateTime;
+        return TypedResults.Ok(await ViewAsync(program, db, read.Member, read.Balance, now, ct) with
+        {
+            TierStatus = Loyalty.Chain.Tiers.TierService.Status(read.TierPolicy, read.Member, read.TierState, [.. read.Buckets], now, program.Zone),
+        });
     }
 
     public sealed record MemberTokenView(string Token, DateTimeOffset ExpiresAt);
@@ -124,7 +130,13 @@ public static class MembersApi
     {
         var b = await db.Set<MemberBalance>().AsNoTracking().SingleAsync(x => x.MemberId == m.Id, ct);
         var now = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
-        var soon = await Loyalty.Chain.Expiry.ExpiryService.SoonAsync(db, http.Program(), m, now, TimeSpan.FromDays(30), ct);
+        return await ViewAsync(http.Program(), db, m, b, now, ct);
+    }
+
+    private static async Task<MemberView> ViewAsync(Loyalty.Chain.Programs.LoyaltyProgram program, LoyaltyDbContext db, Member m, MemberBalance b,
+        DateTime now, CancellationToken ct)
+    {
+        var soon = await Loyalty.Chain.Expiry.ExpiryService.SoonAsync(db, program, m, b.Available, now, TimeSpan.FromDays(30), ct);
         var pending = b.Pending > 0 ? await MaturationService.PendingLotsAsync(db, m.ProgramId, m.Id, ct) : [];
         return View(m, b) with
         {

@@ -115,8 +115,12 @@ public sealed class ExpiryService(LoyaltyDbContext db, LedgerWriter ledger, Poin
     public sealed record Expiring(long Amount, DateTime At);
 
     /// <summary>What of the member's available points expires within <paramref name="horizon"/>, by date (empty for self-custody).</summary>
-    public static async Task<List<Expiring>> SoonAsync(LoyaltyDbContext db, LoyaltyProgram program, Member member, DateTime now, TimeSpan horizon,
-        CancellationToken ct)
+    public static Task<List<Expiring>> SoonAsync(LoyaltyDbContext db, LoyaltyProgram program, Member member, DateTime now, TimeSpan horizon,
+        CancellationToken ct) => SoonAsync(db, program, member, null, now, horizon, ct);
+
+    /// <param name="available">The member's available balance when the caller has read it already (GET member): one statement less.</param>
+    public static async Task<List<Expiring>> SoonAsync(LoyaltyDbContext db, LoyaltyProgram program, Member member, long? available, DateTime now,
+        TimeSpan horizon, CancellationToken ct)
     {
         if (member.WalletKind != WalletKind.Custodial || program.ExpiryPolicy == ExpiryPolicy.None) return [];
         var until = now + horizon;
@@ -131,7 +135,7 @@ public sealed class ExpiryService(LoyaltyDbContext db, LedgerWriter ledger, Poin
         var lastRedemption = await QualifyingRedemptions(db).Where(r => r.MemberId == member.Id).MaxAsync(r => (DateTime?)r.CreatedAt, ct);
         var last = new[] { member.CreatedAt, lastEvent ?? DateTime.MinValue, lastRedemption ?? DateTime.MinValue }.Max();
         var at = ExpiryRules.InactivityExpiry(program, DateTime.SpecifyKind(last, DateTimeKind.Utc))!.Value;
-        var available = await db.Set<MemberBalance>().AsNoTracking().Where(b => b.MemberId == member.Id).Select(b => b.Available).SingleAsync(ct);
-        return at <= until && available > 0 ? [new Expiring(available, at)] : [];
+        var balance = available ?? await db.Set<MemberBalance>().AsNoTracking().Where(b => b.MemberId == member.Id).Select(b => b.Available).SingleAsync(ct);
+        return at <= until && balance > 0 ? [new Expiring(balance, at)] : [];
     }
 }

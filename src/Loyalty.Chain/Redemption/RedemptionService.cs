@@ -8,6 +8,7 @@ using Loyalty.Chain.Members;
 using Loyalty.Chain.Programs;
 using Loyalty.Chain.Settlement;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Loyalty.Chain.Redemption;
 
@@ -20,13 +21,19 @@ namespace Loyalty.Chain.Redemption;
 public sealed class RedemptionService(
     LoyaltyDbContext db, LedgerWriter ledger, MaturationService maturation, Collectibles.DropGrants drops,
     Web3Factory web3, TimeProvider time, IdempotencyStore idempotencies,
-    Segments.SegmentService segments, Offers.OfferService offers)
+    Segments.SegmentService segments, Offers.OfferService offers, GroupCommit groupCommit)
 {
     public static readonly TimeSpan SignatureLifetime = TimeSpan.FromDays(2);
 
     /// <summary>The idempotency scope of redemptions: the record is written in the redemption's own transaction.</summary>
     public const string IdempotencyScope = "redemptions";
 
+    /// <summary>
+    /// Reserves and issues in the next group transaction (<see cref="GroupCommit"/>, issue 16): concurrent redemptions share
+    /// one commit instead of one transaction under the write gate each. Checks, reservation, stock and idempotency record
+    /// are what they were, each redemption in its own savepoint, seeing what the ones before it in the batch wrote; the
+    /// answer comes once the transaction holding it committed.
+    /// </summary>
     public async Task<(Redemption Redemption, bool Replayed)> RedeemAsync(LoyaltyProgram program, Member member, long rewardId,
         IdempotencyRequest? idempotency, CancellationToken ct)
     {
@@ -36,25 +43,8 @@ public sealed class RedemptionService(
             : null;
         try
         {
-            return await db.InWriteTransactionAsync(async c =>
-            {
-                if (idempotency is not null && await idempotencies.FindAsync(idempotency, c) is { } record)
-                    return (await ReplayAsync(record, idempotency, c), true);
-                await ledger.LockMemberAsync(member.Id, c);
-                // Under the lock: the wallet the chain was read for must still be the member's.
-                var wallet = await db.Set<Member>().AsNoTracking().Where(m => m.Id == member.Id)
-                    .Select(m => new { m.WalletKind, m.WalletAddress, m.BlockedAt, m.BlockedReason }).SingleAsync(c);
-                await ProgramPause.EnsureNotPausedAsync(db, program.Id, c);
-                await Sunset.SunsetService.EnsureRedeemableAsync(db, program.Id, time.GetUtcNow().UtcDateTime, c);
-                MemberBlocks.EnsureNotBlocked(wallet.BlockedAt, wallet.BlockedReason);
-                if (wallet.WalletKind != member.WalletKind || wallet.WalletAddress != member.WalletAddress)
-                    throw new LoyaltyException("MEMBER_CHANGED", "the member's wallet changed meanwhile; try again", 409);
-                var redemption = await ReserveAsync(program, member, rewardId, held, c);
-                // The redemption's id: a replay shows the redemption as it is now.
-                if (idempotency is not null) idempotencies.Stage(idempotency, 201, redemption.Id.ToString());
-                await db.SaveChangesAsync(c);
-                return (redemption, false);
-            }, ct);
+            return await groupCommit.RunAsync((services, c) => services.GetRequiredService<RedemptionService>()
+                .RedeemInTransactionAsync(program, member, rewardId, held, idempotency, c), ct);
         }
         catch (DbUpdateException) when (idempotency is not null)
         {
@@ -64,6 +54,28 @@ public sealed class RedemptionService(
             if (record is null) throw;
             return (await ReplayAsync(record, idempotency, ct), true);
         }
+    }
+
+    /// <summary>One redemption inside the caller's write transaction (the group's savepoint), on this service's context.</summary>
+    private async Task<(Redemption Redemption, bool Replayed)> RedeemInTransactionAsync(LoyaltyProgram program, Member member, long rewardId,
+        BigInteger? held, IdempotencyRequest? idempotency, CancellationToken c)
+    {
+        if (idempotency is not null && await idempotencies.FindAsync(idempotency, c) is { } record)
+            return (await ReplayAsync(record, idempotency, c), true);
+        await ledger.LockMemberAsync(member.Id, c);
+        // Under the lock: the wallet the chain was read for must still be the member's.
+        var wallet = await db.Set<Member>().AsNoTracking().Where(m => m.Id == member.Id)
+            .Select(m => new { m.WalletKind, m.WalletAddress, m.BlockedAt, m.BlockedReason }).SingleAsync(c);
+        await ProgramPause.EnsureNotPausedAsync(db, program.Id, c);
+        await Sunset.SunsetService.EnsureRedeemableAsync(db, program.Id, time.GetUtcNow().UtcDateTime, c);
+        MemberBlocks.EnsureNotBlocked(wallet.BlockedAt, wallet.BlockedReason);
+        if (wallet.WalletKind != member.WalletKind || wallet.WalletAddress != member.WalletAddress)
+            throw new LoyaltyException("MEMBER_CHANGED", "the member's wallet changed meanwhile; try again", 409);
+        var redemption = await ReserveAsync(program, member, rewardId, held, c);
+        // The redemption's id: a replay shows the redemption as it is now.
+        if (idempotency is not null) idempotencies.Stage(idempotency, 201, redemption.Id.ToString());
+        await db.SaveChangesAsync(c);
+        return (redemption, false);
     }
 
     private async Task<Redemption> ReplayAsync(IdempotencyRecord record, IdempotencyRequest idempotency, CancellationToken ct)

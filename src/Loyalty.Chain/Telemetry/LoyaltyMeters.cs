@@ -26,6 +26,12 @@ public static class LoyaltyMeters
     public static readonly Histogram<double> IntakeCommitDuration = Meter.CreateHistogram<double>("loyalty.intake.commit.duration", "s",
         "Time to write and commit one intake transaction");
 
+    // Group commit of request writes (redemptions; Ledger/GroupCommit)
+    public static readonly Histogram<int> GroupCommitBatchSize = Meter.CreateHistogram<int>("loyalty.groupcommit.batch.size", "{request}",
+        "Request writes (redemptions) per group transaction");
+    public static readonly Histogram<double> GroupCommitDuration = Meter.CreateHistogram<double>("loyalty.groupcommit.commit.duration", "s",
+        "Time to write and commit one group transaction");
+
     // Pipeline
     public static readonly Counter<long> ChainTxSubmitted = Meter.CreateCounter<long>("loyalty.chaintx.submitted", "{transaction}",
         "Transactions signed and broadcast (first send and resends)");

@@ -303,18 +303,28 @@ public sealed class TierService(LoyaltyDbContext db, LedgerWriter ledger, TimePr
     {
         var member = await db.Set<Member>().AsNoTracking().SingleAsync(m => m.Id == memberId, ct);
         var policy = await GetPolicyAsync(program.Id, ct);
-        if (policy is null) return new TierStatusView(member.Tier, null, "legacy", null, null, null, null, null, null);
-        var now = time.GetUtcNow().UtcDateTime;
-        var state = await db.Set<MemberTierState>().AsNoTracking().SingleOrDefaultAsync(s => s.MemberId == memberId, ct)
-                    ?? NewState(policy, member, now, program.Zone);
+        if (policy is null) return Status(null, member, null, [], time.GetUtcNow().UtcDateTime, program.Zone);
+        var state = await db.Set<MemberTierState>().AsNoTracking().SingleOrDefaultAsync(s => s.MemberId == memberId, ct);
         var buckets = await db.Set<TierBucket>().AsNoTracking().Where(b => b.MemberId == memberId).ToListAsync(ct);
+        return Status(policy, member, state, buckets, time.GetUtcNow().UtcDateTime, program.Zone);
+    }
+
+    /// <summary>
+    /// The tier object from what was read (pure): the GET member read loads the member, its state, the policy and the
+    /// buckets in one statement (<see cref="Members.MemberRead"/>) and computes it here, as <see cref="StatusAsync"/> does.
+    /// </summary>
+    public static TierStatusView Status(TierPolicy? policy, Member member, MemberTierState? state, IReadOnlyCollection<TierBucket> buckets,
+        DateTime now, TimeZoneInfo zone)
+    {
+        if (policy is null) return new TierStatusView(member.Tier, null, "legacy", null, null, null, null, null, null);
+        state ??= NewState(policy, member, now, zone);
         var (current, source) = TierEvaluator.Effective(policy, state, now);
-        var value = TierEvaluator.Value(policy, buckets, TierEvaluator.Window(policy, now, program.Zone));
+        var value = TierEvaluator.Value(policy, buckets, TierEvaluator.Window(policy, now, zone));
         var rank = TierEvaluator.Rank(policy, current);
         var next = policy.Levels.Skip(rank + 1).FirstOrDefault(l => !l.InvitationOnly);
         var since = source switch { "invited" => state.InvitedSince, "purchased" => state.PurchasedSince, _ => state.EarnedSince };
         return new TierStatusView(current, since, source, next?.Name, policy.Metric, value.ToString(), next?.Threshold.ToString(),
-            next is null ? null : Math.Max(0, next.Threshold - value).ToString(), next is null ? null : TierEvaluator.WindowLastDay(policy, now, program.Zone));
+            next is null ? null : Math.Max(0, next.Threshold - value).ToString(), next is null ? null : TierEvaluator.WindowLastDay(policy, now, zone));
     }
 
     public async Task<List<TierChangeView>> ChangesAsync(long programId, long memberId, long? before, int limit, CancellationToken ct)
