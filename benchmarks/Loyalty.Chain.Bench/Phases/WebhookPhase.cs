@@ -31,34 +31,8 @@ public static class WebhookPhase
         receiver.Secret = secret;
         log($"webhooks: endpoint #{endpoint["id"]} -> {receiver.Url}; {s.WebhookEvents} purchases from {s.WebhookClients} clients");
 
-        var tag = Guid.NewGuid().ToString("N")[..8];
-        var path = program.P("/events");
         var clock = Stopwatch.StartNew();
-        var result = await Load.CountAsync(s.WebhookClients, s.WebhookEvents, async (_, i, token) =>
-        {
-            var eventId = $"wh-{tag}-{i}";
-            var body = Purchases.Body(BenchProgram.MemberId((int)(i % s.WebhookMembers)), eventId, i);
-            var last = "";
-            for (var attempt = 1; attempt <= 5; attempt++)
-            {
-                try
-                {
-                    // A failed request goes again with the same Idempotency-Key: one event, one message.
-                    var (status, answer) = await api.PostRawAsync(path, program.ShopKey, body, "idem-" + eventId, true, token);
-                    if (status is >= 200 and < 300)
-                    {
-                        var earned = long.Parse(JsonNode.Parse(answer!)!["points"]!.GetValue<string>());
-                        return earned > 0 ? Outcome.Success : Outcome.Failure($"purchase {i} earned {earned} points");
-                    }
-                    last = Purchases.Describe(status, answer);
-                }
-                catch (HttpRequestException ex) { last = ex.Message; }
-                catch (TaskCanceledException ex) when (!token.IsCancellationRequested) { last = ex.Message; }
-                await Task.Delay(200 * attempt, token);
-            }
-            return Outcome.Failure(last);
-        }, ct);
-        if (result.Errors > 0) throw new ApiException($"{result.Errors} purchases failed: {string.Join(" | ", result.ErrorSamples)}");
+        var (_, result) = await program.PurchaseAsync("wh", s.WebhookEvents, s.WebhookMembers, s.WebhookClients, null, ct);
         var sentSeconds = clock.Elapsed.TotalSeconds;
         log($"webhooks: {result.Ok} purchases in {sentSeconds:F1} s; {Earned(receiver)} deliveries so far, waiting for the rest");
 
