@@ -5,7 +5,10 @@ using Loyalty.Chain.Bench.Infrastructure;
 namespace Loyalty.Chain.Bench.Phases;
 
 public sealed record WebhookFigures(int Events, int Members, int Clients, int Delivered, int Requests, int Invalid, int Other,
-    double Seconds, double EnqueueSeconds, double DrainSeconds);
+    double Seconds, double EnqueueSeconds, double DrainSeconds, BacklogFigures? Backlog = null);
+
+/// <summary>The backlog run: <see cref="Events"/> tier.changed messages written by a few tier-policy replacements.</summary>
+public sealed record BacklogFigures(int Events, int Delivered, double Seconds, double EnqueueSeconds, double DrainSeconds);
 
 /// <summary>
 /// Webhook delivery end to end: a program whose members are enrolled before any endpoint exists, then one endpoint for
@@ -63,8 +66,52 @@ public static class WebhookPhase
         log($"webhooks: {figures.Delivered} delivered in {seconds:F1} s from the first enqueue = {figures.Delivered / seconds:F1}/s " +
             $"(enqueued over {figures.EnqueueSeconds:F1} s, the last delivered {figures.DrainSeconds:F1} s after the last enqueue); " +
             $"{figures.Requests} requests, {figures.Invalid} did not verify");
-        return figures;
+        var backlog = await BacklogAsync(api, program, endpoint["id"]!.GetValue<long>(), receiver, s, log, ct);
+        return figures with { Requests = receiver.Requests, Invalid = receiver.Invalid, Backlog = backlog };
     }
+
+    /// <summary>
+    /// The dispatcher's own rate, not intake's: intake writes one message per request, so the run above measures how fast
+    /// purchases came in. Here each tier-policy replacement (one single-level policy "Backlog k" after another) moves every
+    /// member to a new tier in one transaction, writing one tier.changed per member at once: Events / Members replacements
+    /// give as many messages as the purchases did, k per member in order, queued faster than any delivery.
+    /// </summary>
+    private static async Task<BacklogFigures> BacklogAsync(ApiClient api, BenchProgram program, long endpointId, WebhookReceiver receiver, BenchSettings s,
+        Action<string> log, CancellationToken ct)
+    {
+        var patched = await api.SendAsync(HttpMethod.Patch, program.P($"/webhooks/{endpointId}"), program.AdminKey,
+            new { eventTypes = new[] { "points.earned", "tier.changed" } }, ct: ct);
+        if (!patched.IsSuccess) throw new ApiException($"endpoint update refused: {patched.Status} {patched.Text}");
+        var rounds = Math.Max(1, s.WebhookEvents / s.WebhookMembers);
+        var total = rounds * s.WebhookMembers;
+        log($"webhooks: backlog: {rounds} tier-policy replacements, {total} tier.changed messages");
+        for (var k = 1; k <= rounds; k++)
+        {
+            var put = await api.SendAsync(HttpMethod.Put, program.P("/tiers"), program.AdminKey, new
+            {
+                metric = "points_earned", window = "lifetime", downgrade = "never", levels = new[] { new { name = $"Backlog {k}", threshold = "0" } },
+            }, ct: ct);
+            if (!put.IsSuccess) throw new ApiException($"tier policy {k} refused: {put.Status} {put.Text}");
+        }
+        var deadline = DateTime.UtcNow + s.WebhookTimeout;
+        while (Count(receiver, "tier.changed") < total)
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"{Count(receiver, "tier.changed")} of {total} tier.changed deliveries arrived within {s.WebhookTimeout.TotalSeconds:F0} s");
+            await Task.Delay(100, ct);
+        }
+        await Task.Delay(TimeSpan.FromSeconds(2), ct);
+        var messages = receiver.Messages.Values.Where(m => m.Type == "tier.changed").ToList();
+        DateTime first = messages.Min(m => m.EnqueuedAt), lastEnqueued = messages.Max(m => m.EnqueuedAt), lastReceived = messages.Max(m => m.ReceivedAt);
+        var f = new BacklogFigures(total, messages.Count, (lastReceived - first).TotalSeconds, (lastEnqueued - first).TotalSeconds,
+            (lastReceived - lastEnqueued).TotalSeconds);
+        log($"webhooks: backlog: {f.Delivered} delivered in {f.Seconds:F1} s from the first enqueue = {f.Delivered / f.Seconds:F1}/s " +
+            $"(enqueued over {f.EnqueueSeconds:F1} s, the last delivered {f.DrainSeconds:F1} s after the last enqueue); " +
+            $"{receiver.Requests} requests in all, {receiver.Invalid} did not verify");
+        return f;
+    }
+
+    private static int Count(WebhookReceiver receiver, string type) => receiver.Messages.Values.Count(m => m.Type == type);
 
     private static int Earned(WebhookReceiver receiver) => receiver.Messages.Values.Count(m => m.Type == "points.earned");
 }
