@@ -42,6 +42,33 @@ public sealed class HangfireIsolationTests
     }
 
     /// <summary>
+    /// Hangfire's log provider is process-wide. It used to be the logger factory of the host configured last, so disposing
+    /// that host broke every other host's Hangfire: Hangfire.PostgreSql asks for a logger on each dequeue, got
+    /// ObjectDisposedException, and the live host's workers backed off for up to 49 s at a time (CI: settlement and
+    /// webhooks stalled for minutes on the PostgreSQL pass). Now a line goes to a host still running.
+    /// </summary>
+    [Fact]
+    public async Task AHostDisposedBesideAnother_LeavesHangfireLoggingThroughTheLiveHost()
+    {
+        var settings = new Dictionary<string, string> { ["Jobs:RunServer"] = "false" };
+        await using var a = new ApiFactory("http://127.0.0.1:9", settings);
+        _ = a.Server;
+        var b = new ApiFactory("http://127.0.0.1:9", settings);
+        _ = b.Server; // configured after a: Hangfire's default made b's factory the process-wide one
+        await b.DisposeAsync();
+
+        // What PostgreSqlJobQueue.Dequeue does on every fetch, from a worker of host a.
+        var exception = Record.Exception(() =>
+        {
+            var log = Hangfire.Logging.LogProvider.GetLogger("Hangfire.PostgreSql.PostgreSqlJobQueue");
+            // Hangfire's categories log from Warning up (appsettings.json): a live factory says so.
+            Assert.True(log.Log(Hangfire.Logging.LogLevel.Warn, null), "a live host's factory should take Hangfire's lines");
+            log.Log(Hangfire.Logging.LogLevel.Warn, () => "dequeue probe");
+        });
+        Assert.Null(exception);
+    }
+
+    /// <summary>
     /// An instance killed while it held a recurring job's storage lock (seen after kill -9 on PostgreSQL) leaves the lock
     /// row behind. The next instance on that database must still start, and register the job once the lock is gone.
     /// </summary>

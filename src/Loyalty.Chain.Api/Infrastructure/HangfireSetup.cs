@@ -57,11 +57,16 @@ public static class HangfireSetup
             // corrupted its file ("database disk image is malformed") and crashed the process (free(): invalid pointer).
             : new InMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(6) }));
         services.AddSingleton<JobActivator>(sp => new Hangfire.AspNetCore.AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
-        services.AddHangfire(config =>
+        services.AddHangfire((sp, config) =>
         {
             config.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
                 .UseSimpleAssemblyNameTypeSerializer()
                 .UseRecommendedSerializerSettings();
+            // Not AddHangfire's default (the last host's own factory, process-wide): see HostsLogProvider.
+            var loggers = sp.GetRequiredService<ILoggerFactory>();
+            HostsLogProvider.Instance.Add(loggers);
+            sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopped.Register(() => HostsLogProvider.Instance.Remove(loggers));
+            config.UseLogProvider(HostsLogProvider.Instance);
         });
         var jobs = configuration.GetSection(JobOptions.Section).Get<JobOptions>() ?? new JobOptions();
         if (jobs.RunServer)
