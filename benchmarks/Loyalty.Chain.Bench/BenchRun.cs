@@ -281,6 +281,11 @@ public sealed class BenchRun(BenchOptions options)
         _figures["webhook_signatures_valid"] = f is null ? null : f.Invalid == 0 && f.Delivered > 0;
         _figures["webhook_members"] = f?.Members;
         _figures["webhook_clients"] = f?.Clients;
+        var b = f?.Backlog;
+        _figures["webhook_backlog_deliveries_per_s"] = b is null || b.Seconds <= 0 ? null : R(b.Delivered / b.Seconds);
+        _figures["webhook_backlog_events"] = b?.Events;
+        _figures["webhook_backlog_enqueue_seconds"] = b is null ? null : R(b.EnqueueSeconds, 2);
+        _figures["webhook_backlog_drain_seconds"] = b is null ? null : R(b.DrainSeconds, 2);
         if (f is { Other: > 0 }) _figures["webhook_other_messages"] = f.Other;
     }
 

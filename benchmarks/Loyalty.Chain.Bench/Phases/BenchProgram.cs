@@ -141,4 +141,46 @@ public sealed class BenchProgram
         if (result.Errors > 0) throw new ApiException($"{result.Errors} of {count} enrolments failed: {string.Join(" | ", result.ErrorSamples)}");
         return result.Seconds;
     }
+
+    /// <summary>
+    /// Exactly <paramref name="count"/> purchases through the API with the shop key, purchase i for member i % members, from
+    /// <paramref name="clients"/> concurrent clients. A failed request is sent again (up to 5 times) with the same
+    /// Idempotency-Key, so the service counts it once; every purchase must earn points. <paramref name="earned"/> sees the
+    /// points of each final answer. Throws when a purchase could not be sent.
+    /// </summary>
+    public async Task<(long Points, LoadResult Load)> PurchaseAsync(string prefix, long count, int members, int clients, Action<long>? earned,
+        CancellationToken ct)
+    {
+        long points = 0;
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        var path = P("/events");
+        var result = await Load.CountAsync(clients, count, async (_, i, token) =>
+        {
+            var eventId = $"{prefix}-{tag}-{i}";
+            var body = Purchases.Body(MemberId((int)(i % members)), eventId, i);
+            var last = "";
+            for (var attempt = 1; attempt <= 5; attempt++)
+            {
+                try
+                {
+                    var (status, answer) = await Api.PostRawAsync(path, ShopKey, body, "idem-" + eventId, true, token);
+                    if (status is >= 200 and < 300)
+                    {
+                        var got = long.Parse(JsonNode.Parse(answer!)!["points"]!.GetValue<string>());
+                        if (got <= 0) return Outcome.Failure($"purchase {i} earned {got} points");
+                        Interlocked.Add(ref points, got);
+                        earned?.Invoke(got);
+                        return Outcome.Success;
+                    }
+                    last = Purchases.Describe(status, answer);
+                }
+                catch (HttpRequestException ex) { last = ex.Message; }
+                catch (TaskCanceledException ex) when (!token.IsCancellationRequested) { last = ex.Message; }
+                await Task.Delay(200 * attempt, token);
+            }
+            return Outcome.Failure(last);
+        }, ct);
+        if (result.Errors > 0) throw new ApiException($"{result.Errors} of {count} purchases failed: {string.Join(" | ", result.ErrorSamples)}");
+        return (Interlocked.Read(ref points), result);
+    }
 }

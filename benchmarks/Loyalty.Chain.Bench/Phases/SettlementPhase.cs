@@ -75,45 +75,15 @@ public static class SettlementPhase
             transactions, rounds, gas, holderMints, reconciled, ledgerOnChain, supply.ToString(), report["driftCount"]!.GetValue<int>(), program);
     }
 
-    /// <summary>
-    /// Exactly N purchases, member i % M for purchase i, so every member gets N / M accruals. A failed request is
-    /// sent again with the same Idempotency-Key (counted once by the service); the points of the final answer add up.
-    /// </summary>
-    private static async Task<(long Points, LoadResult Load)> SeedAsync(BenchProgram program, BenchSettings s, Action<string> log, CancellationToken ct)
+    /// <summary>Exactly N purchases, member i % M for purchase i, so every member gets N / M accruals; the points add up.</summary>
+    private static Task<(long Points, LoadResult Load)> SeedAsync(BenchProgram program, BenchSettings s, Action<string> log, CancellationToken ct)
     {
-        long points = 0, done = 0;
-        var tag = Guid.NewGuid().ToString("N")[..8];
-        var path = program.P("/events");
+        long done = 0;
         var progress = Stopwatch.StartNew();
-        var result = await Load.CountAsync(s.SeedClients, s.SettleAccruals, async (_, i, token) =>
+        return program.PurchaseAsync("s", s.SettleAccruals, s.SettleMembers, s.SeedClients, _ =>
         {
-            var eventId = $"s-{tag}-{i}";
-            var body = Purchases.Body(BenchProgram.MemberId((int)(i % s.SettleMembers)), eventId, i);
-            string last = "";
-            for (var attempt = 1; attempt <= 5; attempt++)
-            {
-                try
-                {
-                    var (status, answer) = await program.Api.PostRawAsync(path, program.ShopKey, body, "idem-" + eventId, true, token);
-                    if (status is >= 200 and < 300)
-                    {
-                        var earned = long.Parse(JsonNode.Parse(answer!)!["points"]!.GetValue<string>());
-                        if (earned <= 0) return Outcome.Failure($"purchase {i} earned {earned} points");
-                        Interlocked.Add(ref points, earned);
-                        if (Interlocked.Increment(ref done) % 10_000 == 0)
-                            log($"settle: {done} accruals seeded ({done / progress.Elapsed.TotalSeconds:F0}/s)");
-                        return Outcome.Success;
-                    }
-                    last = Purchases.Describe(status, answer);
-                }
-                catch (HttpRequestException ex) { last = ex.Message; }
-                catch (TaskCanceledException ex) when (!token.IsCancellationRequested) { last = ex.Message; }
-                await Task.Delay(200 * attempt, token);
-            }
-            return Outcome.Failure(last);
+            if (Interlocked.Increment(ref done) % 10_000 == 0) log($"settle: {done} accruals seeded ({done / progress.Elapsed.TotalSeconds:F0}/s)");
         }, ct);
-        if (result.Errors > 0) throw new ApiException($"{result.Errors} purchases could not be seeded: {string.Join(" | ", result.ErrorSamples)}");
-        return (points, result);
     }
 
     /// <summary>Every mint transaction of the program (from the pipeline's admin view), its gas and Transfer logs from its receipt.</summary>

@@ -5,7 +5,10 @@ using Loyalty.Chain.Bench.Infrastructure;
 namespace Loyalty.Chain.Bench.Phases;
 
 public sealed record WebhookFigures(int Events, int Members, int Clients, int Delivered, int Requests, int Invalid, int Other,
-    double Seconds, double EnqueueSeconds, double DrainSeconds);
+    double Seconds, double EnqueueSeconds, double DrainSeconds, BacklogFigures? Backlog = null);
+
+/// <summary>The backlog run: <see cref="Events"/> tier.changed messages written by a few tier-policy replacements.</summary>
+public sealed record BacklogFigures(int Events, int Delivered, double Seconds, double EnqueueSeconds, double DrainSeconds);
 
 /// <summary>
 /// Webhook delivery end to end: a program whose members are enrolled before any endpoint exists, then one endpoint for
@@ -31,34 +34,8 @@ public static class WebhookPhase
         receiver.Secret = secret;
         log($"webhooks: endpoint #{endpoint["id"]} -> {receiver.Url}; {s.WebhookEvents} purchases from {s.WebhookClients} clients");
 
-        var tag = Guid.NewGuid().ToString("N")[..8];
-        var path = program.P("/events");
         var clock = Stopwatch.StartNew();
-        var result = await Load.CountAsync(s.WebhookClients, s.WebhookEvents, async (_, i, token) =>
-        {
-            var eventId = $"wh-{tag}-{i}";
-            var body = Purchases.Body(BenchProgram.MemberId((int)(i % s.WebhookMembers)), eventId, i);
-            var last = "";
-            for (var attempt = 1; attempt <= 5; attempt++)
-            {
-                try
-                {
-                    // A failed request goes again with the same Idempotency-Key: one event, one message.
-                    var (status, answer) = await api.PostRawAsync(path, program.ShopKey, body, "idem-" + eventId, true, token);
-                    if (status is >= 200 and < 300)
-                    {
-                        var earned = long.Parse(JsonNode.Parse(answer!)!["points"]!.GetValue<string>());
-                        return earned > 0 ? Outcome.Success : Outcome.Failure($"purchase {i} earned {earned} points");
-                    }
-                    last = Purchases.Describe(status, answer);
-                }
-                catch (HttpRequestException ex) { last = ex.Message; }
-                catch (TaskCanceledException ex) when (!token.IsCancellationRequested) { last = ex.Message; }
-                await Task.Delay(200 * attempt, token);
-            }
-            return Outcome.Failure(last);
-        }, ct);
-        if (result.Errors > 0) throw new ApiException($"{result.Errors} purchases failed: {string.Join(" | ", result.ErrorSamples)}");
+        var (_, result) = await program.PurchaseAsync("wh", s.WebhookEvents, s.WebhookMembers, s.WebhookClients, null, ct);
         var sentSeconds = clock.Elapsed.TotalSeconds;
         log($"webhooks: {result.Ok} purchases in {sentSeconds:F1} s; {Earned(receiver)} deliveries so far, waiting for the rest");
 
@@ -89,8 +66,52 @@ public static class WebhookPhase
         log($"webhooks: {figures.Delivered} delivered in {seconds:F1} s from the first enqueue = {figures.Delivered / seconds:F1}/s " +
             $"(enqueued over {figures.EnqueueSeconds:F1} s, the last delivered {figures.DrainSeconds:F1} s after the last enqueue); " +
             $"{figures.Requests} requests, {figures.Invalid} did not verify");
-        return figures;
+        var backlog = await BacklogAsync(api, program, endpoint["id"]!.GetValue<long>(), receiver, s, log, ct);
+        return figures with { Requests = receiver.Requests, Invalid = receiver.Invalid, Backlog = backlog };
     }
+
+    /// <summary>
+    /// The dispatcher's own rate, not intake's: intake writes one message per request, so the run above measures how fast
+    /// purchases came in. Here each tier-policy replacement (one single-level policy "Backlog k" after another) moves every
+    /// member to a new tier in one transaction, writing one tier.changed per member at once: Events / Members replacements
+    /// give as many messages as the purchases did, k per member in order, queued faster than any delivery.
+    /// </summary>
+    private static async Task<BacklogFigures> BacklogAsync(ApiClient api, BenchProgram program, long endpointId, WebhookReceiver receiver, BenchSettings s,
+        Action<string> log, CancellationToken ct)
+    {
+        var patched = await api.SendAsync(HttpMethod.Patch, program.P($"/webhooks/{endpointId}"), program.AdminKey,
+            new { eventTypes = new[] { "points.earned", "tier.changed" } }, ct: ct);
+        if (!patched.IsSuccess) throw new ApiException($"endpoint update refused: {patched.Status} {patched.Text}");
+        var rounds = Math.Max(1, s.WebhookEvents / s.WebhookMembers);
+        var total = rounds * s.WebhookMembers;
+        log($"webhooks: backlog: {rounds} tier-policy replacements, {total} tier.changed messages");
+        for (var k = 1; k <= rounds; k++)
+        {
+            var put = await api.SendAsync(HttpMethod.Put, program.P("/tiers"), program.AdminKey, new
+            {
+                metric = "points_earned", window = "lifetime", downgrade = "never", levels = new[] { new { name = $"Backlog {k}", threshold = "0" } },
+            }, ct: ct);
+            if (!put.IsSuccess) throw new ApiException($"tier policy {k} refused: {put.Status} {put.Text}");
+        }
+        var deadline = DateTime.UtcNow + s.WebhookTimeout;
+        while (Count(receiver, "tier.changed") < total)
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"{Count(receiver, "tier.changed")} of {total} tier.changed deliveries arrived within {s.WebhookTimeout.TotalSeconds:F0} s");
+            await Task.Delay(100, ct);
+        }
+        await Task.Delay(TimeSpan.FromSeconds(2), ct);
+        var messages = receiver.Messages.Values.Where(m => m.Type == "tier.changed").ToList();
+        DateTime first = messages.Min(m => m.EnqueuedAt), lastEnqueued = messages.Max(m => m.EnqueuedAt), lastReceived = messages.Max(m => m.ReceivedAt);
+        var f = new BacklogFigures(total, messages.Count, (lastReceived - first).TotalSeconds, (lastEnqueued - first).TotalSeconds,
+            (lastReceived - lastEnqueued).TotalSeconds);
+        log($"webhooks: backlog: {f.Delivered} delivered in {f.Seconds:F1} s from the first enqueue = {f.Delivered / f.Seconds:F1}/s " +
+            $"(enqueued over {f.EnqueueSeconds:F1} s, the last delivered {f.DrainSeconds:F1} s after the last enqueue); " +
+            $"{receiver.Requests} requests in all, {receiver.Invalid} did not verify");
+        return f;
+    }
+
+    private static int Count(WebhookReceiver receiver, string type) => receiver.Messages.Values.Count(m => m.Type == type);
 
     private static int Earned(WebhookReceiver receiver) => receiver.Messages.Values.Count(m => m.Type == "points.earned");
 }

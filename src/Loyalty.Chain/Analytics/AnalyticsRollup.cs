@@ -121,6 +121,20 @@ public sealed class AnalyticsRollup(LoyaltyDbContext db, AlertSink alerts, TimeP
                 db.Add(new AnalyticsGap { ProgramId = programId, Source = source, Id = id, SeenAt = now });
     }
 
+    /// <summary>
+    /// The tier each member had after enrolment, for those whose tier changed since: the <c>From</c> of their first change
+    /// other than the enrolment placement. Members without such a change are still on <c>Member.Tier</c>. A change still
+    /// uncommitted has not moved <c>Member.Tier</c> either (same transaction), so the two always agree.
+    /// </summary>
+    private async Task<Dictionary<long, string?>> StartTiersAsync(List<long> memberIds, CancellationToken ct)
+    {
+        if (memberIds.Count == 0) return [];
+        var firsts = await db.Set<TierChange>().AsNoTracking().Where(t => memberIds.Contains(t.MemberId) && t.Reason != TierChange.Enrolled)
+            .GroupBy(t => t.MemberId).Select(g => g.Min(t => t.Id)).ToListAsync(ct);
+        if (firsts.Count == 0) return [];
+        return await db.Set<TierChange>().AsNoTracking().Where(t => firsts.Contains(t.Id)).ToDictionaryAsync(t => t.MemberId, t => t.From, ct);
+    }
+
     private sealed record EvaluatedRule(long RuleId, string Name, bool Fired, string Points);
 
     private async Task<int> FoldChunkAsync(long programId, CancellationToken ct)
@@ -148,10 +162,14 @@ public sealed class AnalyticsRollup(LoyaltyDbContext db, AlertSink alerts, TimeP
 
         var members = await db.Set<Member>().AsNoTracking().Where(m => m.ProgramId == programId && (m.Id > memberFrom || lateMembers.Contains(m.Id)))
             .OrderBy(m => m.Id).Take(Chunk).Select(m => new { m.Id, m.Tier, m.CreatedAt }).ToListAsync(ct);
+        // A member counts into the tier it had after enrolment; each later change (folded in this chunk or another) moves it
+        // from there. Member.Tier is the tier now: counting it and then the changes counted every change twice.
+        var started = await StartTiersAsync(members.Select(m => m.Id).ToList(), ct);
         foreach (var m in members)
         {
             Day(AnalyticsMath.DayOf(m.CreatedAt)).NewMembers++;
-            tiers[m.Tier ?? ""] = tiers.GetValueOrDefault(m.Tier ?? "") + 1;
+            var tier = started.TryGetValue(m.Id, out var first) ? first ?? "" : m.Tier ?? "";
+            tiers[tier] = tiers.GetValueOrDefault(tier) + 1;
             state.MembersTotal++;
             state.MemberHwm = Math.Max(state.MemberHwm, m.Id);
         }
@@ -211,6 +229,7 @@ public sealed class AnalyticsRollup(LoyaltyDbContext db, AlertSink alerts, TimeP
         foreach (var t in changes)
         {
             state.TierChangeHwm = Math.Max(state.TierChangeHwm, t.Id);
+            if (t.Reason == TierChange.Enrolled) continue; // the starting tier, counted with the member; not a migration
             string from = t.From ?? "", to = t.To ?? "";
             tiers[from] = tiers.GetValueOrDefault(from) - 1;
             tiers[to] = tiers.GetValueOrDefault(to) + 1;

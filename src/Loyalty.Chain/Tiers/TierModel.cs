@@ -87,6 +87,8 @@ public sealed class MemberTierState
 /// <summary>One change of a member's effective tier, with why and when.</summary>
 public sealed class TierChange
 {
+    /// <summary>The reason of the placement made at enrolment (the member's first tier, not a move between tiers).</summary>
+    public const string Enrolled = "enrolled";
     public long Id { get; set; }
     public long ProgramId { get; set; }
     public long MemberId { get; set; }

@@ -130,7 +130,7 @@ public sealed class TierService(LoyaltyDbContext db, LedgerWriter ledger, TimePr
         if (Settle(policy, state, now) is not { } to) return;
         member.Tier = to.Name;
         if (to.Name is not null || requested is not null)
-            db.Add(new TierChange { ProgramId = program.Id, MemberId = member.Id, From = requested, To = to.Name, Reason = "enrolled", At = now });
+            db.Add(new TierChange { ProgramId = program.Id, MemberId = member.Id, From = requested, To = to.Name, Reason = TierChange.Enrolled, At = now });
     }
 
     // ---- intake (inside the batch writer's transaction) ----

@@ -106,16 +106,26 @@ public sealed class WebhookDispatcher(LoyaltyDbContext db, IKeyEncryptionKey kek
         return sent;
     }
 
+    /// <summary>
+    /// Rounds (fan out what is new, send what is due) while the program has work, up to <see cref="WebhookOptions.PassBudget"/>,
+    /// then <see cref="WebhookOptions.Linger"/> more for events still arriving. A round sends a member's next message only
+    /// (ordering), so a member with k queued messages needs k rounds: a fixed number of rounds per pass (10, before) left the
+    /// rest, and every event committed after the pass's one fan-out, for the next pass, a cron tick later.
+    /// </summary>
     private async Task<int> RunProgramAsync(long programId, CancellationToken ct)
     {
-        await FanOutAsync(programId, ct);
         var total = 0;
-        // A few rounds per pass, so a member's queue moves more than one message per pass.
-        for (var round = 0; round < 10; round++)
+        var started = time.GetTimestamp();
+        TimeSpan? idleSince = null;
+        while (time.GetElapsedTime(started) < O.PassBudget)
         {
+            await FanOutAsync(programId, ct);
             var n = await SendDueAsync(programId, ct);
             total += n;
-            if (n == 0) break;
+            if (n > 0) { idleSince = null; continue; }
+            idleSince ??= time.GetElapsedTime(started);
+            if (total == 0 || time.GetElapsedTime(started) - idleSince >= O.Linger) break;
+            await Task.Delay(O.LingerPoll, time, ct);
         }
         return total;
     }
