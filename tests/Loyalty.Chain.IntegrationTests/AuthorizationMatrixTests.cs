@@ -84,6 +84,7 @@ public sealed class AuthorizationMatrixTests(ProgramFixture f) : IClassFixture<P
         new("GET", P + "/members/{memberId}/adjustments", $"/members/{m}/adjustments", null, "admin", "shop", "member"),
         new("GET", P + "/members/{memberId}/export", $"/members/{m}/export", null, "admin", "member"),
         new("DELETE", P + "/members/{memberId}/profile", "/members/matrix-erased/profile", null, "admin"),
+        new("POST", P + "/members/{memberId}/forget", "/members/matrix-forgotten/forget", null, "admin"),
         new("GET", P + "/members/{memberId}/collectibles", $"/members/{m}/collectibles", null, "admin", "shop", "member"),
         new("POST", P + "/events", "/events", new { type = "visit", memberId = m, eventId = "matrix-visit" }, "admin", "shop"),
         new("GET", P + "/rules", "/rules", null, "admin"),
@@ -204,6 +205,7 @@ public sealed class AuthorizationMatrixTests(ProgramFixture f) : IClassFixture<P
         await f.Api.PostAsync(f.P("/members"), f.AdminKey, new { externalId = m });
         await f.Api.PostAsync(f.P("/members"), f.AdminKey, new { externalId = "matrix-other" });
         await f.Api.PostAsync(f.P("/members"), f.AdminKey, new { externalId = "matrix-erased" });
+        await f.Api.PostAsync(f.P("/members"), f.AdminKey, new { externalId = "matrix-forgotten" });
         var redemption = await RedemptionOfAsync(m);
         var keys = new Dictionary<string, string>
         {

@@ -137,6 +137,7 @@ public sealed class MalformedRequestFuzzTests(ProgramFixture f, ITestOutputHelpe
             new(HttpMethod.Post, f.P("/members"), """{"externalId":"fz-m","email":"a@b.c","phone":"+123","birthday":"1990-01-01","tier":"gold","attributes":{"a":"b"}}"""),
             new(HttpMethod.Post, f.P(m + "/tokens"), null, MemberRoute: member),
             new(HttpMethod.Delete, f.P($"/members/{spare}/profile"), null, MemberRoute: spare),
+            new(HttpMethod.Post, f.P($"/members/{spare}/forget"), null, MemberRoute: spare),
             new(HttpMethod.Post, f.P("/rules"), ruleBody),
             new(HttpMethod.Put, f.P($"/rules/{rule}"), ruleBody),
             new(HttpMethod.Delete, f.P($"/rules/{rule}"), null),

@@ -39,6 +39,8 @@ public static class MembersApi
         // The member's own token (or portal session) reads its own data; a shop key never (a till has no need of it).
         group.MapGet("/{memberId}/export", ExportAsync).RequireProgramRole(ApiRole.Admin, ApiRole.Member);
         group.MapDelete("/{memberId}/profile", EraseAsync).RequireProgramRole(ApiRole.Admin).WithIdempotency("member-erase");
+        // Erasure plus the end of the external-id mapping (README "Personal data"): the member cannot be addressed again.
+        group.MapPost("/{memberId}/forget", ForgetAsync).RequireProgramRole(ApiRole.Admin).WithIdempotency("member-forget");
         group.MapMemberManagement();
         return group;
     }
@@ -79,6 +81,12 @@ public static class MembersApi
     private static async Task<NoContent> EraseAsync(HttpContext http, string memberId, MemberService members, CancellationToken ct)
     {
         await members.EraseProfileAsync(await members.GetAsync(http.Program().Id, memberId, ct), ct);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<NoContent> ForgetAsync(HttpContext http, string memberId, MemberService members, CancellationToken ct)
+    {
+        await members.ForgetAsync(await members.GetAsync(http.Program().Id, memberId, ct), ct);
         return TypedResults.NoContent();
     }
 

@@ -79,7 +79,8 @@ public sealed class ChallengeCompletion
     public DateTime CreatedAt { get; set; }
 }
 
-public enum ChallengeAwardStatus { Pending, Awarded }
+/// <summary>Refused: never paid, with the reason in <see cref="ChallengeAward.Error"/> (PROGRAM_SUNSETTING: earning stopped).</summary>
+public enum ChallengeAwardStatus { Pending, Awarded, Refused }
 
 /// <summary>The outbox row of a completion's reward, written with the completion and carried out by <see cref="ChallengeAwarder"/>.</summary>
 public sealed class ChallengeAward

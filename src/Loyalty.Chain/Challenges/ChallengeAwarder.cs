@@ -52,6 +52,7 @@ public sealed class ChallengeAwarder(LoyaltyDbContext db, LedgerWriter ledger, D
     {
         var status = await db.Set<LoyaltyProgram>().AsNoTracking().Where(p => p.Id == programId).Select(p => p.Status).SingleAsync(ct);
         if (status != ProgramStatus.Active) return 0;
+        await RefuseIfSunsettingAsync(programId, ct);
         // Awards of blocked members wait without taking a place in the pass, and those that failed last time (a member at the
         // points cap) come after the fresh ones: otherwise 500 of them would fill every pass and starve the rest.
         var pending = await db.Set<ChallengeAward>().AsNoTracking()
@@ -99,6 +100,21 @@ public sealed class ChallengeAwarder(LoyaltyDbContext db, LedgerWriter ledger, D
         }
         if (first is not null) throw new InvalidOperationException($"{awarded} awarded; award failed: {first.Message}", first);
         return awarded;
+    }
+
+    /// <summary>
+    /// Earning stops at once when a sunset is requested (README "Sunset"): an award still pending then, from a completion
+    /// before the sunset, is refused with PROGRAM_SUNSETTING, as an event or a grant would be, instead of paying points
+    /// after the stop. Conditional on Pending, so an award a concurrent pass paid first stays Awarded.
+    /// </summary>
+    private async Task RefuseIfSunsettingAsync(long programId, CancellationToken ct)
+    {
+        if (!await db.Set<Sunset.ProgramSunset>().AsNoTracking().AnyAsync(s => s.ProgramId == programId, ct)) return;
+        var refused = await db.InWriteTransactionAsync(c => db.Set<ChallengeAward>()
+            .Where(a => a.ProgramId == programId && a.Status == ChallengeAwardStatus.Pending)
+            .ExecuteUpdateAsync(u => u.SetProperty(a => a.Status, ChallengeAwardStatus.Refused)
+                .SetProperty(a => a.Error, Sunset.SunsetService.EarningRefused().Code), c), ct);
+        if (refused > 0) logger.LogInformation("Program {ProgramId}: {Count} challenge awards refused, the program is sunsetting", programId, refused);
     }
 
     /// <summary>One award, inside the chunk's transaction (its member locked): claimed, credited and granted, or left Pending.</summary>

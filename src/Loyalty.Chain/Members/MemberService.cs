@@ -78,8 +78,29 @@ public sealed partial class MemberService(LoyaltyDbContext db, CustodyService cu
     }
 
     /// <summary>Erases personal data (right to be forgotten); the ledger keeps only the member id.</summary>
-    public Task EraseProfileAsync(Member member, CancellationToken ct) => db.InWriteTransactionAsync(async ct =>
+    public Task EraseProfileAsync(Member member, CancellationToken ct) =>
+        db.InWriteTransactionAsync(ct => EraseProfileCoreAsync(member, ct), ct);
+
+    /// <summary>
+    /// Erasure and the end of the mapping: after the profile, the member row's external id (the one column that maps the
+    /// shop's customer id to the member) is replaced by <see cref="Pseudonym"/>, which no request can address, and the
+    /// member's portal sessions (which name it) are deleted. The books, keyed by the internal id, stay as they were.
+    /// The same customer id enrolled again is a new member.
+    /// </summary>
+    public Task ForgetAsync(Member member, CancellationToken ct) => db.InWriteTransactionAsync(async ct =>
     {
+        await EraseProfileCoreAsync(member, ct);
+        await db.Set<Access.MemberSession>().Where(x => x.ProgramId == member.ProgramId && x.MemberId == member.ExternalId).ExecuteDeleteAsync(ct);
+        await db.Set<Member>().Where(m => m.Id == member.Id).ExecuteUpdateAsync(u => u.SetProperty(m => m.ExternalId, Pseudonym(member.Id)), ct);
+    }, ct);
+
+    /// <summary>What a forgotten member is listed as: "~" is outside the external-id alphabet, so no URL or event can name it.</summary>
+    public static string Pseudonym(long memberId) => $"~{memberId}";
+
+    private async Task EraseProfileCoreAsync(Member member, CancellationToken ct)
+    {
+        var profile = await db.Set<MemberProfile>().AsNoTracking().Where(p => p.MemberId == member.Id)
+            .Select(p => new { p.Email, p.Phone }).SingleOrDefaultAsync(ct);
         // The leaderboard pseudonym and opt-in go with the profile: the member chose them, and a chosen name can identify.
         await db.Set<Leaderboards.LeaderboardProfile>().Where(p => p.MemberId == member.Id).ExecuteDeleteAsync(ct);
         await db.Set<MemberProfile>().Where(p => p.MemberId == member.Id)
@@ -88,12 +109,13 @@ public sealed partial class MemberService(LoyaltyDbContext db, CustodyService cu
                 .SetProperty(p => p.Consents, new Dictionary<string, ConsentState>())
                 .SetProperty(p => p.UpdatedAt, time.GetUtcNow().UtcDateTime), ct);
         await ScrubWebhookPayloadsAsync(member, ct);
-    }, ct);
+        await ScrubIdempotentAnswersAsync(member, profile?.Email, profile?.Phone, ct);
+    }
 
     /// <summary>
     /// Webhook payloads name the member by the shop's customer id, which may be an e-mail address. Erasure removes it from
     /// every stored payload of the member: an event not yet delivered goes out without it (signatures are computed at
-    /// send time), and the delivery log keeps no copy. The member's row keeps its external id (see README "Erasure").
+    /// send time), and the delivery log keeps no copy.
     /// </summary>
     private async Task ScrubWebhookPayloadsAsync(Member member, CancellationToken ct)
     {
@@ -107,5 +129,23 @@ public sealed partial class MemberService(LoyaltyDbContext db, CustodyService cu
             e.Payload = payload.ToJsonString();
         }
         await db.SaveChangesAsync(ct);
+    }
+
+    /// <summary>
+    /// Stored idempotent answers (a profile PATCH answer holds the e-mail, an event's the customer id) have no member
+    /// column: the program's answers that contain one of the member's identifiers are found by text and scrubbed with
+    /// <see cref="PersonalDataScrub"/>. They are rewritten, not deleted, so a retried key still replays (a redemption is
+    /// never run twice) and is told <c>memberErased</c>.
+    /// </summary>
+    private async Task ScrubIdempotentAnswersAsync(Member member, string? email, string? phone, CancellationToken ct)
+    {
+        foreach (var needle in PersonalDataScrub.Needles(member.ExternalId, email, phone).ToList())
+        {
+            var candidates = await db.Set<IdempotencyRecord>()
+                .Where(r => r.ProgramId == member.ProgramId && r.ResponseBody.Contains(needle)).ToListAsync(ct);
+            foreach (var r in candidates)
+                if (PersonalDataScrub.Scrub(r.ResponseBody, member.ExternalId, email, phone) is { } scrubbed) r.ResponseBody = scrubbed;
+            await db.SaveChangesAsync(ct);
+        }
     }
 }

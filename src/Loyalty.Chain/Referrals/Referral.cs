@@ -16,6 +16,7 @@ public static class ReferralReasons
     public const string QualifyWindowPassed = "QUALIFY_WINDOW_PASSED";
     public const string Returned = "RETURNED";
     public const string PolicyInactive = "POLICY_INACTIVE";
+    public const string ProgramSunsetting = "PROGRAM_SUNSETTING";
 }
 
 /// <summary>A program's referral rules (one row per program).</summary>

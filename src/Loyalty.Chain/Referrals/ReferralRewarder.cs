@@ -27,6 +27,7 @@ public sealed class ReferralRewarder(LoyaltyDbContext db, LedgerWriter ledger, D
     public async Task<int> RewardDueAsync(CancellationToken ct)
     {
         var now = time.GetUtcNow().UtcDateTime;
+        await RefuseSunsettingAsync(now, ct);
         // Only what can be paid now: a paused program, an inactive policy or a blocked side would otherwise fill every pass
         // (500 by id) and starve the referrals of every other member and program behind it.
         var due = await db.Set<Referral>().AsNoTracking()
@@ -56,6 +57,22 @@ public sealed class ReferralRewarder(LoyaltyDbContext db, LedgerWriter ledger, D
             }
         }
         return rewarded;
+    }
+
+    /// <summary>
+    /// Earning stops at once when a sunset is requested: a referral still waiting then (Pending, or Qualified by a purchase made
+    /// before the sunset whose return window is still open) is refused with PROGRAM_SUNSETTING, as an event or a grant is,
+    /// rather than paying both sides after the stop. One read of the small sunset table when no program is sunsetting.
+    /// </summary>
+    private async Task RefuseSunsettingAsync(DateTime now, CancellationToken ct)
+    {
+        if (!await db.Set<Sunset.ProgramSunset>().AnyAsync(ct)) return;
+        var refused = await db.Set<Referral>()
+            .Where(r => (r.Status == ReferralStatus.Pending || r.Status == ReferralStatus.Qualified)
+                        && db.Set<Sunset.ProgramSunset>().Any(s => s.ProgramId == r.ProgramId))
+            .ExecuteUpdateAsync(u => u.SetProperty(r => r.Status, ReferralStatus.Refused)
+                .SetProperty(r => r.Reason, ReferralReasons.ProgramSunsetting).SetProperty(r => r.RefusedAt, now), ct);
+        if (refused > 0) logger.LogInformation("{Count} referrals refused: their program is sunsetting", refused);
     }
 
     private async Task<bool> RewardOneAsync(Referral referral, DateTime now, CancellationToken ct)

@@ -30,6 +30,9 @@ public sealed record SunsetSnapshot(string Format, long ProgramId, long ChainId,
 /// </summary>
 public static class SunsetSnapshotReader
 {
+    /// <summary>Holders per balance read: the reconciler's default (Settlement:ReconcileChunkSize), well under the call gas cap.</summary>
+    private const int HolderChunk = 500;
+
     private const int LogRange = 5_000;
 
     public static async Task<SunsetSnapshot> ReadAsync(IWeb3 web3, LoyaltyProgram program, long chainId, int confirmationDepth, DateTime now,
@@ -48,13 +51,14 @@ public static class SunsetSnapshotReader
             holders.Add(t.To);
         }
         holders.Remove(TransferEvents.ZeroAddress);
-        var points = new Contracts.LoyaltyPoints.LoyaltyPointsService(web3, pointsContract);
+        // The reconciler's chunked reader: one eth_call per HolderChunk holders at the snapshot block, not one per holder.
         var pointLeaves = new List<PointsLeaf>();
-        foreach (var holder in holders)
+        foreach (var chunk in holders.Chunk(HolderChunk))
         {
             ct.ThrowIfCancellationRequested();
-            var balance = await points.BalanceOfQueryAsync(holder, at);
-            if (balance > 0) pointLeaves.Add(new PointsLeaf(holder, balance.ToString()));
+            var balances = await Settlement.BalanceReads.BalancesOfAsync(web3, pointsContract, chunk, at);
+            for (var i = 0; i < chunk.Length; i++)
+                if (balances[i] > 0) pointLeaves.Add(new PointsLeaf(chunk[i], balances[i].ToString()));
         }
 
         var collectibleLeaves = new List<CollectibleLeaf>();
