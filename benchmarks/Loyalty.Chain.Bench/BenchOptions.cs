@@ -3,7 +3,7 @@ namespace Loyalty.Chain.Bench;
 /// <summary>Command line of the driver.</summary>
 public sealed record BenchOptions(BenchSettings Settings, string Root, string? Work, string ApiDll, IReadOnlySet<string> Phases)
 {
-    public static readonly string[] AllPhases = ["naive", "sqlite", "settle", "redeem", "read", "analytics", "webhooks", "reconcile", "recovery", "pg"];
+    public static readonly string[] AllPhases = ["naive", "sqlite", "settle", "redeem", "read", "analytics", "webhooks", "reconcile", "recovery", "pg", "engagement"];
 
     public static BenchOptions Parse(string[] args)
     {

@@ -74,7 +74,8 @@ public sealed class BenchRun(BenchOptions options)
             WebhookFigures? webhooks = null;
             MemberReadFigures? reads = null;
             ReconcileFigures? reconcile = null;
-            if (options.Phases.Overlaps(["sqlite", "settle", "redeem", "read", "analytics", "webhooks", "reconcile"]))
+            EngagementFigures? engagement = null;
+            if (options.Phases.Overlaps(["engagement", "sqlite", "settle", "redeem", "read", "analytics", "webhooks", "reconcile"]))
             {
                 try
                 {
@@ -82,6 +83,8 @@ public sealed class BenchRun(BenchOptions options)
                         leftovers, http, ct);
                     if (options.Phases.Contains("sqlite"))
                         sqliteIntake = await PhaseAsync("intake_error_sqlite", () => IntakePhase.RunAsync(api.Client, rootKey, "SQLite", _s, Log, ct), api, ct);
+                    if (options.Phases.Contains("engagement"))
+                        engagement = await PhaseAsync("engagement_error", () => EngagementPhase.RunAsync(api, rootKey, _s, Log, ct), api, ct);
                     if (options.Phases.Overlaps(["settle", "redeem", "read"]))
                         settle = await PhaseAsync("settle_error", () => SettlementPhase.RunAsync(api.Client, node.Rpc, rootKey, _s, Log, ct), api, ct);
                     if (options.Phases.Contains("redeem"))
@@ -107,6 +110,7 @@ public sealed class BenchRun(BenchOptions options)
                 }
             }
             Intake("sqlite", sqliteIntake);
+            Engagement(engagement);
             Settle(settle);
             Naive(naive, settle);
             Redeem(redeem);
@@ -228,6 +232,29 @@ public sealed class BenchRun(BenchOptions options)
             if (f.Load.ErrorSamples.Count > 0) _figures[$"intake_error_samples_{db}"] = string.Join(" | ", f.Load.ErrorSamples);
         }
         if (!_figures.ContainsKey($"intake_error_{db}")) _figures[$"intake_error_{db}"] = null;
+    }
+
+    private void Engagement(EngagementFigures? f)
+    {
+        if (f is null)
+        {
+            if (options.Phases.Contains("engagement") && !_figures.ContainsKey("engagement_error")) _figures["engagement_error"] = null;
+            return;
+        }
+        double off = f.PerSecond(false), on = f.PerSecond(true), cpuOff = f.CpuMsPerEvent(false), cpuOn = f.CpuMsPerEvent(true);
+        _figures["engagement_events_per_s_off"] = R(off);
+        _figures["engagement_events_per_s_on"] = R(on);
+        // The issue 13 constraint: what the features cut from intake throughput, in percent (at most 10).
+        _figures["engagement_cost_percent"] = R(100 * (1 - on / off));
+        _figures["engagement_cpu_ms_per_event_off"] = R(cpuOff, 3);
+        _figures["engagement_cpu_ms_per_event_on"] = R(cpuOn, 3);
+        _figures["engagement_cpu_cost_percent"] = R(100 * (cpuOn / cpuOff - 1));
+        _figures["engagement_p99_ms_off"] = R(f.P99Ms(false), 2);
+        _figures["engagement_p99_ms_on"] = R(f.P99Ms(true), 2);
+        _figures["engagement_window_seconds"] = R(f.WindowSeconds);
+        _figures["engagement_windows"] = string.Join("; ", f.Windows.Select(w =>
+            $"{(w.Engagement ? "on" : "off")} {w.Load.PerSecond:F1}/s p99 {w.Load.P99Ms:F1} cpu {w.CpuMsPerEvent:F3} ms load {w.LoadAverage}"));
+        _figures["engagement_errors"] = f.Windows.Sum(w => w.Load.Errors);
     }
 
     private void Settle(SettleFigures? f)

@@ -23,7 +23,8 @@ public sealed record BenchSettings(
     int MemberReadClients = 64,
     TimeSpan? MemberReadDurationOrDefault = null,
     int ReconcileMembers = 100_000,
-    int RecoveryMembers = 1_500)
+    int RecoveryMembers = 1_500,
+    int EngagementRounds = 3)
 {
     public TimeSpan MemberReadDuration => MemberReadDurationOrDefault ?? TimeSpan.FromSeconds(30);
 
@@ -41,5 +42,5 @@ public sealed record BenchSettings(
         TimeSpan.FromSeconds(5), 200, 8, TimeSpan.FromMinutes(5),
         AnalyticsMembers: 10_000, AnalyticsEvents: 100_000, AnalyticsRequests: 100,
         WebhookEvents: 500, WebhookMembers: 100, WebhookTimeoutOrDefault: TimeSpan.FromMinutes(2),
-        MemberReadDurationOrDefault: TimeSpan.FromSeconds(5), ReconcileMembers: 10_000, RecoveryMembers: 1_000);
+        MemberReadDurationOrDefault: TimeSpan.FromSeconds(5), ReconcileMembers: 10_000, RecoveryMembers: 1_000, EngagementRounds: 2);
 }

@@ -24,6 +24,16 @@ public sealed class ApiServer : IAsyncDisposable
     public string Url { get; }
     public ApiClient Client { get; }
     public string LogPath => _process.LogPath;
+
+    /// <summary>
+    /// CPU time (user + system) the API process has used so far, read from /proc: the engagement phase divides its
+    /// change over a window by the events of that window. setsid execs in place, so the pid is the API's own.
+    /// </summary>
+    public TimeSpan CpuTime()
+    {
+        using var p = System.Diagnostics.Process.GetProcessById(_process.Id);
+        return p.TotalProcessorTime;
+    }
     public string Tail(int lines = 25) => _process.Tail(lines);
 
     public static async Task<ApiServer> StartAsync(string name, string apiDll, string dataDir, string logDir, string rpcUrl, string rootKeySha256,

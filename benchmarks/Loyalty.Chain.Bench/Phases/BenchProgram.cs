@@ -28,7 +28,9 @@ public sealed class BenchProgram
     /// euro (base), +5 points when a line is in "coffee" (bonus), and a running double-points campaign; then expiry,
     /// tiers, a segment-conditioned rule, two challenges and a referral policy, so intake pays for all of them.
     /// </summary>
-    public static async Task<BenchProgram> CreateAsync(ApiClient api, string rootKey, string name, long pendingPeriodSeconds, CancellationToken ct)
+    /// <param name="engagement">false: no segment-conditioned rule, no challenges, no referral policy (the engagement phase's "off" side).</param>
+    public static async Task<BenchProgram> CreateAsync(ApiClient api, string rootKey, string name, long pendingPeriodSeconds, CancellationToken ct,
+        bool engagement = true)
     {
         var created = await api.PostAsync("/v1/programs", rootKey, new
         {
@@ -77,6 +79,7 @@ public sealed class BenchProgram
             },
         }, ct: ct);
         if (!policies.IsSuccess) throw new ApiException($"program {id}: policies refused: {policies.Status} {policies.Text}");
+        if (!engagement) return await WithShopKeyAsync(api, id, adminKey, program, ct);
         // Engagement (issue 13) on the intake path: a rule conditioned on a segment ("Gold members who bought coffee in 30
         // days"), whose membership each batch computes for its members; a weekly streak and an ordered journey whose progress
         // each event updates; and an active referral policy, whose open referrals each batch looks up.
@@ -112,6 +115,12 @@ public sealed class BenchProgram
             active = true, referrerReward = new { points = "50" }, refereeReward = new { points = "25" },
         }, ct: ct);
         if (!referrals.IsSuccess) throw new ApiException($"program {id}: referral policy refused: {referrals.Status} {referrals.Text}");
+        return await WithShopKeyAsync(api, id, adminKey, program, ct);
+    }
+
+    private static async Task<BenchProgram> WithShopKeyAsync(ApiClient api, long id, string adminKey, JsonNode program, CancellationToken ct)
+    {
+        var p = $"/v1/programs/{id}";
         var shopKey = (await api.PostAsync(p + "/api-keys", adminKey, new { role = "shop", name = "bench shop" }, ct))["key"]!.GetValue<string>();
         return new BenchProgram(api, id, adminKey, shopKey, program["pointsContract"]!.GetValue<string>());
     }

@@ -16,11 +16,21 @@ public sealed class ChallengeBatch
     internal LoyaltyProgram Program { get; }
     internal List<Challenge> Challenges { get; }
     internal List<string> Periods { get; }
+    /// <summary>Progress rows as committed or as this batch left them (not tracked: <see cref="ChallengeIntake.FlushAsync"/> writes them).</summary>
     internal Dictionary<(long ChallengeId, long MemberId, string Period), ChallengeProgress> Rows { get; } = [];
+    /// <summary>The parsed state of each row the batch has read, so an event neither parses nor serializes JSON.</summary>
+    internal Dictionary<(long ChallengeId, long MemberId, string Period), ProgressState> States { get; } = [];
+    /// <summary>Rows an event of the batch changed: written once each, at the end of the batch.</summary>
+    internal HashSet<(long ChallengeId, long MemberId, string Period)> Dirty { get; } = [];
+    /// <summary>What the current event changed, to put back should its savepoint be rolled back.</summary>
+    internal List<Undo> Pending { get; } = [];
     /// <summary>Completions per (challenge, member), loaded only for challenges with a cap.</summary>
     internal Dictionary<(long ChallengeId, long MemberId), int> Totals { get; } = [];
     internal Dictionary<long, IReadOnlyDictionary<string, string>> Attributes { get; } = [];
     internal HashSet<long> Loaded { get; } = [];
+
+    /// <summary>One row as it was before the current event touched it (Row null: the event created it).</summary>
+    internal sealed record Undo((long, long, string) Key, ChallengeProgress? Row, ProgressState? State, bool WasDirty, int? Total);
 }
 
 /// <summary>
@@ -46,12 +56,62 @@ public sealed class ChallengeIntake(LoyaltyDbContext db, TimeProvider time)
         return batch;
     }
 
-    /// <summary>After an event's savepoint was rolled back: its member's rows are read again when next needed.</summary>
-    internal void Forget(ChallengeBatch batch, long memberId)
+    /// <summary>The current event is saved (its savepoint released): what it changed stays, to be written by <see cref="FlushAsync"/>.</summary>
+    internal static void Accept(ChallengeBatch batch) => batch.Pending.Clear();
+
+    /// <summary>
+    /// After the current event's savepoint was rolled back: its progress changes are put back as they were before it (its
+    /// completion and award rows went with the savepoint). Earlier events' changes, not yet written, stay.
+    /// </summary>
+    internal static void Undo(ChallengeBatch batch)
     {
-        batch.Loaded.Remove(memberId);
-        foreach (var key in batch.Rows.Keys.Where(k => k.MemberId == memberId).ToList()) batch.Rows.Remove(key);
-        foreach (var key in batch.Totals.Keys.Where(k => k.MemberId == memberId).ToList()) batch.Totals.Remove(key);
+        for (var i = batch.Pending.Count - 1; i >= 0; i--)
+        {
+            var undo = batch.Pending[i];
+            if (undo.Row is null)
+            {
+                batch.Rows.Remove(undo.Key);
+                batch.States.Remove(undo.Key);
+            }
+            else
+            {
+                batch.Rows[undo.Key] = undo.Row;
+                batch.States[undo.Key] = undo.State!;
+            }
+            if (!undo.WasDirty) batch.Dirty.Remove(undo.Key);
+            var totalKey = (undo.Key.Item1, undo.Key.Item2);
+            if (undo.Total is { } total) batch.Totals[totalKey] = total;
+            else batch.Totals.Remove(totalKey);
+        }
+        batch.Pending.Clear();
+    }
+
+    /// <summary>
+    /// Writes every progress row the batch's events changed: one row per member, challenge and period however many of its
+    /// events counted, in one SaveChanges (one batched command), inside the batch's transaction before it commits. The rows
+    /// are read after the members' locks, so no other writer changes them in between.
+    /// </summary>
+    internal async Task FlushAsync(ChallengeBatch batch, CancellationToken ct)
+    {
+        if (batch.Dirty.Count == 0) return;
+        var now = time.GetUtcNow().UtcDateTime;
+        foreach (var key in batch.Dirty)
+        {
+            var row = batch.Rows[key];
+            row.State = batch.States[key].Serialize();
+            row.UpdatedAt = now;
+            if (row.Id == 0) db.Set<ChallengeProgress>().Add(row);
+            else db.Set<ChallengeProgress>().Update(row);
+        }
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        finally
+        {
+            db.ChangeTracker.Clear();
+        }
+        batch.Dirty.Clear();
     }
 
     private async Task LoadMembersAsync(ChallengeBatch batch, List<long> memberIds, CancellationToken ct)
@@ -59,7 +119,10 @@ public sealed class ChallengeIntake(LoyaltyDbContext db, TimeProvider time)
         var ids = batch.Challenges.Select(c => c.Id).ToList();
         foreach (var row in await db.Set<ChallengeProgress>().AsNoTracking()
                      .Where(p => ids.Contains(p.ChallengeId) && memberIds.Contains(p.MemberId) && batch.Periods.Contains(p.Period)).ToListAsync(ct))
+        {
             batch.Rows[(row.ChallengeId, row.MemberId, row.Period)] = row;
+            batch.States[(row.ChallengeId, row.MemberId, row.Period)] = ProgressState.Parse(row.State, StepsOf(batch, row.ChallengeId));
+        }
         var capped = batch.Challenges.Where(c => c.MaxCompletionsPerMember is not null).Select(c => c.Id).ToList();
         if (capped.Count > 0)
         {
@@ -100,11 +163,17 @@ public sealed class ChallengeIntake(LoyaltyDbContext db, TimeProvider time)
             var key = (challenge.Id, member.Id, period);
             var progress = batch.Rows.GetValueOrDefault(key);
             if (progress is { Completed: true }) continue;
-            var state = ProgressState.Parse(progress?.State, challenge.Steps.Count);
+            var before = progress is null ? null : batch.States[key];
+            // Applied to a copy: the batch's state changes only once the event counted, and the copy before it is the undo.
+            var state = before?.Clone() ?? ProgressState.Fresh(challenge.Steps.Count);
             if (!ChallengeLogic.Apply(challenge.Steps, challenge.Ordered, state, facts, zone)) continue;
 
-            var isNew = progress is null;
-            progress ??= new ChallengeProgress { ProgramId = batch.Program.Id, ChallengeId = challenge.Id, MemberId = member.Id, Period = period };
+            // The row object in the batch is never changed in place: the one before this event is its undo.
+            batch.Pending.Add(new ChallengeBatch.Undo(key, progress, before, batch.Dirty.Contains(key),
+                batch.Totals.TryGetValue((challenge.Id, member.Id), out var had) ? had : null));
+            progress = progress is null
+                ? new ChallengeProgress { ProgramId = batch.Program.Id, ChallengeId = challenge.Id, MemberId = member.Id, Period = period }
+                : Copy(progress);
             if (ChallengeLogic.IsComplete(challenge.Steps, state))
             {
                 var completion = new ChallengeCompletion
@@ -129,15 +198,19 @@ public sealed class ChallengeIntake(LoyaltyDbContext db, TimeProvider time)
                 }
                 else progress.Completed = true;
             }
-            progress.State = state.Serialize();
-            progress.UpdatedAt = now;
-            if (isNew)
-            {
-                db.Set<ChallengeProgress>().Add(progress);
-                batch.Rows[key] = progress;
-            }
-            else db.Set<ChallengeProgress>().Update(progress);
+            batch.Rows[key] = progress;
+            batch.States[key] = state;
+            batch.Dirty.Add(key);
         }
-        // No SaveChanges of its own: the batch writer saves this event's rows once, after every hook (one round trip less per event).
+        // Progress is written by FlushAsync once per batch; a completion's rows are saved with the event's other rows.
     }
+
+    private static int StepsOf(ChallengeBatch batch, long challengeId) =>
+        batch.Challenges.FirstOrDefault(c => c.Id == challengeId)?.Steps.Count ?? 0;
+
+    private static ChallengeProgress Copy(ChallengeProgress p) => new()
+    {
+        Id = p.Id, ProgramId = p.ProgramId, ChallengeId = p.ChallengeId, MemberId = p.MemberId, Period = p.Period, Sequence = p.Sequence,
+        State = p.State, Completed = p.Completed, UpdatedAt = p.UpdatedAt,
+    };
 }

@@ -15,6 +15,12 @@ public sealed class ProgressState
 {
     public List<StepProgress> Steps { get; set; } = [];
 
+    /// <summary>A deep copy (the intake batch keeps the state before an event, to put back if the event is rolled back).</summary>
+    public ProgressState Clone() => new()
+    {
+        Steps = Steps.Select(x => new StepProgress { Done = x.Done, Days = x.Days is null ? null : [.. x.Days] }).ToList(),
+    };
+
     public static ProgressState Fresh(int steps) => new() { Steps = Enumerable.Range(0, steps).Select(_ => new StepProgress()).ToList() };
 
     public string Serialize() => JsonSerializer.Serialize(this, RuleJson.Options);

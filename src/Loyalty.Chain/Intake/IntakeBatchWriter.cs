@@ -146,6 +146,7 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
             {
                 var (response, awards) = await WriteOneAsync(item, member, batch, ct);
                 await tx.ReleaseSavepointAsync(Savepoint, ct);
+                if (batch.Challenges.GetValueOrDefault(item.Program.Id) is { } accepted) Challenges.ChallengeIntake.Accept(accepted);
                 if (awards.Count > 0) batch.Tallies.GetValueOrDefault(item.Program.Id)?.Record(awards);
                 outcomes[index] = IntakeOutcome.Done(response);
             }
@@ -157,8 +158,8 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
                 await tx.RollbackToSavepointAsync(Savepoint, ct);
                 await tx.ReleaseSavepointAsync(Savepoint, ct);
                 if (batch.Tiers.GetValueOrDefault(item.Program.Id) is { } tierBatch) await tiers.ForgetAsync(tierBatch, member, ct);
-                // Challenges: this member's progress rows are re-read when next needed.
-                if (batch.Challenges.GetValueOrDefault(item.Program.Id) is { } challengeBatch) challenges.Forget(challengeBatch, member.Id);
+                // Challenges: this event's progress changes are put back (earlier events' stay, written at the end of the batch).
+                if (batch.Challenges.GetValueOrDefault(item.Program.Id) is { } challengeBatch) Challenges.ChallengeIntake.Undo(challengeBatch);
                 // A unique index refused the row: a concurrent writer (another instance) committed the same key or event.
                 outcomes[index] = error is DbUpdateException ? IntakeOutcome.Later(error) : IntakeOutcome.Failed(error);
             }
@@ -168,6 +169,9 @@ internal sealed class IntakeBatchWriter(LoyaltyDbContext db, LedgerWriter ledger
                 db.ChangeTracker.Clear();
             }
         }
+        // Challenge progress: one row write per member, challenge and period for the whole batch. Should it fail, the batch
+        // fails as a whole (nothing committed) and is retried event by event, like a failed commit.
+        foreach (var challengeBatch in batch.Challenges.Values.OfType<Challenges.ChallengeBatch>()) await challenges.FlushAsync(challengeBatch, ct);
         // Once the commit starts it is not cancelled: callers learn the outcome it really had.
         await tx.CommitAsync(CancellationToken.None);
         return outcomes;
