@@ -6,7 +6,7 @@
 # See benchmarks/README.md for what each figure means.
 #   ./scripts/bench.sh           full run (60 s intake per database, 100,000 accruals for 10,000 members)
 #   ./scripts/bench.sh --quick   a tenth of the size, under 5 minutes once installed and built
-#   --phases naive,sqlite,settle,redeem,analytics,webhooks,pg   only some phases (figures of the others are null)
+#   --phases naive,sqlite,settle,redeem,analytics,webhooks,read,reconcile,recovery,pg,engagement   only some phases (figures of the others are null)
 # Progress goes to stderr; the LAST line of stdout is one JSON object with the figures. Logs and that JSON are
 # kept in benchmarks/results/ (git-ignored). Everything started is stopped, also on failure and Ctrl-C.
 # Exit status: 0 when every phase ran, 1 when one failed (its figures are null, "<phase>_error" says why).
