@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # Source this file: pg_start DIR starts a throwaway PostgreSQL cluster in DIR (data, socket, log) on
 # 127.0.0.1 and a free port, and sets PG_PORT and PG_SERVER (an Npgsql connection string without a
-# database); pg_stop stops it and removes DIR. The server package comes from Debian when it is missing.
+# database); pg_stop stops it and removes DIR. PG_EXTRA_OPTIONS adds server options (test.sh turns fsync off).
+# The server package comes from Debian when it is missing.
 # As root the cluster runs as the `postgres` user (initdb refuses root).
 
 pg_bin() {
@@ -32,7 +33,7 @@ pg_start() {
   # More connections than the default 100: several service instances each keep a pool. Durability
   # settings (fsync, synchronous_commit) stay at their defaults, so benchmark figures are honest.
   _pg_as "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w \
-    -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=500" start >/dev/null
+    -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=500 ${PG_EXTRA_OPTIONS:-}" start >/dev/null
   PG_SERVER="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Maximum Pool Size=50"
   PG_BIN="$bin"
   export PG_PORT PG_SERVER PG_DIR PG_BIN

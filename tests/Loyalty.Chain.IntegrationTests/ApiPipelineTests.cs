@@ -11,6 +11,7 @@ using Nethereum.Hex.HexConvertors.Extensions;
 namespace Loyalty.Chain.IntegrationTests;
 
 /// <summary>The API host with its Hangfire server: jobs drive the pipeline; the dashboard is for admins only.</summary>
+[Trait(PostgresPass.Trait, PostgresPass.NotThePoint)]
 public sealed class ApiPipelineTests(PipelineFixture f) : IClassFixture<PipelineFixture>, IAsyncLifetime
 {
     private ApiFactory _api = null!;

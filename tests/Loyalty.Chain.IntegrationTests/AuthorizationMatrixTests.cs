@@ -12,6 +12,7 @@ namespace Loyalty.Chain.IntegrationTests;
 /// from the matrix fails the test, so a new route cannot ship without its roles being decided here.
 /// </summary>
 [Collection(SerialCollection.Name)]
+[Trait(PostgresPass.Trait, PostgresPass.NotThePoint)]
 public sealed class AuthorizationMatrixTests(ProgramFixture f) : IClassFixture<ProgramFixture>
 {
     /// <summary><paramref name="Route"/> is the template as the route table has it; "public" allows anyone, "root" only the deployment admin.</summary>

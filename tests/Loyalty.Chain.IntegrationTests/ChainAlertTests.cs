@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Loyalty.Chain.IntegrationTests;
 
 /// <summary>The pipeline's own watch over the node and the senders' funds, through the real confirm pass.</summary>
+[Trait(PostgresPass.Trait, PostgresPass.NotThePoint)]
 public sealed class ChainAlertTests(PipelineFixture f) : IClassFixture<PipelineFixture>
 {
     private Task<PipelineHarness> StartAsync() => PipelineHarness.StartAsync(f.Proxy.Url, f.NewDatabase(), f.Keys, settings: new Dictionary<string, string?>

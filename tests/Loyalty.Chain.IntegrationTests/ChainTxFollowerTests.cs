@@ -11,6 +11,7 @@ namespace Loyalty.Chain.IntegrationTests;
 
 /// <summary>The one follower of finished transactions, with a handler of its own purpose, on a real node and SQLite.</summary>
 [Trait("Category", "Fault")]
+[Trait(PostgresPass.Trait, PostgresPass.NotThePoint)]
 public sealed class ChainTxFollowerTests(PipelineFixture f) : IClassFixture<PipelineFixture>
 {
     private const string Purpose = "test.follow";

@@ -7,6 +7,7 @@ namespace Loyalty.Chain.IntegrationTests;
 
 /// <summary>The confirmer against a node that lies by omission, and a transaction that never lands: real node, real SQLite.</summary>
 [Trait("Category", "Fault")]
+[Trait(PostgresPass.Trait, PostgresPass.NotThePoint)]
 public sealed class ChainTxSafetyTests(PipelineFixture f) : IClassFixture<PipelineFixture>
 {
     private const string NonceLost = "TX_NONCE_LOST";

@@ -15,6 +15,7 @@ using Nethereum.Web3.Accounts;
 namespace Loyalty.Chain.IntegrationTests;
 
 /// <summary>Drops, airdrops, supply and badges through the library on a real node and real SQLite files (no HTTP).</summary>
+[Trait(PostgresPass.Trait, PostgresPass.NotThePoint)]
 public sealed class CollectibleServiceTests(CollectibleFixture f) : IClassFixture<CollectibleFixture>
 {
     private LoyaltyCollectibleService Collectible => f.Pipeline.Chain.Collectible;

@@ -10,6 +10,7 @@ using Nethereum.Web3.Accounts;
 namespace Loyalty.Chain.IntegrationTests;
 
 /// <summary>The generated bindings against a real Hardhat node with fresh deployments.</summary>
+[Trait(PostgresPass.Trait, PostgresPass.NotThePoint)]
 public sealed class ContractBindingTests(ChainFixture chain) : IClassFixture<ChainFixture>
 {
     private static long Deadline(int minutes = 30) => DateTimeOffset.UtcNow.AddMinutes(minutes).ToUnixTimeSeconds();

@@ -15,6 +15,7 @@ public sealed class TightLimitsProgramFixture : ProgramFixture
 }
 
 /// <summary>Every error has a problem-details code; every answer has the security headers; private answers are not cached.</summary>
+[Trait(PostgresPass.Trait, PostgresPass.NotThePoint)]
 public sealed class HttpHardeningTests(TightLimitsProgramFixture f) : IClassFixture<TightLimitsProgramFixture>
 {
     private async Task<(HttpResponseMessage Response, JsonNode? Body)> SendAsync(HttpMethod method, string path, string? key = null,

@@ -8,6 +8,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Loyalty.Chain.IntegrationTests;
 
 /// <summary>The real host's recurring jobs with a poisoned program next to a healthy one, and the reconciler's alert.</summary>
+[Trait(PostgresPass.Trait, PostgresPass.NotThePoint)]
 public sealed class JobIsolationAndDriftTests(JobsProgramFixture f) : IClassFixture<JobsProgramFixture>
 {
     [Fact]

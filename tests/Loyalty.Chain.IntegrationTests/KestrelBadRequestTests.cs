@@ -33,6 +33,7 @@ public sealed class KestrelProcessFixture : IAsyncLifetime
 /// The requests Kestrel refuses before any middleware runs (so only a real Kestrel, in its own process, shows
 /// them) still get problem details with a code, and a well-formed request on the same server is unaffected.
 /// </summary>
+[Trait(PostgresPass.Trait, PostgresPass.NotThePoint)]
 public sealed class KestrelBadRequestTests(KestrelProcessFixture f) : IClassFixture<KestrelProcessFixture>
 {
     [Theory]

@@ -11,6 +11,7 @@ namespace Loyalty.Chain.IntegrationTests;
 
 /// <summary>Minter rotation while mint batches are in flight, against the real node: every point lands exactly once.</summary>
 [Collection(SerialCollection.Name)]
+[Trait(PostgresPass.Trait, PostgresPass.NotThePoint)]
 public sealed class MinterRotationTests(ProgramFixture f) : IClassFixture<ProgramFixture>
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(120);

@@ -14,6 +14,7 @@ namespace Loyalty.Chain.IntegrationTests;
 /// and the offline docs page. The host runs no Hangfire workers: the test runs the passes itself, so it knows what was counted.
 /// </summary>
 [Collection(SerialCollection.Name)]
+[Trait(PostgresPass.Trait, PostgresPass.NotThePoint)]
 public sealed partial class OperationsTelemetryTests(ReadinessFixture f) : IClassFixture<ReadinessFixture>
 {
     [Fact]

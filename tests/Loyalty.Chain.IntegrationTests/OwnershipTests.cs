@@ -18,6 +18,7 @@ namespace Loyalty.Chain.IntegrationTests;
 /// account this test holds the key of), with every role read back from the real node.
 /// </summary>
 [Collection(SerialCollection.Name)]
+[Trait(PostgresPass.Trait, PostgresPass.NotThePoint)]
 public sealed class OwnershipTests(ProgramFixture f) : IClassFixture<ProgramFixture>
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(90);

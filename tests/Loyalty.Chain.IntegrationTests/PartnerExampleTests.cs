@@ -61,6 +61,7 @@ public sealed class PartnerHostFixture : IAsyncLifetime
 }
 
 /// <summary>examples/partner-verify/verify.mjs, run with Node 22 and ethers against the fixture's node and API.</summary>
+[Trait(PostgresPass.Trait, PostgresPass.NotThePoint)]
 public sealed class PartnerExampleTests(PartnerHostFixture f) : IClassFixture<PartnerHostFixture>
 {
     private static string Script => Path.Combine(RepoPaths.Root, "examples", "partner-verify", "verify.mjs");

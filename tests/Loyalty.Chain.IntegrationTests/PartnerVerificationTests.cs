@@ -18,6 +18,7 @@ using Nethereum.Signer.EIP712;
 namespace Loyalty.Chain.IntegrationTests;
 
 /// <summary>Public on-chain balances, the published attestation key and signed attestations, through the real API.</summary>
+[Trait(PostgresPass.Trait, PostgresPass.NotThePoint)]
 public sealed class PartnerVerificationTests(ProgramFixture f) : IClassFixture<ProgramFixture>
 {
     private string Contract => f.Program["pointsContract"]!.GetValue<string>();

@@ -9,6 +9,7 @@ namespace Loyalty.Chain.IntegrationTests;
 
 /// <summary>Fees, replacement, cancellation, reverts and an unfunded sender, on a real node and SQLite.</summary>
 [Trait("Category", "Fault")]
+[Trait(PostgresPass.Trait, PostgresPass.NotThePoint)]
 public sealed class PipelineBehaviourTests(PipelineFixture f) : IClassFixture<PipelineFixture>
 {
     private static readonly TimeSpan Drain = TimeSpan.FromSeconds(60);

@@ -11,6 +11,7 @@ namespace Loyalty.Chain.IntegrationTests;
 /// instance on the same database: only what was committed survives, as after a process death.
 /// </summary>
 [Trait("Category", "Fault")]
+[Trait(PostgresPass.Trait, PostgresPass.NotThePoint)]
 public sealed class PipelineFaultTests(PipelineFixture f) : IClassFixture<PipelineFixture>
 {
     private static readonly TimeSpan Drain = TimeSpan.FromSeconds(60);
