@@ -22,7 +22,6 @@ public sealed class InvariantProgramFixture : ProgramFixture
 /// equals the sum of its entries, nothing is negative, the lots add up to the available balance, every posting sums to
 /// zero. At the end, once everything settled and burned, the ledger equals the chain.
 /// </summary>
-[Collection(SerialCollection.Name)]
 public sealed class LedgerInvariantPropertyTests(InvariantProgramFixture f) : IClassFixture<InvariantProgramFixture>
 {
     private sealed record Purchase(string Member, string OrderId, long Cents);

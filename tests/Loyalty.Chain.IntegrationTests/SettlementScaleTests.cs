@@ -13,7 +13,6 @@ namespace Loyalty.Chain.IntegrationTests;
 
 /// <summary>10,000 purchases for 1,000 members through the HTTP API, settled in batches by the Hangfire jobs.</summary>
 [Trait("Category", "Scale")]
-[Collection(SerialCollection.Name)]
 public sealed class SettlementScaleTests(ProgramFixture f, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<ProgramFixture>
 {
     [Fact]

@@ -6,7 +6,7 @@ using System.Text;
 namespace Loyalty.Chain.IntegrationTests.Infrastructure;
 
 /// <summary>
-/// A real Hardhat node (`hardhat node --hostname 127.0.0.1 --port FREE`), started for a test fixture and killed with its
+/// A real Hardhat node (`hardhat --config tests/hardhat-node.config.mjs node --hostname 127.0.0.1 --port FREE`), started for a test fixture and killed with its
 /// whole process tree on dispose. Its console output is kept in memory (not logged) so a failed start
 /// can be explained.
 /// </summary>
@@ -49,7 +49,7 @@ public sealed class HardhatNode : IAsyncDisposable
                 RedirectStandardError = true,
                 UseShellExecute = false,
             };
-            foreach (var a in new[] { RepoPaths.HardhatCli, "node", "--hostname", "127.0.0.1", "--port", port.ToString() })
+            foreach (var a in new[] { RepoPaths.HardhatCli, "--config", RepoPaths.NodeConfig, "node", "--hostname", "127.0.0.1", "--port", port.ToString() })
                 psi.ArgumentList.Add(a);
             var nodeDir = Path.GetDirectoryName(RepoPaths.NodeExecutable);
             if (!string.IsNullOrEmpty(nodeDir))
