@@ -3,13 +3,14 @@
 //
 //   POST /hooks/<sink>       a webhook; answered 204, or 500 while the sink is told to fail
 //   POST /control/<sink>     {"secrets":["whsec_…"], "failFirst":N, "alwaysFail":bool, "delayMs":N} configures a sink
-//   GET  /received/<sink>    [{id, timestamp, type, memberId, body, signatures, verifiedWith:[secret index], status}]
+//   GET  /received/<sink>    [{seq, id, timestamp, type, memberId, body, signatures, verifiedWith:[secret index], status}]
 import { createServer } from "node:http";
 import { verify } from "./standard-webhooks.mjs";
 
 export { sign, verify } from "./standard-webhooks.mjs";
 
 const sinks = new Map();
+let arrivals = 0; // seq: the order requests finished in, across every sink
 const sink = (name) => {
   if (!sinks.has(name)) sinks.set(name, { secrets: [], failFirst: 0, alwaysFail: false, delayMs: 0, seen: 0, received: [] });
   return sinks.get(name);
@@ -49,7 +50,7 @@ const server = createServer(async (req, res) => {
     try { parsed = JSON.parse(body); } catch { /* recorded as is */ }
     if (s.delayMs) await new Promise((r) => setTimeout(r, s.delayMs));
     s.received.push({
-      id, timestamp, type: parsed?.type ?? null, memberId: parsed?.data?.memberId ?? null, body,
+      seq: ++arrivals, id, timestamp, type: parsed?.type ?? null, memberId: parsed?.data?.memberId ?? null, body,
       signatures: (header ?? "").split(" ").length, verifiedWith, status: failing ? 500 : 204,
     });
     if (failing) res.writeHead(500, { "content-type": "text/plain" }).end("x".repeat(10000));

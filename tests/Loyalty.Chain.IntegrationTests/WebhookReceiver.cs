@@ -28,9 +28,10 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public string Url(string sink) => $"http://127.0.0.1:{Port}/hooks/{sink}";
 
-    public async Task ConfigureAsync(string sink, string[] secrets, int failFirst = 0, bool alwaysFail = false)
+    /// <summary>Sets a sink's secrets; it fails its first <paramref name="failFirst"/> requests (or all), and answers each after <paramref name="delayMs"/>.</summary>
+    public async Task ConfigureAsync(string sink, string[] secrets, int failFirst = 0, bool alwaysFail = false, int delayMs = 0)
     {
-        using var r = await http.PostAsJsonAsync($"http://127.0.0.1:{Port}/control/{sink}", new { secrets, failFirst, alwaysFail, seen = 0 });
+        using var r = await http.PostAsJsonAsync($"http://127.0.0.1:{Port}/control/{sink}", new { secrets, failFirst, alwaysFail, delayMs, seen = 0 });
         r.EnsureSuccessStatusCode();
     }
 

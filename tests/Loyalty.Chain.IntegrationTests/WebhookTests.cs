@@ -65,6 +65,55 @@ public sealed class WebhookTests(WebhookFixture f) : IClassFixture<WebhookFixtur
         }
     }
 
+    /// <summary>
+    /// A program with a backlog on a slow receiver does not hold up another program's delivery: a pass visits every
+    /// program with work each round. Before, a pass drained one program for up to its whole budget (5 s) before the next,
+    /// so the other program's message came after the backlog (or a pass later).
+    /// </summary>
+    [Fact]
+    public async Task AProgramsBacklogOnASlowReceiver_DoesNotHoldUpAnotherProgramsDelivery()
+    {
+        var (_, secretA) = await f.CreateEndpointAsync("fair-a", "points.earned");
+        await f.Receiver.ConfigureAsync("fair-a", [secretA], delayMs: 400);
+        var other = await f.Api.PostAsync("/v1/programs", f.Factory.AdminKey,
+            new { name = "Other shop", pointName = "Other", pointSymbol = "OTH", decimals = 0, currency = "EUR", pendingPeriodSeconds = 0 });
+        Assert.Equal(HttpStatusCode.Created, other.Status);
+        var otherId = other.Body!["program"]!["id"]!.GetValue<long>();
+        var otherKey = other.Body["adminKey"]!.GetValue<string>();
+        Assert.True(otherId > f.ProgramId, "the busy program is visited first (lower id)");
+        string O(string path) => $"/v1/programs/{otherId}{path}";
+        Assert.True(await LoyaltyApi.EventuallyAsync(async () =>
+            (await f.Api.GetAsync(O(""), otherKey)).Body?["status"]?.GetValue<string>() == "Active", TimeSpan.FromSeconds(90)), "other program not active");
+        Assert.Equal(HttpStatusCode.Created, (await f.Api.PostAsync(O("/rules"), otherKey, new
+        {
+            name = "1 per euro", trigger = "purchase", effect = new { kind = "PerCurrencyUnit", points = 1, perMinorUnits = 100 },
+        })).Status);
+        var createdB = await f.Api.PostAsync(O("/webhooks"), otherKey, new { url = f.Receiver.Url("fair-b"), eventTypes = new[] { "points.earned" } });
+        Assert.Equal(HttpStatusCode.Created, createdB.Status);
+        await f.Receiver.ConfigureAsync("fair-b", [createdB.Body!["secret"]!.GetValue<string>()]);
+        Assert.Equal(HttpStatusCode.Created, (await f.Api.PostAsync(O("/members"), otherKey, new { externalId = "fair-b-1" })).Status);
+
+        // One member of the busy program with 24 messages in a row: 24 rounds of at least 400 ms, twice one pass's budget.
+        const int backlog = 24;
+        await f.EarnAsync("fair-a-1", 10);
+        await Task.WhenAll(Enumerable.Range(1, backlog - 1).Select(i => f.EarnAsync("fair-a-1", 10 + i)));
+        var sent = await f.Api.PostAsync(O("/events"), otherKey, new { type = "purchase", memberId = "fair-b-1", eventId = "fair-b-order", amount = "5.00" }, "fair-b-key");
+        Assert.Equal(HttpStatusCode.Created, sent.Status);
+        var busyBefore = (await f.Receiver.ReceivedAsync("fair-a")).Count;
+
+        Assert.True(await LoyaltyApi.EventuallyAsync(async () => (await f.Receiver.AcceptedAsync("fair-b")).Count >= 1, TimeSpan.FromSeconds(60)),
+            "the other program's message never arrived");
+        var otherArrival = (await f.Receiver.AcceptedAsync("fair-b"))[0]["seq"]!.GetValue<int>();
+        Assert.True(await LoyaltyApi.EventuallyAsync(async () => (await f.Receiver.AcceptedAsync("fair-a")).Count >= backlog, TimeSpan.FromSeconds(90)),
+            "the busy program's backlog was not delivered");
+        var busy = await f.Receiver.ReceivedAsync("fair-a");
+        var busyInBetween = busy.Count(r => r["seq"]!.GetValue<int>() < otherArrival) - busyBefore;
+        // Round-robin: the other program is served in the next round or two, while the backlog still has most of its 24.
+        Assert.True(busyInBetween <= 4,
+            $"the other program's message waited for {busyInBetween} of the busy program's deliveries ({busyBefore} had arrived when it was sent)");
+        Assert.True(backlog - busyBefore >= 12, $"the backlog had half drained before the other program's event ({busyBefore} of {backlog})");
+    }
+
     [Fact]
     public async Task Events_ArriveSignedPerStandardWebhooks_VerifiedByNode_InOrderPerMember()
     {

@@ -93,41 +93,52 @@ public sealed class WebhookDispatcher(LoyaltyDbContext db, IKeyEncryptionKey kek
 
     private static readonly WebhookDeliveryStatus[] Open = [WebhookDeliveryStatus.Pending, WebhookDeliveryStatus.Failed];
 
+    /// <summary>
+    /// Rounds while any program has work, up to <see cref="WebhookOptions.PassBudget"/>, then <see cref="WebhookOptions.Linger"/>
+    /// more for events still arriving. A round visits every program with work once (fan out what is new, send what is due),
+    /// so a busy program never makes another wait for its backlog: one program's failure skips that program for the rest of
+    /// the pass, and the others go on. A round sends a member's next message only (ordering), so a member with k queued
+    /// messages needs k rounds. The programs with work are read again each round: a program whose first event commits
+    /// while another drains its backlog is served in the next round, not a pass later.
+    /// </summary>
     public async Task<int> RunAsync(CancellationToken ct)
     {
         await follower.FollowAsync(WithdrawalCompletedOutcome.WithdrawalPurposes, ct);
-        var now = time.GetUtcNow().UtcDateTime;
-        var programs = await db.Set<WebhookEvent>().Where(e => !e.FannedOut).Select(e => e.ProgramId)
-            .Union(db.Set<WebhookDelivery>().Where(d => Open.Contains(d.Status) && d.NextAttemptAt <= now).Select(d => d.ProgramId))
-            .Distinct().ToListAsync(ct);
-        var sent = 0;
-        foreach (var programId in programs)
-            sent += await alerts.ForProgramAsync(db, logger, Step, programId, () => RunProgramAsync(programId, ct), ct);
-        return sent;
-    }
-
-    /// <summary>
-    /// Rounds (fan out what is new, send what is due) while the program has work, up to <see cref="WebhookOptions.PassBudget"/>,
-    /// then <see cref="WebhookOptions.Linger"/> more for events still arriving. A round sends a member's next message only
-    /// (ordering), so a member with k queued messages needs k rounds: a fixed number of rounds per pass (10, before) left the
-    /// rest, and every event committed after the pass's one fan-out, for the next pass, a cron tick later.
-    /// </summary>
-    private async Task<int> RunProgramAsync(long programId, CancellationToken ct)
-    {
         var total = 0;
         var started = time.GetTimestamp();
         TimeSpan? idleSince = null;
+        var failed = new HashSet<long>();
         while (time.GetElapsedTime(started) < O.PassBudget)
         {
-            await FanOutAsync(programId, ct);
-            var n = await SendDueAsync(programId, ct);
-            total += n;
-            if (n > 0) { idleSince = null; continue; }
+            var round = 0;
+            foreach (var programId in await ProgramsWithWorkAsync(ct))
+            {
+                if (failed.Contains(programId)) continue;
+                var n = await alerts.ForProgramAsync<int?>(db, logger, Step, programId, async () =>
+                {
+                    await FanOutAsync(programId, ct);
+                    return await SendDueAsync(programId, ct);
+                }, ct);
+                if (n is null) failed.Add(programId);
+                else round += n.Value;
+            }
+            total += round;
+            if (round > 0) { idleSince = null; continue; }
             idleSince ??= time.GetElapsedTime(started);
             if (total == 0 || time.GetElapsedTime(started) - idleSince >= O.Linger) break;
             await Task.Delay(O.LingerPoll, time, ct);
         }
         return total;
+    }
+
+    private async Task<List<long>> ProgramsWithWorkAsync(CancellationToken ct)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var programs = await db.Set<WebhookEvent>().Where(e => !e.FannedOut).Select(e => e.ProgramId)
+            .Union(db.Set<WebhookDelivery>().Where(d => Open.Contains(d.Status) && d.NextAttemptAt <= now).Select(d => d.ProgramId))
+            .Distinct().ToListAsync(ct);
+        programs.Sort();
+        return programs;
     }
 
     private async Task FanOutAsync(long programId, CancellationToken ct)

@@ -24,10 +24,10 @@ public sealed class WebhookOptions
     public int BatchSize { get; set; } = 200;
     /// <summary>Deliveries sent at once per pass (all endpoints).</summary>
     public int Parallelism { get; set; } = 8;
-    /// <summary>How long one pass keeps sending for one program while it has work (then the next program, or the next pass).</summary>
+    /// <summary>How long one pass keeps sending while any program has work (each round visits every program with work once).</summary>
     public TimeSpan PassBudget { get; set; } = TimeSpan.FromSeconds(5);
     /// <summary>
-    /// After a program's pass caught up, how long it keeps looking (every <see cref="LingerPoll"/>) for events committed since,
+    /// After a pass caught up (every program), how long it keeps looking (every <see cref="LingerPoll"/>) for events committed since,
     /// instead of leaving them to the next pass (up to a <c>Jobs:WebhooksCron</c> tick later). Zero: stop when caught up.
     /// </summary>
     public TimeSpan Linger { get; set; } = TimeSpan.FromSeconds(1);
