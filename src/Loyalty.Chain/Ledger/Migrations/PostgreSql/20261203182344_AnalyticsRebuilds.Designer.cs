@@ -13,7 +13,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
 {
     [DbContext(typeof(PostgresLoyaltyDbContext))]
-    [Migration("20261203182339_AnalyticsRebuilds")]
+    [Migration("20261203182344_AnalyticsRebuilds")]
     partial class AnalyticsRebuilds
     {
         /// <inheritdoc />
