@@ -142,6 +142,8 @@ public static class LoyaltyChainServices
         // Issue 14: KPIs from daily roll-ups.
         services.AddScoped<Analytics.AnalyticsRollup>();
         services.AddScoped<Analytics.AnalyticsQuery>();
+        services.AddScoped<Analytics.AnalyticsRebuilder>();
+        services.AddOptions<Analytics.AnalyticsOptions>().Bind(configuration.GetSection(Analytics.AnalyticsOptions.Section));
         services.AddOptions<Webhooks.WebhookOptions>().Bind(configuration.GetSection(Webhooks.WebhookOptions.Section));
         services.AddSingleton<Webhooks.WebhookHttp>();
         services.AddScoped<Webhooks.WebhookService>();

@@ -37,6 +37,16 @@ public sealed class LoyaltyJobs(IServiceScopeFactory scopes, LeaseService leases
     public Task WebhooksAsync(CancellationToken ct) =>
         leases.RunExclusiveAsync(WebhooksRecurringId, c => RunAsync<Webhooks.WebhookDispatcher>(Webhooks.WebhookDispatcher.Step, s => s.RunAsync(c), c), ct);
 
+    public const string AnalyticsRebuildRecurringId = "loyalty-analytics-rebuild";
+
+    /// <summary>
+    /// Queued and interrupted analytics rebuilds, one program at a time (<see cref="Analytics.AnalyticsRebuilder"/>). Its own
+    /// pass and lease, not a step of the settlement pass: a rebuild of a large program takes minutes and must not hold that up.
+    /// </summary>
+    [AutomaticRetry(Attempts = 0)]
+    public Task AnalyticsRebuildAsync(CancellationToken ct) =>
+        leases.RunExclusiveAsync(AnalyticsRebuildRecurringId, c => RunAsync<Analytics.AnalyticsRebuilder>(Analytics.AnalyticsRebuilder.Step, s => s.RunAsync(c), c), ct);
+
     [AutomaticRetry(Attempts = 0)]
     public Task SettleAsync(CancellationToken ct) => leases.RunExclusiveAsync(SettlementRecurringId, RunStepsAsync, ct);
 

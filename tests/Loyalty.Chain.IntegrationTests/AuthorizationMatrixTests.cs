@@ -167,6 +167,8 @@ public sealed class AuthorizationMatrixTests(ProgramFixture f) : IClassFixture<P
         new("GET", P + "/segments/{segmentId:long}/export.csv", "/segments/999999/export.csv", null, "admin"),
         // Analytics (issue 14).
         new("GET", P + "/analytics", "/analytics?from=2026-01-01&to=2026-01-31", null, "admin"),
+        new("POST", P + "/analytics/rebuild", "/analytics/rebuild", null, "admin"),
+        new("GET", P + "/analytics/rebuild", "/analytics/rebuild", null, "admin"),
         new("GET", P + "/exports/members.csv", "/exports/members.csv", null, "admin"),
         new("GET", P + "/exports/ledger.csv", "/exports/ledger.csv", null, "admin"),
         new("GET", P + "/webhooks/event-types", "/webhooks/event-types", null, "admin"),

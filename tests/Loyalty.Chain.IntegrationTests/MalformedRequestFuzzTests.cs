@@ -157,6 +157,7 @@ public sealed class MalformedRequestFuzzTests(ProgramFixture f, ITestOutputHelpe
             new(HttpMethod.Post, f.P("/badges"), $$"""{"name":"fz","dropId":{{drop}},"trigger":"fz","kind":"NthEvent","count":2,"tier":"gold","points":1,"conditions":{{conditions}}}"""),
             new(HttpMethod.Delete, f.P($"/badges/{badge}"), null),
             new(HttpMethod.Post, f.P("/settlement/run"), null),
+            new(HttpMethod.Post, f.P("/analytics/rebuild"), null),
             new(HttpMethod.Post, f.P("/ownership"), """{"newAdmin":"0x00000000000000000000000000000000000000ab"}"""),
             new(HttpMethod.Post, f.P("/api-keys"), """{"role":"partner","name":"fz"}"""),
             new(HttpMethod.Delete, f.P($"/api-keys/{key}"), null),
@@ -323,7 +324,8 @@ public sealed class MalformedRequestFuzzTests(ProgramFixture f, ITestOutputHelpe
     private async Task PauseJobsAsync()
     {
         var recurring = f.Factory.Services.GetRequiredService<IRecurringJobManager>();
-        foreach (var id in new[] { ChainTxJobs.SubmitRecurringId, ChainTxJobs.ConfirmRecurringId, IndexerJobs.RecurringId, LoyaltyJobs.SettlementRecurringId, LoyaltyJobs.WebhooksRecurringId })
+        foreach (var id in new[] { ChainTxJobs.SubmitRecurringId, ChainTxJobs.ConfirmRecurringId, IndexerJobs.RecurringId, LoyaltyJobs.SettlementRecurringId, LoyaltyJobs.WebhooksRecurringId,
+                     LoyaltyJobs.AnalyticsRebuildRecurringId })
             recurring.RemoveIfExists(id);
         // A pass already running finishes; after that nothing writes but the requests.
         var deadline = DateTime.UtcNow.AddSeconds(30);

@@ -17,6 +17,8 @@ public static class AnalyticsApi
     {
         var group = routes.MapGroup("/v1/programs/{programId:long}").WithTags("Analytics");
         group.MapGet("/analytics", GetAsync).RequireProgramRole(ApiRole.Admin);
+        group.MapPost("/analytics/rebuild", RebuildAsync).RequireProgramRole(ApiRole.Admin).WithIdempotency("analytics-rebuild");
+        group.MapGet("/analytics/rebuild", RebuildStatusAsync).RequireProgramRole(ApiRole.Admin);
         group.MapGet("/exports/members.csv", MembersCsvAsync).RequireProgramRole(ApiRole.Admin);
         group.MapGet("/exports/ledger.csv", LedgerCsvAsync).RequireProgramRole(ApiRole.Admin);
         return group;
@@ -32,6 +34,28 @@ public static class AnalyticsApi
         await rollup.FoldAsync(programId, ct);
         return TypedResults.Ok(await query.ReadAsync(programId, first, last, granularity ?? AnalyticsMath.Day, ct));
     }
+
+    public sealed record RebuildView(long Id, string Status, string RequestedBy, DateTime RequestedAt, DateTime? StartedAt, DateTime? CompletedAt,
+        string RowsFolded, string? Error);
+
+    /// <summary>
+    /// Queues a rebuild of the program's roll-ups from the source rows (202; the rebuild job runs it, and the figures answered
+    /// meanwhile are the current ones until the new ones are complete). While one is queued or running, that one is answered.
+    /// </summary>
+    private static async Task<Accepted<RebuildView>> RebuildAsync(HttpContext http, AnalyticsRebuilder rebuilder, CancellationToken ct)
+    {
+        var programId = http.Program().Id;
+        var (rebuild, _) = await rebuilder.RequestAsync(programId, http.Caller().Actor, ct);
+        return TypedResults.Accepted($"/v1/programs/{programId}/analytics/rebuild", View(rebuild));
+    }
+
+    /// <summary>The program's latest rebuild: who asked, when, how far it got.</summary>
+    private static async Task<Ok<RebuildView>> RebuildStatusAsync(HttpContext http, AnalyticsRebuilder rebuilder, CancellationToken ct) =>
+        TypedResults.Ok(View(await rebuilder.LatestAsync(http.Program().Id, ct)
+            ?? throw new LoyaltyException("ANALYTICS_REBUILD_NOT_FOUND", "this program's analytics have never been rebuilt", 404)));
+
+    private static RebuildView View(AnalyticsRebuild r) => new(r.Id, r.Status.ToString(), r.RequestedBy, r.RequestedAt, r.StartedAt, r.CompletedAt,
+        r.RowsFolded.ToString(CultureInfo.InvariantCulture), r.Error);
 
     private static DateOnly Date(string text, string name) =>
         DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d) && d.Year >= 2000

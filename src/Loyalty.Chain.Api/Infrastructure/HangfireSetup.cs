@@ -99,6 +99,7 @@ public static class HangfireSetup
             (LoyaltyJobs.SettlementRecurringId, id => recurring.AddOrUpdate<LoyaltyJobs>(id, j => j.SettleAsync(CancellationToken.None), jobs.SettlementCron)),
             (LoyaltyJobs.DailyRecurringId, id => recurring.AddOrUpdate<LoyaltyJobs>(id, j => j.DailyAsync(CancellationToken.None), jobs.DailyCron)),
             (LoyaltyJobs.WebhooksRecurringId, id => recurring.AddOrUpdate<LoyaltyJobs>(id, j => j.WebhooksAsync(CancellationToken.None), jobs.WebhooksCron)),
+            (LoyaltyJobs.AnalyticsRebuildRecurringId, id => recurring.AddOrUpdate<LoyaltyJobs>(id, j => j.AnalyticsRebuildAsync(CancellationToken.None), jobs.SettlementCron)),
             (LoyaltyJobs.TiersRecurringId, id => recurring.AddOrUpdate<LoyaltyJobs>(id, j => j.TiersAsync(CancellationToken.None), Cron.Hourly())),
         };
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(HangfireSetup).FullName!);

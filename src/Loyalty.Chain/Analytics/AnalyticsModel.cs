@@ -5,7 +5,8 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 namespace Loyalty.Chain.Analytics;
 
 /// <summary>
-/// Per program: how far the roll-ups have folded each source table (high-water marks by id) and the running totals
+/// Per roll-up key (<see cref="ProgramId"/> holds the key, which is the program id unless a rebuild made another key live:
+/// <see cref="AnalyticsKeys"/>; every roll-up table below is keyed the same way): how far the roll-ups have folded each source table (high-water marks by id) and the running totals
 /// that are not per day (liability legs, tier counts live in <see cref="AnalyticsTierCount"/>).
 /// </summary>
 public sealed class AnalyticsState
@@ -201,7 +202,8 @@ internal sealed class AnalyticsConfiguration : IEntityTypeConfiguration<Analytic
     public void Configure(EntityTypeBuilder<AnalyticsGasBatch> b)
     {
         b.ToTable("AnalyticsGasBatches");
-        b.HasKey(x => x.BatchId);
+        // Per roll-up key: a rebuild's shadow rows record the same batches again (AnalyticsKeys).
+        b.HasKey(x => new { x.ProgramId, x.BatchId });
         b.Property(x => x.BatchId).ValueGeneratedNever();
     }
 }

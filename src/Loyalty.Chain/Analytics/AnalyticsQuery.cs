@@ -35,12 +35,14 @@ public sealed class AnalyticsQuery(LoyaltyDbContext db, TimeProvider time)
         if (to < from || to.DayNumber - from.DayNumber >= MaxRangeDays)
             throw new LoyaltyException("INVALID_DATE_RANGE", $"from must be on or before to, and the range at most {MaxRangeDays} days");
         int f = from.DayNumber, t = to.DayNumber;
+        // The rows of the live roll-up key (the program id unless a rebuild swapped in another: AnalyticsKeys).
+        var key = await AnalyticsKeys.LiveAsync(db, programId, ct);
         var cohortFirst = new DateOnly(from.Year, from.Month, 1).DayNumber;
-        var days = await db.Set<AnalyticsDaily>().AsNoTracking().Where(x => x.ProgramId == programId && x.Day >= Math.Min(cohortFirst, f) && x.Day <= t)
+        var days = await db.Set<AnalyticsDaily>().AsNoTracking().Where(x => x.ProgramId == key && x.Day >= Math.Min(cohortFirst, f) && x.Day <= t)
             .ToListAsync(ct);
         var inRange = days.Where(x => x.Day >= f).ToList();
-        var state = await db.Set<AnalyticsState>().AsNoTracking().SingleOrDefaultAsync(x => x.ProgramId == programId, ct) ?? new AnalyticsState();
-        var memberDays = db.Set<AnalyticsMemberDay>().AsNoTracking().Where(x => x.ProgramId == programId);
+        var state = await db.Set<AnalyticsState>().AsNoTracking().SingleOrDefaultAsync(x => x.ProgramId == key, ct) ?? new AnalyticsState();
+        var memberDays = db.Set<AnalyticsMemberDay>().AsNoTracking().Where(x => x.ProgramId == key);
 
         async Task<long> Distinct(int first, int last) =>
             await memberDays.Where(x => x.Day >= first && x.Day <= last).Select(x => x.MemberId).Distinct().LongCountAsync(ct);
@@ -55,19 +57,19 @@ public sealed class AnalyticsQuery(LoyaltyDbContext db, TimeProvider time)
                 S(rows.Sum(x => x.PointsExpired)), S(rows.Sum(x => x.PointsClawedBack)), Sum(rows.Select(x => x.GasWei)).ToString(CultureInfo.InvariantCulture)));
         }
 
-        var activity = await ActivityAsync(programId, f, t, ct);
+        var activity = await ActivityAsync(key, f, t, ct);
         long purchasers = activity.Purchasers, repeaters = activity.Repeaters;
         long purchases = inRange.Sum(x => x.Purchases), amount = inRange.Sum(x => x.PurchaseAmount), issued = inRange.Sum(x => x.PointsIssued);
         long accruals = inRange.Sum(x => x.Accruals);
         var gas = Sum(inRange.Select(x => x.GasWei));
 
-        var tierRows = await db.Set<AnalyticsTierCount>().AsNoTracking().Where(x => x.ProgramId == programId && x.Members != 0).OrderBy(x => x.Tier).ToListAsync(ct);
-        var migrations = await db.Set<AnalyticsTierMigration>().AsNoTracking().Where(x => x.ProgramId == programId && x.Day >= f && x.Day <= t)
+        var tierRows = await db.Set<AnalyticsTierCount>().AsNoTracking().Where(x => x.ProgramId == key && x.Members != 0).OrderBy(x => x.Tier).ToListAsync(ct);
+        var migrations = await db.Set<AnalyticsTierMigration>().AsNoTracking().Where(x => x.ProgramId == key && x.Day >= f && x.Day <= t)
             .GroupBy(x => new { x.From, x.To }).Select(g => new { g.Key.From, g.Key.To, Members = g.Sum(x => x.Members) }).ToListAsync(ct);
 
         int firstCohort = AnalyticsMath.MonthOf(from), lastCohort = AnalyticsMath.MonthOf(to);
         var cohortRows = await db.Set<AnalyticsCohortMonth>().AsNoTracking()
-            .Where(x => x.ProgramId == programId && x.Cohort >= firstCohort && x.Cohort <= lastCohort && x.Cohort + x.Offset <= lastCohort).ToListAsync(ct);
+            .Where(x => x.ProgramId == key && x.Cohort >= firstCohort && x.Cohort <= lastCohort && x.Cohort + x.Offset <= lastCohort).ToListAsync(ct);
         var cohorts = new List<CohortKpi>();
         for (var c = firstCohort; c <= lastCohort; c++)
         {
@@ -77,8 +79,8 @@ public sealed class AnalyticsQuery(LoyaltyDbContext db, TimeProvider time)
             cohorts.Add(new CohortKpi(AnalyticsMath.MonthLabel(c), size, retention));
         }
 
-        var ruleRows = await db.Set<AnalyticsRuleDaily>().AsNoTracking().Where(x => x.ProgramId == programId && x.Day >= f && x.Day <= t).ToListAsync(ct);
-        var reached = await db.Set<AnalyticsRuleMemberDay>().AsNoTracking().Where(x => x.ProgramId == programId && x.Day >= f && x.Day <= t)
+        var ruleRows = await db.Set<AnalyticsRuleDaily>().AsNoTracking().Where(x => x.ProgramId == key && x.Day >= f && x.Day <= t).ToListAsync(ct);
+        var reached = await db.Set<AnalyticsRuleMemberDay>().AsNoTracking().Where(x => x.ProgramId == key && x.Day >= f && x.Day <= t)
             .GroupBy(x => x.RuleId).Select(g => new { RuleId = g.Key, Members = g.Select(x => x.MemberId).Distinct().LongCount() }).ToDictionaryAsync(x => x.RuleId, x => x.Members, ct);
         var rules = ruleRows.GroupBy(x => x.RuleId).OrderBy(g => g.Key)
             .Select(g => new RuleKpi(g.Key, g.OrderBy(x => x.Day).Last().Name, S(g.Sum(x => x.Points)), reached.GetValueOrDefault(g.Key))).ToList();
@@ -110,7 +112,7 @@ public sealed class AnalyticsQuery(LoyaltyDbContext db, TimeProvider time)
         public long Repeaters { get; init; }
     }
 
-    private async Task<Activity> ActivityAsync(long programId, int f, int t, CancellationToken ct)
+    private async Task<Activity> ActivityAsync(long key, int f, int t, CancellationToken ct)
     {
         int a30 = t - 29, a90 = t - 89, lo = Math.Min(f, a90);
         return await db.Database.SqlQuery<Activity>($"""
@@ -118,7 +120,7 @@ public sealed class AnalyticsQuery(LoyaltyDbContext db, TimeProvider time)
                    COALESCE(SUM(CASE WHEN p >= 1 THEN 1 ELSE 0 END), 0) AS "Purchasers", COALESCE(SUM(CASE WHEN p >= 2 THEN 1 ELSE 0 END), 0) AS "Repeaters"
             FROM (SELECT MAX(CASE WHEN "Day" >= {a30} THEN 1 ELSE 0 END) AS a30, MAX(CASE WHEN "Day" >= {a90} THEN 1 ELSE 0 END) AS a90,
                          SUM(CASE WHEN "Day" >= {f} THEN "Purchases" ELSE 0 END) AS p
-                  FROM "AnalyticsMemberDays" WHERE "ProgramId" = {programId} AND "Day" >= {lo} AND "Day" <= {t} GROUP BY "MemberId") AS m
+                  FROM "AnalyticsMemberDays" WHERE "ProgramId" = {key} AND "Day" >= {lo} AND "Day" <= {t} GROUP BY "MemberId") AS m
             """).SingleAsync(ct);
     }
 

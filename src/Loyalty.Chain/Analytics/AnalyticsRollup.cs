@@ -39,14 +39,36 @@ public sealed class AnalyticsRollup(LoyaltyDbContext db, AlertSink alerts, TimeP
         return total;
     }
 
-    /// <summary>Folds everything new for one program; returns the source rows folded.</summary>
+    /// <summary>Folds everything new for one program into its live roll-ups; returns the source rows folded.</summary>
     public async Task<int> FoldAsync(long programId, CancellationToken ct)
     {
-        await EnsureStateAsync(programId, ct);
         var total = 0;
-        while (await AnythingNewAsync(programId, ct))
+        while (true)
         {
-            var n = await db.InWriteTransactionAsync(c => FoldChunkAsync(programId, c), ct);
+            var key = await AnalyticsKeys.LiveAsync(db, programId, ct);
+            await EnsureStateAsync(key, ct);
+            if (!await AnythingNewAsync(programId, key, ct)) return total;
+            // null: a rebuild swapped the live key after it was read; go round again with the new one.
+            var n = await db.InWriteTransactionAsync(c => FoldChunkAsync(programId, key, live: true, Chunk, c), ct);
+            db.ChangeTracker.Clear();
+            if (n is null) continue;
+            total += n.Value;
+            if (n == 0) return total;
+        }
+    }
+
+    /// <summary>
+    /// Folds up to <paramref name="maxChunks"/> chunks of <paramref name="chunk"/> source rows of each kind into the roll-up rows
+    /// keyed <paramref name="key"/> (a rebuild's shadow set, see <see cref="AnalyticsRebuilder"/>), from that key's own marks;
+    /// returns the source rows folded (0: the key has caught up with everything committed).
+    /// </summary>
+    public async Task<int> FoldIntoAsync(long programId, long key, int chunk, int maxChunks, CancellationToken ct)
+    {
+        await EnsureStateAsync(key, ct);
+        var total = 0;
+        for (var i = 0; i < maxChunks && await AnythingNewAsync(programId, key, ct); i++)
+        {
+            var n = await db.InWriteTransactionAsync(c => FoldChunkAsync(programId, key, live: false, chunk, c), ct) ?? 0;
             db.ChangeTracker.Clear();
             total += n;
             if (n == 0) break;
@@ -54,40 +76,40 @@ public sealed class AnalyticsRollup(LoyaltyDbContext db, AlertSink alerts, TimeP
         return total;
     }
 
-    private async Task EnsureStateAsync(long programId, CancellationToken ct)
+    private async Task EnsureStateAsync(long key, CancellationToken ct)
     {
-        if (await db.Set<AnalyticsState>().AnyAsync(x => x.ProgramId == programId, ct)) return;
+        if (await db.Set<AnalyticsState>().AnyAsync(x => x.ProgramId == key, ct)) return;
         try
         {
-            db.Add(new AnalyticsState { ProgramId = programId, UpdatedAt = time.GetUtcNow().UtcDateTime });
+            db.Add(new AnalyticsState { ProgramId = key, UpdatedAt = time.GetUtcNow().UtcDateTime });
             await db.SaveChangesAsync(ct);
         }
         catch (DbUpdateException)
         {
             // A concurrent first fold created it: the same row either way (anything else is rethrown).
             db.ChangeTracker.Clear();
-            if (!await db.Set<AnalyticsState>().AsNoTracking().AnyAsync(x => x.ProgramId == programId, ct)) throw;
+            if (!await db.Set<AnalyticsState>().AsNoTracking().AnyAsync(x => x.ProgramId == key, ct)) throw;
         }
         db.ChangeTracker.Clear();
     }
 
     /// <summary>A read without the write gate, so an up-to-date program costs a KPI read only a few index seeks.</summary>
-    private async Task<bool> AnythingNewAsync(long programId, CancellationToken ct)
+    private async Task<bool> AnythingNewAsync(long programId, long key, CancellationToken ct)
     {
-        var s = await db.Set<AnalyticsState>().AsNoTracking().SingleOrDefaultAsync(x => x.ProgramId == programId, ct) ?? new AnalyticsState();
+        var s = await db.Set<AnalyticsState>().AsNoTracking().SingleOrDefaultAsync(x => x.ProgramId == key, ct) ?? new AnalyticsState();
         return await db.Set<Member>().AnyAsync(m => m.ProgramId == programId && m.Id > s.MemberHwm, ct)
                || await db.Set<LoyaltyEvent>().AnyAsync(e => e.ProgramId == programId && e.Id > s.EventHwm, ct)
                || await db.Set<LedgerEntry>().AnyAsync(e => e.Id > s.LedgerHwm && e.ProgramId == programId, ct)
                || await db.Set<TierChange>().AnyAsync(t => t.Id > s.TierChangeHwm && t.ProgramId == programId, ct)
                || await db.Set<SettlementBatch>().AnyAsync(b => b.Id > s.BatchHwm && b.ProgramId == programId && b.Status != BatchStatus.Pending
-                   && !db.Set<AnalyticsGasBatch>().Any(g => g.BatchId == b.Id), ct)
-               || await GapFilledAsync(programId, ct);
+                   && !db.Set<AnalyticsGasBatch>().Any(g => g.ProgramId == key && g.BatchId == b.Id), ct)
+               || await GapFilledAsync(key, ct);
     }
 
     /// <summary>Whether an id the fold is waiting for (see <see cref="AnalyticsGap"/>) has committed since.</summary>
-    private async Task<bool> GapFilledAsync(long programId, CancellationToken ct)
+    private async Task<bool> GapFilledAsync(long key, CancellationToken ct)
     {
-        var gaps = db.Set<AnalyticsGap>().AsNoTracking().Where(g => g.ProgramId == programId);
+        var gaps = db.Set<AnalyticsGap>().AsNoTracking().Where(g => g.ProgramId == key);
         if (!await gaps.AnyAsync(ct)) return false;
         return await gaps.AnyAsync(g => g.Source == Members && db.Set<Member>().Any(m => m.Id == g.Id), ct)
                || await gaps.AnyAsync(g => g.Source == Events && db.Set<LoyaltyEvent>().Any(e => e.Id == g.Id), ct)
@@ -100,7 +122,7 @@ public sealed class AnalyticsRollup(LoyaltyDbContext db, AlertSink alerts, TimeP
     /// for another program, or older than <see cref="GapTtl"/>, and records the ids below the new mark that no row has yet
     /// (a PostgreSQL transaction still in flight, or one rolled back), so a row that commits late is folded when it appears.
     /// </summary>
-    private async Task TrackGapsAsync<T>(long programId, string source, List<AnalyticsGap> gaps, long from, long to, IReadOnlySet<long> folded,
+    private async Task TrackGapsAsync<T>(long programId, long key, string source, List<AnalyticsGap> gaps, long from, long to, IReadOnlySet<long> folded,
         DateTime now, CancellationToken ct) where T : class
     {
         var open = gaps.Where(g => g.Source == source).ToList();
@@ -118,7 +140,7 @@ public sealed class AnalyticsRollup(LoyaltyDbContext db, AlertSink alerts, TimeP
         var known = ids.ToHashSet();
         for (var id = start + 1; id < to; id++)
             if (!present.Contains(id) && known.Add(id))
-                db.Add(new AnalyticsGap { ProgramId = programId, Source = source, Id = id, SeenAt = now });
+                db.Add(new AnalyticsGap { ProgramId = key, Source = source, Id = id, SeenAt = now });
     }
 
     /// <summary>
@@ -137,20 +159,24 @@ public sealed class AnalyticsRollup(LoyaltyDbContext db, AlertSink alerts, TimeP
 
     private sealed record EvaluatedRule(long RuleId, string Name, bool Fired, string Points);
 
-    private async Task<int> FoldChunkAsync(long programId, CancellationToken ct)
+    /// <summary>One chunk into the rows keyed <paramref name="key"/>; null when <paramref name="live"/> and a rebuild made another key live.</summary>
+    private async Task<int?> FoldChunkAsync(long programId, long key, bool live, int chunk, CancellationToken ct)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        // Locks the state row until commit (on SQLite the write gate already serializes): a concurrent fold of the same program
-        // waits, then reads the marks this one moved, so no source row is counted twice.
-        await db.Set<AnalyticsState>().Where(x => x.ProgramId == programId).ExecuteUpdateAsync(u => u.SetProperty(x => x.UpdatedAt, now), ct);
-        var state = await db.Set<AnalyticsState>().SingleAsync(x => x.ProgramId == programId, ct);
-        var gaps = await db.Set<AnalyticsGap>().Where(g => g.ProgramId == programId).ToListAsync(ct);
+        // Locks the state row until commit (on SQLite the write gate already serializes): a concurrent fold of the same key
+        // waits, then reads the marks this one moved, so no source row is counted twice. A rebuild's swap takes the same lock
+        // on the live key, so once it is held, the live key read next is the one that stays live until this commit.
+        if (await db.Set<AnalyticsState>().Where(x => x.ProgramId == key).ExecuteUpdateAsync(u => u.SetProperty(x => x.UpdatedAt, now), ct) == 0
+            || live && await AnalyticsKeys.LiveAsync(db, programId, ct) != key)
+            return null;
+        var state = await db.Set<AnalyticsState>().SingleAsync(x => x.ProgramId == key, ct);
+        var gaps = await db.Set<AnalyticsGap>().Where(g => g.ProgramId == key).ToListAsync(ct);
         List<long> Late(string source) => gaps.Where(g => g.Source == source).Select(g => g.Id).ToList();
         List<long> lateMembers = Late(Members), lateEvents = Late(Events), lateEntries = Late(Ledger), lateChanges = Late(Tiers);
         long memberFrom = state.MemberHwm, eventFrom = state.EventHwm, ledgerFrom = state.LedgerHwm, tierFrom = state.TierChangeHwm;
 
         var daily = new Dictionary<int, AnalyticsDaily>();
-        AnalyticsDaily Day(int d) => daily.TryGetValue(d, out var r) ? r : daily[d] = new AnalyticsDaily { ProgramId = programId, Day = d };
+        AnalyticsDaily Day(int d) => daily.TryGetValue(d, out var r) ? r : daily[d] = new AnalyticsDaily { ProgramId = key, Day = d };
         var tiers = new Dictionary<string, long>(StringComparer.Ordinal);
         var migrations = new Dictionary<(int, string, string), long>();
         var memberDays = new Dictionary<(int Day, long Member), int>();
@@ -161,7 +187,7 @@ public sealed class AnalyticsRollup(LoyaltyDbContext db, AlertSink alerts, TimeP
         var folded = 0;
 
         var members = await db.Set<Member>().AsNoTracking().Where(m => m.ProgramId == programId && (m.Id > memberFrom || lateMembers.Contains(m.Id)))
-            .OrderBy(m => m.Id).Take(Chunk).Select(m => new { m.Id, m.Tier, m.CreatedAt }).ToListAsync(ct);
+            .OrderBy(m => m.Id).Take(chunk).Select(m => new { m.Id, m.Tier, m.CreatedAt }).ToListAsync(ct);
         // A member counts into the tier it had after enrolment; each later change (folded in this chunk or another) moves it
         // from there. Member.Tier is the tier now: counting it and then the changes counted every change twice.
         var started = await StartTiersAsync(members.Select(m => m.Id).ToList(), ct);
@@ -176,7 +202,7 @@ public sealed class AnalyticsRollup(LoyaltyDbContext db, AlertSink alerts, TimeP
         folded += members.Count;
 
         var events = await db.Set<LoyaltyEvent>().AsNoTracking().Where(e => e.ProgramId == programId && (e.Id > eventFrom || lateEvents.Contains(e.Id)))
-            .OrderBy(e => e.Id).Take(Chunk).Select(e => new { e.Id, e.MemberId, e.Type, e.Amount, e.Points, e.Evaluation, e.OccurredAt }).ToListAsync(ct);
+            .OrderBy(e => e.Id).Take(chunk).Select(e => new { e.Id, e.MemberId, e.Type, e.Amount, e.Points, e.Evaluation, e.OccurredAt }).ToListAsync(ct);
         var eventMembers = events.Select(e => e.MemberId).Distinct().ToList();
         foreach (var m in await db.Set<Member>().AsNoTracking().Where(m => eventMembers.Contains(m.Id)).Select(m => new { m.Id, m.CreatedAt }).ToListAsync(ct))
             memberCohort[m.Id] = AnalyticsMath.MonthOf(m.CreatedAt);
@@ -201,7 +227,7 @@ public sealed class AnalyticsRollup(LoyaltyDbContext db, AlertSink alerts, TimeP
         folded += events.Count;
 
         var entries = await db.Set<LedgerEntry>().AsNoTracking().Where(e => (e.Id > ledgerFrom || lateEntries.Contains(e.Id)) && e.ProgramId == programId)
-            .OrderBy(e => e.Id).Take(Chunk).Select(e => new { e.Id, e.Account, e.Amount, e.Kind, e.CreatedAt }).ToListAsync(ct);
+            .OrderBy(e => e.Id).Take(chunk).Select(e => new { e.Id, e.Account, e.Amount, e.Kind, e.CreatedAt }).ToListAsync(ct);
         foreach (var e in entries)
         {
             state.LedgerHwm = Math.Max(state.LedgerHwm, e.Id);
@@ -225,7 +251,7 @@ public sealed class AnalyticsRollup(LoyaltyDbContext db, AlertSink alerts, TimeP
         folded += entries.Count;
 
         var changes = await db.Set<TierChange>().AsNoTracking().Where(t => (t.Id > tierFrom || lateChanges.Contains(t.Id)) && t.ProgramId == programId)
-            .OrderBy(t => t.Id).Take(Chunk).ToListAsync(ct);
+            .OrderBy(t => t.Id).Take(chunk).ToListAsync(ct);
         foreach (var t in changes)
         {
             state.TierChangeHwm = Math.Max(state.TierChangeHwm, t.Id);
@@ -233,15 +259,15 @@ public sealed class AnalyticsRollup(LoyaltyDbContext db, AlertSink alerts, TimeP
             string from = t.From ?? "", to = t.To ?? "";
             tiers[from] = tiers.GetValueOrDefault(from) - 1;
             tiers[to] = tiers.GetValueOrDefault(to) + 1;
-            var key = (AnalyticsMath.DayOf(t.At), from, to);
-            migrations[key] = migrations.GetValueOrDefault(key) + 1;
+            var migration = (AnalyticsMath.DayOf(t.At), from, to);
+            migrations[migration] = migrations.GetValueOrDefault(migration) + 1;
         }
         folded += changes.Count;
 
-        await TrackGapsAsync<Member>(programId, Members, gaps, memberFrom, state.MemberHwm, members.Select(x => x.Id).ToHashSet(), now, ct);
-        await TrackGapsAsync<LoyaltyEvent>(programId, Events, gaps, eventFrom, state.EventHwm, events.Select(x => x.Id).ToHashSet(), now, ct);
-        await TrackGapsAsync<LedgerEntry>(programId, Ledger, gaps, ledgerFrom, state.LedgerHwm, entries.Select(x => x.Id).ToHashSet(), now, ct);
-        await TrackGapsAsync<TierChange>(programId, Tiers, gaps, tierFrom, state.TierChangeHwm, changes.Select(x => x.Id).ToHashSet(), now, ct);
+        await TrackGapsAsync<Member>(programId, key, Members, gaps, memberFrom, state.MemberHwm, members.Select(x => x.Id).ToHashSet(), now, ct);
+        await TrackGapsAsync<LoyaltyEvent>(programId, key, Events, gaps, eventFrom, state.EventHwm, events.Select(x => x.Id).ToHashSet(), now, ct);
+        await TrackGapsAsync<LedgerEntry>(programId, key, Ledger, gaps, ledgerFrom, state.LedgerHwm, entries.Select(x => x.Id).ToHashSet(), now, ct);
+        await TrackGapsAsync<TierChange>(programId, key, Tiers, gaps, tierFrom, state.TierChangeHwm, changes.Select(x => x.Id).ToHashSet(), now, ct);
 
         // Batches finish out of id order: the mark moves over the finished prefix, and a presence row keeps later finished ones from counting twice.
         var batches = await (from b in db.Set<SettlementBatch>().AsNoTracking()
@@ -250,16 +276,17 @@ public sealed class AnalyticsRollup(LoyaltyDbContext db, AlertSink alerts, TimeP
                              from tx in txs.DefaultIfEmpty()
                              orderby b.Id
                              select new { b.Id, b.Status, b.CompletedAt, b.CreatedAt, GasUsed = (long?)tx.GasUsed, Price = tx.EffectiveGasPrice })
-            .Take(Chunk).ToListAsync(ct);
+            .Take(chunk).ToListAsync(ct);
         var batchIds = batches.Select(b => b.Id).ToList();
-        var seen = (await db.Set<AnalyticsGasBatch>().AsNoTracking().Where(g => batchIds.Contains(g.BatchId)).Select(g => g.BatchId).ToListAsync(ct)).ToHashSet();
+        var seen = (await db.Set<AnalyticsGasBatch>().AsNoTracking().Where(g => g.ProgramId == key && batchIds.Contains(g.BatchId)).Select(g => g.BatchId)
+            .ToListAsync(ct)).ToHashSet();
         var prefix = true;
         foreach (var b in batches)
         {
             if (b.Status == BatchStatus.Pending) { prefix = false; continue; }
             if (prefix) state.BatchHwm = b.Id;
             if (!seen.Add(b.Id)) continue;
-            db.Add(new AnalyticsGasBatch { BatchId = b.Id, ProgramId = programId });
+            db.Add(new AnalyticsGasBatch { BatchId = b.Id, ProgramId = key });
             if (b.GasUsed is { } gas && b.Price is { } price)
             {
                 var row = Day(AnalyticsMath.DayOf(b.CompletedAt ?? b.CreatedAt));
@@ -268,13 +295,14 @@ public sealed class AnalyticsRollup(LoyaltyDbContext db, AlertSink alerts, TimeP
             folded++;
         }
 
-        await ApplyAsync(programId, daily, tiers, migrations, memberDays, memberMonths, memberCohort, rules, ruleMembers, ct);
+        await ApplyAsync(key, daily, tiers, migrations, memberDays, memberMonths, memberCohort, rules, ruleMembers, ct);
         state.UpdatedAt = now;
         await db.SaveChangesAsync(ct);
         return folded;
     }
 
-    private async Task ApplyAsync(long programId, Dictionary<int, AnalyticsDaily> daily, Dictionary<string, long> tiers,
+    /// <summary>Writes a chunk's aggregates into the roll-up rows keyed <paramref name="rowKey"/> (see <see cref="AnalyticsKeys"/>).</summary>
+    private async Task ApplyAsync(long rowKey, Dictionary<int, AnalyticsDaily> daily, Dictionary<string, long> tiers,
         Dictionary<(int, string, string), long> migrations, Dictionary<(int Day, long Member), int> memberDays,
         HashSet<(long Member, int Month)> memberMonths, Dictionary<long, int> memberCohort,
         Dictionary<(int Day, long Rule), (string Name, long Points)> rules, HashSet<(long Rule, int Day, long Member)> ruleMembers, CancellationToken ct)
@@ -282,39 +310,39 @@ public sealed class AnalyticsRollup(LoyaltyDbContext db, AlertSink alerts, TimeP
         // Presence rows first: a member-day (or member-month) that is new is what adds one to the daily (or cohort) active count.
         var days = memberDays.Keys.Select(k => k.Day).Distinct().ToList();
         var dayMembers = memberDays.Keys.Select(k => k.Member).Distinct().ToList();
-        var existingDays = (await db.Set<AnalyticsMemberDay>().Where(x => x.ProgramId == programId && days.Contains(x.Day) && dayMembers.Contains(x.MemberId))
+        var existingDays = (await db.Set<AnalyticsMemberDay>().Where(x => x.ProgramId == rowKey && days.Contains(x.Day) && dayMembers.Contains(x.MemberId))
             .ToListAsync(ct)).ToDictionary(x => (x.Day, x.MemberId));
         foreach (var ((day, member), purchases) in memberDays)
         {
             if (existingDays.TryGetValue((day, member), out var row)) row.Purchases = checked(row.Purchases + purchases);
             else
             {
-                db.Add(new AnalyticsMemberDay { ProgramId = programId, Day = day, MemberId = member, Purchases = purchases });
+                db.Add(new AnalyticsMemberDay { ProgramId = rowKey, Day = day, MemberId = member, Purchases = purchases });
                 Day(day).ActiveMembers++;
             }
         }
-        AnalyticsDaily Day(int d) => daily.TryGetValue(d, out var r) ? r : daily[d] = new AnalyticsDaily { ProgramId = programId, Day = d };
+        AnalyticsDaily Day(int d) => daily.TryGetValue(d, out var r) ? r : daily[d] = new AnalyticsDaily { ProgramId = rowKey, Day = d };
 
         var months = memberMonths.Select(k => k.Month).Distinct().ToList();
         var monthMembers = memberMonths.Select(k => k.Member).Distinct().ToList();
         var existingMonths = (await db.Set<AnalyticsMemberMonth>().AsNoTracking()
-            .Where(x => x.ProgramId == programId && months.Contains(x.Month) && monthMembers.Contains(x.MemberId)).Select(x => new { x.MemberId, x.Month })
+            .Where(x => x.ProgramId == rowKey && months.Contains(x.Month) && monthMembers.Contains(x.MemberId)).Select(x => new { x.MemberId, x.Month })
             .ToListAsync(ct)).Select(x => (x.MemberId, x.Month)).ToHashSet();
         var cohorts = new Dictionary<(int Cohort, int Offset), long>();
         foreach (var (member, month) in memberMonths)
         {
             if (existingMonths.Contains((member, month))) continue;
-            db.Add(new AnalyticsMemberMonth { ProgramId = programId, MemberId = member, Month = month });
+            db.Add(new AnalyticsMemberMonth { ProgramId = rowKey, MemberId = member, Month = month });
             var cohort = memberCohort[member];
             if (month < cohort) continue; // an event dated before the enrolment (back-dated) is outside every cohort's months
             cohorts[(cohort, month - cohort)] = cohorts.GetValueOrDefault((cohort, month - cohort)) + 1;
         }
         var cohortKeys = cohorts.Keys.Select(k => k.Cohort).Distinct().ToList();
-        var cohortRows = (await db.Set<AnalyticsCohortMonth>().Where(x => x.ProgramId == programId && cohortKeys.Contains(x.Cohort)).ToListAsync(ct))
+        var cohortRows = (await db.Set<AnalyticsCohortMonth>().Where(x => x.ProgramId == rowKey && cohortKeys.Contains(x.Cohort)).ToListAsync(ct))
             .ToDictionary(x => (x.Cohort, x.Offset));
         foreach (var (key, n) in cohorts)
         {
-            if (!cohortRows.TryGetValue(key, out var row)) db.Add(row = new AnalyticsCohortMonth { ProgramId = programId, Cohort = key.Cohort, Offset = key.Offset });
+            if (!cohortRows.TryGetValue(key, out var row)) db.Add(row = new AnalyticsCohortMonth { ProgramId = rowKey, Cohort = key.Cohort, Offset = key.Offset });
             row.ActiveMembers += n;
         }
 
@@ -322,38 +350,38 @@ public sealed class AnalyticsRollup(LoyaltyDbContext db, AlertSink alerts, TimeP
         var ruleIds = rules.Keys.Select(k => k.Rule).Distinct().ToList();
         var ruleMemberIds = ruleMembers.Select(k => k.Member).Distinct().ToList();
         var existingRuleMembers = (await db.Set<AnalyticsRuleMemberDay>().AsNoTracking()
-            .Where(x => x.ProgramId == programId && ruleDays.Contains(x.Day) && ruleIds.Contains(x.RuleId) && ruleMemberIds.Contains(x.MemberId))
+            .Where(x => x.ProgramId == rowKey && ruleDays.Contains(x.Day) && ruleIds.Contains(x.RuleId) && ruleMemberIds.Contains(x.MemberId))
             .Select(x => new { x.RuleId, x.Day, x.MemberId }).ToListAsync(ct)).Select(x => (x.RuleId, x.Day, x.MemberId)).ToHashSet();
         foreach (var (rule, day, member) in ruleMembers)
             if (!existingRuleMembers.Contains((rule, day, member)))
-                db.Add(new AnalyticsRuleMemberDay { ProgramId = programId, RuleId = rule, Day = day, MemberId = member });
-        var ruleRows = (await db.Set<AnalyticsRuleDaily>().Where(x => x.ProgramId == programId && ruleDays.Contains(x.Day) && ruleIds.Contains(x.RuleId)).ToListAsync(ct))
+                db.Add(new AnalyticsRuleMemberDay { ProgramId = rowKey, RuleId = rule, Day = day, MemberId = member });
+        var ruleRows = (await db.Set<AnalyticsRuleDaily>().Where(x => x.ProgramId == rowKey && ruleDays.Contains(x.Day) && ruleIds.Contains(x.RuleId)).ToListAsync(ct))
             .ToDictionary(x => (x.Day, x.RuleId));
         foreach (var ((day, rule), (name, points)) in rules)
         {
-            if (!ruleRows.TryGetValue((day, rule), out var row)) db.Add(row = new AnalyticsRuleDaily { ProgramId = programId, Day = day, RuleId = rule });
+            if (!ruleRows.TryGetValue((day, rule), out var row)) db.Add(row = new AnalyticsRuleDaily { ProgramId = rowKey, Day = day, RuleId = rule });
             row.Name = name;
             row.Points = checked(row.Points + points);
         }
 
         var tierNames = tiers.Keys.ToList();
-        var tierRows = (await db.Set<AnalyticsTierCount>().Where(x => x.ProgramId == programId && tierNames.Contains(x.Tier)).ToListAsync(ct)).ToDictionary(x => x.Tier);
+        var tierRows = (await db.Set<AnalyticsTierCount>().Where(x => x.ProgramId == rowKey && tierNames.Contains(x.Tier)).ToListAsync(ct)).ToDictionary(x => x.Tier);
         foreach (var (tier, n) in tiers)
         {
-            if (!tierRows.TryGetValue(tier, out var row)) db.Add(row = new AnalyticsTierCount { ProgramId = programId, Tier = tier });
+            if (!tierRows.TryGetValue(tier, out var row)) db.Add(row = new AnalyticsTierCount { ProgramId = rowKey, Tier = tier });
             row.Members += n;
         }
         var migrationDays = migrations.Keys.Select(k => k.Item1).Distinct().ToList();
-        var migrationRows = (await db.Set<AnalyticsTierMigration>().Where(x => x.ProgramId == programId && migrationDays.Contains(x.Day)).ToListAsync(ct))
+        var migrationRows = (await db.Set<AnalyticsTierMigration>().Where(x => x.ProgramId == rowKey && migrationDays.Contains(x.Day)).ToListAsync(ct))
             .ToDictionary(x => (x.Day, x.From, x.To));
         foreach (var (key, n) in migrations)
         {
-            if (!migrationRows.TryGetValue(key, out var row)) db.Add(row = new AnalyticsTierMigration { ProgramId = programId, Day = key.Item1, From = key.Item2, To = key.Item3 });
+            if (!migrationRows.TryGetValue(key, out var row)) db.Add(row = new AnalyticsTierMigration { ProgramId = rowKey, Day = key.Item1, From = key.Item2, To = key.Item3 });
             row.Members += n;
         }
 
         var dailyDays = daily.Keys.ToList();
-        var dailyRows = (await db.Set<AnalyticsDaily>().Where(x => x.ProgramId == programId && dailyDays.Contains(x.Day)).ToListAsync(ct)).ToDictionary(x => x.Day);
+        var dailyRows = (await db.Set<AnalyticsDaily>().Where(x => x.ProgramId == rowKey && dailyDays.Contains(x.Day)).ToListAsync(ct)).ToDictionary(x => x.Day);
         foreach (var (day, d) in daily)
         {
             if (!dailyRows.TryGetValue(day, out var row)) { db.Add(d); continue; }

@@ -1,5 +1,6 @@
 using Loyalty.Chain.Ledger;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 
 namespace Loyalty.Chain.Tests.Ledger;
 
@@ -51,6 +52,42 @@ public sealed class MigrationTests
                 // A second start is a no-op.
                 await db.Database.MigrateAsync();
             }
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    /// <summary>
+    /// Roll-ups folded before the tier fix (91d86da) are wrong: upgrading past AnalyticsRebuilds queues one rebuild per
+    /// program that has roll-ups, so the rebuild job refolds each of them.
+    /// </summary>
+    [Fact]
+    public async Task Upgrade_PastAnalyticsRebuilds_QueuesARebuildForEveryProgramRolledUpBefore()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"lc-migrate-{Guid.NewGuid():N}.db");
+        try
+        {
+            await using var db = new SqliteLoyaltyDbContext(new DbContextOptionsBuilder<SqliteLoyaltyDbContext>()
+                .UseSqlite($"Data Source={file};Pooling=False").Options);
+            var migrations = db.Database.GetMigrations().ToList();
+            var before = migrations[migrations.FindIndex(m => m.EndsWith("_AnalyticsRebuilds")) - 1];
+            await db.GetService<Microsoft.EntityFrameworkCore.Migrations.IMigrator>().MigrateAsync(before);
+            await db.Database.ExecuteSqlRawAsync("""
+                INSERT INTO "AnalyticsStates" ("ProgramId", "LedgerHwm", "EventHwm", "MemberHwm", "TierChangeHwm", "BatchHwm", "MembersTotal", "Pending", "Available", "UpdatedAt")
+                VALUES (3, 10, 10, 10, 10, 0, 5, 0, 0, '2026-12-01 00:00:00'), (8, 1, 1, 1, 1, 0, 1, 0, 0, '2026-12-01 00:00:00')
+                """);
+            await db.Database.MigrateAsync();
+
+            var queued = await db.Set<Loyalty.Chain.Analytics.AnalyticsRebuild>().OrderBy(r => r.ProgramId).ToListAsync();
+            Assert.Equal([3L, 8L], queued.Select(r => r.ProgramId));
+            Assert.All(queued, r =>
+            {
+                Assert.Equal(Loyalty.Chain.Analytics.RebuildStatus.Queued, r.Status);
+                Assert.Equal("upgrade", r.RequestedBy);
+                Assert.True(r.RequestedAt > new DateTime(2026, 1, 1));
+            });
         }
         finally
         {

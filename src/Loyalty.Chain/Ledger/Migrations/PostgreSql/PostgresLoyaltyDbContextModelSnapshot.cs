@@ -268,13 +268,13 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
 
             modelBuilder.Entity("Loyalty.Chain.Analytics.AnalyticsGasBatch", b =>
                 {
-                    b.Property<long>("BatchId")
-                        .HasColumnType("bigint");
-
                     b.Property<long>("ProgramId")
                         .HasColumnType("bigint");
 
-                    b.HasKey("BatchId");
+                    b.Property<long>("BatchId")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("ProgramId", "BatchId");
 
                     b.ToTable("AnalyticsGasBatches", (string)null);
                 });
@@ -312,6 +312,60 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                     b.HasKey("ProgramId", "MemberId", "Month");
 
                     b.ToTable("AnalyticsMemberMonths", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Analytics.AnalyticsRebuild", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTime?>("CompletedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
+                    b.Property<long>("Key")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime>("RequestedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("RequestedBy")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<long>("RowsFolded")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime?>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ProgramId")
+                        .IsUnique()
+                        .HasDatabaseName("IX_AnalyticsRebuilds_Active")
+                        .HasFilter("\"Status\" IN ('Queued', 'Running')");
+
+                    b.HasIndex("ProgramId", "Id");
+
+                    b.HasIndex("Status", "Id");
+
+                    b.ToTable("AnalyticsRebuilds", (string)null);
                 });
 
             modelBuilder.Entity("Loyalty.Chain.Analytics.AnalyticsRuleDaily", b =>

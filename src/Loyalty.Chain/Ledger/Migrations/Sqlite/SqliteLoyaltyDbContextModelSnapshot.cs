@@ -257,13 +257,13 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
 
             modelBuilder.Entity("Loyalty.Chain.Analytics.AnalyticsGasBatch", b =>
                 {
-                    b.Property<long>("BatchId")
-                        .HasColumnType("INTEGER");
-
                     b.Property<long>("ProgramId")
                         .HasColumnType("INTEGER");
 
-                    b.HasKey("BatchId");
+                    b.Property<long>("BatchId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("ProgramId", "BatchId");
 
                     b.ToTable("AnalyticsGasBatches", (string)null);
                 });
@@ -301,6 +301,58 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                     b.HasKey("ProgramId", "MemberId", "Month");
 
                     b.ToTable("AnalyticsMemberMonths", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Analytics.AnalyticsRebuild", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("CompletedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Key")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("RequestedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RequestedBy")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("RowsFolded")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("StartedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ProgramId")
+                        .IsUnique()
+                        .HasDatabaseName("IX_AnalyticsRebuilds_Active")
+                        .HasFilter("\"Status\" IN ('Queued', 'Running')");
+
+                    b.HasIndex("ProgramId", "Id");
+
+                    b.HasIndex("Status", "Id");
+
+                    b.ToTable("AnalyticsRebuilds", (string)null);
                 });
 
             modelBuilder.Entity("Loyalty.Chain.Analytics.AnalyticsRuleDaily", b =>
