@@ -14,7 +14,7 @@ namespace Loyalty.Chain.IntegrationTests;
 /// <summary>A rebuild folds two source rows of each kind per transaction, so it takes long enough for events to arrive meanwhile.</summary>
 public sealed class RebuildFixture : ProgramFixture
 {
-    protected override IReadOnlyDictionary<string, string>? Settings => new Dictionary<string, string> { ["Analytics:RebuildChunk"] = "2" };
+    protected override IReadOnlyDictionary<string, string>? Settings => new Dictionary<string, string> { ["Analytics:RebuildChunk"] = "2", ["Jobs:AnalyticsRebuildCron"] = "* * * * * *" };
 }
 
 /// <summary>

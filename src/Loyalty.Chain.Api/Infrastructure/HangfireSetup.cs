@@ -20,6 +20,11 @@ public sealed class JobOptions
     public string PipelineCron { get; set; } = "*/2 * * * * *";
     /// <summary>Program activation, maturation and settlement rounds.</summary>
     public string SettlementCron { get; set; } = "*/5 * * * * *";
+    /// <summary>
+    /// Queued and interrupted analytics rebuilds (rare: an upgrade or an admin's request). Its own cron, so hosts that run
+    /// the settlement pass every second (tests, demos) do not take the rebuild lease every second too.
+    /// </summary>
+    public string AnalyticsRebuildCron { get; set; } = "*/5 * * * * *";
     /// <summary>The daily pass (expiry), in UTC.</summary>
     public string DailyCron { get; set; } = "15 3 * * *";
     /// <summary>Webhook fan-out and delivery passes.</summary>
@@ -99,7 +104,7 @@ public static class HangfireSetup
             (LoyaltyJobs.SettlementRecurringId, id => recurring.AddOrUpdate<LoyaltyJobs>(id, j => j.SettleAsync(CancellationToken.None), jobs.SettlementCron)),
             (LoyaltyJobs.DailyRecurringId, id => recurring.AddOrUpdate<LoyaltyJobs>(id, j => j.DailyAsync(CancellationToken.None), jobs.DailyCron)),
             (LoyaltyJobs.WebhooksRecurringId, id => recurring.AddOrUpdate<LoyaltyJobs>(id, j => j.WebhooksAsync(CancellationToken.None), jobs.WebhooksCron)),
-            (LoyaltyJobs.AnalyticsRebuildRecurringId, id => recurring.AddOrUpdate<LoyaltyJobs>(id, j => j.AnalyticsRebuildAsync(CancellationToken.None), jobs.SettlementCron)),
+            (LoyaltyJobs.AnalyticsRebuildRecurringId, id => recurring.AddOrUpdate<LoyaltyJobs>(id, j => j.AnalyticsRebuildAsync(CancellationToken.None), jobs.AnalyticsRebuildCron)),
             (LoyaltyJobs.TiersRecurringId, id => recurring.AddOrUpdate<LoyaltyJobs>(id, j => j.TiersAsync(CancellationToken.None), Cron.Hourly())),
         };
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(HangfireSetup).FullName!);
