@@ -78,6 +78,7 @@ public static class LoyaltyChainServices
         services.AddScoped<IChainTxOutcomeHandler, Collectibles.DropCreateOutcome>();
         services.AddScoped<IChainTxOutcomeHandler, Collectibles.DropMintOutcome>();
         services.AddScoped<IChainTxOutcomeHandler, Collectibles.VoucherRelayOutcome>();
+        services.AddScoped<IChainTxOutcomeHandler, Sunset.DropBaseUriOutcome>();
 
         services.AddCustody();
         services.TryAddScoped<ISenderKeys, CustodySenderKeys>();

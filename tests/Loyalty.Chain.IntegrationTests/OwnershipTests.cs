@@ -59,6 +59,31 @@ public sealed class OwnershipTests(ProgramFixture f) : IClassFixture<ProgramFixt
             Assert.False(await points.HasRoleQueryAsync(role, operatorAddress));
     }
 
+    /// <summary>A role report (every role of every key on both contracts) is one JSON-RPC batch, answering as one hasRole call per role does.</summary>
+    [Fact]
+    public async Task RoleRead_IsOneJsonRpcBatchRequest_WithTheAnswersOfOneHasRoleCallEach()
+    {
+        var program = await DbAsync(db => db.Set<LoyaltyProgram>().AsNoTracking().SingleAsync(p => p.Id == f.ProgramId));
+        string[] names = [Loyalty.Chain.Ownership.Roles.DefaultAdmin, Loyalty.Chain.Ownership.Roles.Minter, Loyalty.Chain.Ownership.Roles.Pauser,
+            Loyalty.Chain.Ownership.Roles.DropAdmin, Loyalty.Chain.Ownership.Roles.ClaimSigner];
+        var all = new[] { program.ServiceAdmin, program.Relayer, program.ClaimSigner, brand.Address }
+            .SelectMany(a => names.SelectMany(r => new[] { new RoleAssignment(ProgramContract.Points, r, a), new RoleAssignment(ProgramContract.Collectible, r, a) }))
+            .ToList();
+        await using var proxy = new CountingRpcProxy(f.Chain.Chain.Node.RpcUrl);
+        var held = await Loyalty.Chain.Ownership.Roles.ReadAsync(new Nethereum.Web3.Web3(new Nethereum.JsonRpc.Client.RpcClient(new Uri(proxy.Url))), program, all);
+        Assert.Equal(1, proxy.Requests);
+        Assert.Equal(all.Count, held.Count);
+        var (points, collectible) = (PointsAs(f.Chain.Chain.Admin), CollectibleAs(f.Chain.Chain.Admin));
+        foreach (var r in all)
+        {
+            var role = Loyalty.Chain.Ownership.Roles.Hash(r.Role);
+            var one = r.Contract == ProgramContract.Points ? await points.HasRoleQueryAsync(role, r.Account) : await collectible.HasRoleQueryAsync(role, r.Account);
+            Assert.True(one == held[r], $"{r}: batch {held[r]}, hasRole {one}");
+        }
+        Assert.Contains(held.Values, v => v);
+        Assert.Contains(held.Values, v => !v);
+    }
+
     [Fact]
     public async Task Handover_GivesTheBrandTheAdmin_ServiceCannotGrantAnyMore_PauseIsOffChain_AndARevokedMinterStopsSettlementWithAnAlert()
     {

@@ -10,7 +10,9 @@ using Loyalty.Chain.Contracts.LoyaltyCollectible.ContractDefinition;
 using Loyalty.Chain.Contracts.LoyaltyPoints;
 using Loyalty.Chain.IntegrationTests.Infrastructure;
 using Loyalty.Chain.Ledger;
+using Loyalty.Chain.Ownership;
 using Loyalty.Chain.Sunset;
+using Loyalty.Chain.Transactions;
 using Loyalty.Chain.Webhooks;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -173,16 +175,72 @@ public sealed class SunsetTests(SunsetFixture f) : IClassFixture<SunsetFixture>
         Assert.NotNull(zip.GetEntry("index.json"));
 
         Assert.Equal("INVALID_BASE_URI", (await f.Api.PostAsync(f.P($"/drops/{dropId}/base-uri"), f.AdminKey, new { baseUri = "ftp://x/" })).Body!["code"]!.GetValue<string>());
-        var repointed = await f.Api.PostAsync(f.P($"/drops/{dropId}/base-uri"), f.AdminKey, new { baseUri = $"https://new.host/coffee/{dropId}/" }, "rehost-1");
-        Assert.Equal(HttpStatusCode.Accepted, repointed.Status);
-        Assert.True(await LoyaltyApi.EventuallyAsync(async () => await Collectible.TokenURIQueryAsync(tokenId) == $"https://new.host/coffee/{dropId}/{tokenId}", Wait),
+        // The database takes the new base URI only when the chain has it: while the change is pending (no blocks) the answer and
+        // the drop show the old one and the pending one, and a second change is refused and changes nothing.
+        var original = (await DropAsync(dropId))["baseUri"]!.GetValue<string>();
+        var hosted = $"https://new.host/coffee/{dropId}/";
+        (HttpStatusCode Status, JsonNode? Body) repointed;
+        await f.Chain.StopBlockProductionAsync(automine: false);
+        try
+        {
+            repointed = await f.Api.PostAsync(f.P($"/drops/{dropId}/base-uri"), f.AdminKey, new { baseUri = hosted }, "rehost-1");
+            Assert.Equal(HttpStatusCode.Accepted, repointed.Status);
+            Assert.Equal(original, repointed.Body!["baseUri"]!.GetValue<string>());
+            Assert.Equal(hosted, repointed.Body["pendingBaseUri"]!.GetValue<string>());
+            var second = await f.Api.PostAsync(f.P($"/drops/{dropId}/base-uri"), f.AdminKey, new { baseUri = "https://other.host/x/" }, "rehost-1b");
+            Assert.Equal(HttpStatusCode.Conflict, second.Status);
+            Assert.Equal("BASE_URI_CHANGE_PENDING", second.Body!["code"]!.GetValue<string>());
+            var pending = await DropAsync(dropId);
+            Assert.Equal(original, pending["baseUri"]!.GetValue<string>());
+            Assert.Equal(hosted, pending["pendingBaseUri"]!.GetValue<string>());
+            Assert.Equal(1, await CountAsync<ChainTx>(t => t.Purpose == DropRehosting.BaseUriPurpose));
+        }
+        finally
+        {
+            await f.Chain.RestoreBlockProductionAsync();
+        }
+        Assert.True(await LoyaltyApi.EventuallyAsync(async () => await Collectible.TokenURIQueryAsync(tokenId) == $"{hosted}{tokenId}", Wait),
             "tokenURI did not change on chain");
+        Assert.True(await LoyaltyApi.EventuallyAsync(async () => (await DropAsync(dropId))["pendingBaseUri"] is null, Wait), "the change was not applied");
+        Assert.Equal(hosted, (await DropAsync(dropId))["baseUri"]!.GetValue<string>());
         var logs = await f.Chain.Chain.AdminWeb3.Eth.Filters.GetLogs.SendRequestAsync(new NewFilterInput
         {
             Address = [f.CollectibleContract], FromBlock = new BlockParameter(new HexBigInteger(block)), ToBlock = BlockParameter.CreateLatest(),
         });
         var updates = logs.DecodeAllEvents<BatchMetadataUpdateEventDTO>();
         Assert.Contains(updates, u => u.Event.FromTokenId <= tokenId && tokenId <= u.Event.ToTokenId);
+
+        // A change the chain refuses (the relayer's DROP_ADMIN_ROLE revoked by the service's admin): the base URI stays what the
+        // contract has, the pending change is dropped, and the drop can be changed again.
+        var prog = await DbAsync(db => db.Set<Loyalty.Chain.Programs.LoyaltyProgram>().AsNoTracking().SingleAsync(x => x.Id == f.ProgramId));
+        var revoke = await RunTxAsync(Roles.RevokeTx(prog, prog.ServiceAdmin, new RoleAssignment(ProgramContract.Collectible, Roles.DropAdmin, prog.Relayer), "test.revoke"));
+        Assert.Equal(ChainTxOutcome.Succeeded, revoke.Outcome);
+        var refused = await f.Api.PostAsync(f.P($"/drops/{dropId}/base-uri"), f.AdminKey, new { baseUri = "https://refused.host/x/" }, "rehost-2");
+        Assert.Equal(HttpStatusCode.Accepted, refused.Status);
+        var refusedTx = refused.Body!["chainTxId"]!.GetValue<long>();
+        Assert.True(await LoyaltyApi.EventuallyAsync(async () => (await DropAsync(dropId))["pendingBaseUri"] is null, Wait), "the refused change stayed pending");
+        var failed = await DbAsync(db => db.Set<ChainTx>().AsNoTracking().SingleAsync(t => t.Id == refusedTx));
+        Assert.True(failed.Status == ChainTxStatus.Errored || failed.Outcome == ChainTxOutcome.Reverted, $"{failed.Status} {failed.Outcome}");
+        Assert.Equal(hosted, (await DropAsync(dropId))["baseUri"]!.GetValue<string>());
+        Assert.Equal($"{hosted}{tokenId}", await Collectible.TokenURIQueryAsync(tokenId));
+    }
+
+    private async Task<JsonNode> DropAsync(long dropId) => (await f.Api.GetAsync(f.P($"/drops/{dropId}"), f.AdminKey)).Body!;
+
+    private async Task<T> DbAsync<T>(Func<LoyaltyDbContext, Task<T>> query)
+    {
+        using var scope = f.Factory.Services.CreateScope();
+        return await query(scope.ServiceProvider.GetRequiredService<LoyaltyDbContext>());
+    }
+
+    /// <summary>Sends a transaction through the service's pipeline and waits for it to finish.</summary>
+    private async Task<ChainTx> RunTxAsync(ChainTxRequest request)
+    {
+        long id;
+        using (var scope = f.Factory.Services.CreateScope())
+            id = (await scope.ServiceProvider.GetRequiredService<ChainTxQueue>().EnqueueAsync(request, CancellationToken.None)).Id;
+        Assert.True(await LoyaltyApi.EventuallyAsync(async () => (await DbAsync(db => db.Set<ChainTx>().AsNoTracking().SingleAsync(t => t.Id == id))).IsTerminal, Wait));
+        return await DbAsync(db => db.Set<ChainTx>().AsNoTracking().SingleAsync(t => t.Id == id));
     }
 
     private async Task<long> MintedDropAsync(string member)
@@ -204,11 +262,8 @@ public sealed class SunsetTests(SunsetFixture f) : IClassFixture<SunsetFixture>
         return dropId;
     }
 
-    private async Task<int> CountAsync<T>() where T : class
-    {
-        using var scope = f.Factory.Services.CreateScope();
-        return await scope.ServiceProvider.GetRequiredService<LoyaltyDbContext>().Set<T>().CountAsync();
-    }
+    private Task<int> CountAsync<T>(System.Linq.Expressions.Expression<Func<T, bool>>? where = null) where T : class =>
+        DbAsync(db => where is null ? db.Set<T>().CountAsync() : db.Set<T>().CountAsync(where));
 
     private async Task<(HttpStatusCode Status, JsonNode? Body)> SendAsMemberAsync(string token, string path, object body)
     {

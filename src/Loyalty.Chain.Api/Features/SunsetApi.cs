@@ -23,7 +23,8 @@ public static class SunsetApi
     public sealed record ProofView(string Address, string Balance, string Root, long Block, IReadOnlyList<string> Proof, string LeafEncoding);
     public sealed record ExportRequest(string? HostUrl);
     public sealed record BaseUriRequest(string? BaseUri);
-    public sealed record BaseUriView(long DropId, string BaseUri, long ChainTxId);
+    /// <summary>The base URI the contract has (unchanged until the transaction succeeds) and the one requested.</summary>
+    public sealed record BaseUriView(long DropId, string? BaseUri, string? PendingBaseUri, long ChainTxId);
     public sealed record ClaimRequest(string? Passphrase);
 
     public static RouteGroupBuilder MapSunset(this IEndpointRouteBuilder routes)
@@ -71,7 +72,7 @@ public static class SunsetApi
         CancellationToken ct)
     {
         var (drop, txId) = await rehosting.SetBaseUriAsync(http.Program(), dropId, request.BaseUri, ct);
-        return TypedResults.Accepted($"/v1/programs/{drop.ProgramId}/drops/{drop.Id}", new BaseUriView(drop.Id, drop.BaseUri!, txId));
+        return TypedResults.Accepted($"/v1/programs/{drop.ProgramId}/drops/{drop.Id}", new BaseUriView(drop.Id, drop.BaseUri, drop.PendingBaseUri, txId));
     }
 
     /// <summary>The member's custodial key as an encrypted keystore; their own token, or an admin (audited either way).</summary>

@@ -91,8 +91,11 @@ public sealed class Drop
     public DropStatus Status { get; set; }
     public string? StatusDetail { get; set; }
     public long? CreateTxId { get; set; }
-    /// <summary>tokenURI = BaseUri + decimal token id; ends with '/'. Fixed at publication.</summary>
+    /// <summary>tokenURI = BaseUri + decimal token id; ends with '/'. Set at publication; a re-hosting changes it only once its setDropBaseURI succeeded.</summary>
     public string? BaseUri { get; set; }
+    /// <summary>A requested base URI whose setDropBaseURI (<see cref="BaseUriTxId"/>) has not finished; cleared when it does (applied on success).</summary>
+    public string? PendingBaseUri { get; set; }
+    public long? BaseUriTxId { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime? PublishedAt { get; set; }
 }

@@ -38,6 +38,7 @@ public sealed class DropProcessor(
         work += await StepAsync(nameof(FollowPublishingAsync), FollowPublishingAsync, ct);
         work += await StepAsync(nameof(FollowBatchesAsync), FollowBatchesAsync, ct);
         work += await StepAsync(nameof(FollowRelaysAsync), FollowRelaysAsync, ct);
+        work += await StepAsync(nameof(FollowBaseUrisAsync), FollowBaseUrisAsync, ct);
         work += await StepAsync(nameof(CutBatchesAsync), CutBatchesAsync, ct);
         return work;
     }
@@ -64,6 +65,9 @@ public sealed class DropProcessor(
 
     /// <summary>Finished relayed claims (<see cref="VoucherRelayOutcome"/>).</summary>
     public Task<int> FollowRelaysAsync(CancellationToken ct) => follower.FollowAsync([ClaimPurpose], ct);
+
+    /// <summary>Finished base URI changes (<see cref="Sunset.DropBaseUriOutcome"/>).</summary>
+    public Task<int> FollowBaseUrisAsync(CancellationToken ct) => follower.FollowAsync([Sunset.DropRehosting.BaseUriPurpose], ct);
 
     /// <summary>Cuts queued mints of every minting drop into mintBatch transactions.</summary>
     public async Task<int> CutBatchesAsync(CancellationToken ct)

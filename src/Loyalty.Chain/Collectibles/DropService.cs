@@ -141,7 +141,7 @@ public sealed class DropService(LoyaltyDbContext db, ChainTxQueue queue, IOption
 
     public DropView View(Drop d, bool hasImage) => new(d.Id, d.Name, d.Description,
         hasImage ? options.Value.ImageUrlFor(d.ProgramId, d.Id) : d.ImageUrl, d.Attributes, d.MaxSupply, d.Soulbound, d.StartsAt, d.EndsAt,
-        d.AllowMultiplePerMember, d.Audience, d.Status.ToString(), d.StatusDetail, d.OnChainDropId, d.BaseUri, d.CreateTxId, d.CreatedAt, d.PublishedAt);
+        d.AllowMultiplePerMember, d.Audience, d.Status.ToString(), d.StatusDetail, d.OnChainDropId, d.BaseUri, d.PendingBaseUri, d.CreateTxId, d.CreatedAt, d.PublishedAt);
 
     internal static ulong Unix(DateTime? at) => at is { } t ? (ulong)new DateTimeOffset(DateTime.SpecifyKind(t, DateTimeKind.Utc)).ToUnixTimeSeconds() : 0;
 
@@ -175,7 +175,7 @@ public sealed class DropService(LoyaltyDbContext db, ChainTxQueue queue, IOption
 
 public sealed record DropView(long Id, string Name, string Description, string? Image, IReadOnlyList<DropAttribute> Attributes, long MaxSupply,
     bool Soulbound, DateTime? StartsAt, DateTime? EndsAt, bool AllowMultiplePerMember, DropAudience Audience, string Status, string? StatusDetail,
-    long? OnChainDropId, string? BaseUri, long? CreateTxId, DateTime CreatedAt, DateTime? PublishedAt);
+    long? OnChainDropId, string? BaseUri, string? PendingBaseUri, long? CreateTxId, DateTime CreatedAt, DateTime? PublishedAt);
 
 public sealed record NotMintedView(string MemberId, string Code);
 

@@ -6,6 +6,7 @@ using Grant = Loyalty.Chain.Contracts.LoyaltyPoints.ContractDefinition.GrantRole
 using Revoke = Loyalty.Chain.Contracts.LoyaltyPoints.ContractDefinition.RevokeRoleFunction;
 using Renounce = Loyalty.Chain.Contracts.LoyaltyPoints.ContractDefinition.RenounceRoleFunction;
 using HasRole = Loyalty.Chain.Contracts.LoyaltyPoints.ContractDefinition.HasRoleFunction;
+using HasRoleOutput = Loyalty.Chain.Contracts.LoyaltyPoints.ContractDefinition.HasRoleOutputDTO;
 
 namespace Loyalty.Chain.Ownership;
 
@@ -85,15 +86,33 @@ public static class Roles
         new(r.Account, ContractOf(p, r.Contract), new Renounce { Role = Hash(r.Role), CallerConfirmation = r.Account }.GetCallData().ToHex(true),
             purpose, p.Id.ToString());
 
-    /// <summary>hasRole read from the chain for each assignment (eth_call; never inside a write transaction).</summary>
+    /// <summary>At most this many hasRole calls go in one JSON-RPC batch (hosted providers cap batch sizes; a program's report is ~24–32).</summary>
+    public const int MaxBatch = 100;
+
+    /// <summary>
+    /// hasRole read from the chain for each assignment (eth_call; never inside a write transaction), as one JSON-RPC batch
+    /// request (one HTTP round trip per <see cref="MaxBatch"/> calls) instead of one request per role and address.
+    /// </summary>
     public static async Task<Dictionary<RoleAssignment, bool>> ReadAsync(Nethereum.Web3.IWeb3 web3, Programs.LoyaltyProgram p,
         IEnumerable<RoleAssignment> assignments)
     {
+        var distinct = assignments.Distinct().ToList();
         var result = new Dictionary<RoleAssignment, bool>();
-        foreach (var r in assignments.Distinct())
+        var call = (Nethereum.RPC.Eth.Transactions.EthCall)web3.Eth.Transactions.Call;
+        foreach (var chunk in distinct.Chunk(MaxBatch))
         {
-            var handler = web3.Eth.GetContractQueryHandler<HasRole>();
-            result[r] = await handler.QueryAsync<bool>(ContractOf(p, r.Contract), new HasRole { Role = Hash(r.Role), Account = r.Account });
+            var batch = new Nethereum.JsonRpc.Client.RpcRequestResponseBatch();
+            var items = chunk.Select((r, i) =>
+            {
+                var input = new HasRole { Role = Hash(r.Role), Account = r.Account }.CreateCallInput(ContractOf(p, r.Contract));
+                var item = new Nethereum.JsonRpc.Client.RpcRequestResponseBatchItem<Nethereum.RPC.Eth.Transactions.EthCall, string>(
+                    call, call.BuildRequest(input, call.DefaultBlock, i + 1));
+                batch.BatchItems.Add(item);
+                return (r, item);
+            }).ToList();
+            await web3.Client.SendBatchRequestAsync(batch);
+            foreach (var (r, item) in items)
+                result[r] = new HasRoleOutput().DecodeOutput(item.Response).ReturnValue1;
         }
         return result;
     }

@@ -74,20 +74,31 @@ public sealed class DropRehosting(LoyaltyDbContext db, CollectibleQueries querie
         return (buffer.ToArray(), exported);
     }
 
-    /// <summary>Queues setDropBaseURI (sent by the program's relayer, which holds DROP_ADMIN_ROLE) and records the new base URI with it, in one transaction.</summary>
+    /// <summary>
+    /// Queues setDropBaseURI (sent by the program's relayer, which holds DROP_ADMIN_ROLE) and records the requested base URI as
+    /// pending, with the transaction, in one database transaction. <see cref="Drop.BaseUri"/> changes only when the chain has it
+    /// (<see cref="DropBaseUriOutcome"/>); one change at a time per drop (409 BASE_URI_CHANGE_PENDING).
+    /// </summary>
     public async Task<(Drop Drop, long ChainTxId)> SetBaseUriAsync(LoyaltyProgram program, long dropId, string? baseUri, CancellationToken ct)
     {
         ValidateUrl(baseUri, "baseUri");
         return await db.InWriteTransactionAsync(async c =>
         {
-            var drop = await db.Set<Drop>().SingleOrDefaultAsync(d => d.Id == dropId && d.ProgramId == program.Id, c)
+            var drop = await db.Set<Drop>().AsNoTracking().SingleOrDefaultAsync(d => d.Id == dropId && d.ProgramId == program.Id, c)
                        ?? throw new LoyaltyException("UNKNOWN_DROP", "no such drop in this program", 404);
             if (drop.OnChainDropId is not { } onChain || program.CollectibleContract is null)
                 throw new LoyaltyException("DROP_NOT_PUBLISHED", "the drop is not on chain yet", 409);
+            if (drop.BaseUriTxId is { } pending)
+                throw new LoyaltyException("BASE_URI_CHANGE_PENDING", $"the drop's base URI change (transaction #{pending}) has not finished yet", 409);
             var data = new SetDropBaseUri { DropId = onChain, BaseURI = baseUri! }.GetCallData().ToHex(true);
             var tx = queue.Add(new ChainTxRequest(program.Relayer, program.CollectibleContract, data, BaseUriPurpose, drop.Id.ToString()));
-            drop.BaseUri = baseUri;
             await db.SaveChangesAsync(c);
+            // Claimed by conditional update: of two concurrent changes (PostgreSQL), only one records its transaction.
+            if (await db.Set<Drop>().Where(d => d.Id == drop.Id && d.BaseUriTxId == null)
+                    .ExecuteUpdateAsync(u => u.SetProperty(d => d.PendingBaseUri, baseUri).SetProperty(d => d.BaseUriTxId, tx.Id), c) == 0)
+                throw new LoyaltyException("BASE_URI_CHANGE_PENDING", "the drop's base URI change has not finished yet", 409);
+            drop.PendingBaseUri = baseUri;
+            drop.BaseUriTxId = tx.Id;
             return (drop, tx.Id);
         }, ct);
     }
@@ -114,5 +125,30 @@ public sealed class DropRehosting(LoyaltyDbContext db, CollectibleQueries querie
         entry.LastWriteTime = new DateTimeOffset(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
         using var stream = entry.Open();
         stream.Write(bytes);
+    }
+}
+
+/// <summary>
+/// A finished setDropBaseURI: on success the drop's base URI becomes the pending one; reverted, errored or cancelled, the pending
+/// change is dropped and the old base URI stays (it is what the contract still has). Claimed by the transaction id, so it runs once.
+/// </summary>
+public sealed class DropBaseUriOutcome(LoyaltyDbContext db, ILogger<DropBaseUriOutcome> logger) : IChainTxOutcomeHandler
+{
+    public IReadOnlyCollection<string> Purposes { get; } = [DropRehosting.BaseUriPurpose];
+
+    public async Task OnFinishedAsync(ChainTx tx, CancellationToken ct)
+    {
+        var pending = db.Set<Drop>().Where(d => d.BaseUriTxId == tx.Id);
+        if (tx.Status == ChainTxStatus.Final && tx.Outcome == ChainTxOutcome.Succeeded)
+        {
+            if (await db.InWriteTransactionAsync(c => pending.ExecuteUpdateAsync(u => u.SetProperty(d => d.BaseUri, d => d.PendingBaseUri)
+                    .SetProperty(d => d.PendingBaseUri, (string?)null).SetProperty(d => d.BaseUriTxId, (long?)null), c), ct) > 0)
+                logger.LogInformation("Drop {Reference}: base URI changed on chain (transaction {TxId})", tx.Reference, tx.Id);
+            return;
+        }
+        if (await db.InWriteTransactionAsync(c => pending.ExecuteUpdateAsync(u => u.SetProperty(d => d.PendingBaseUri, (string?)null)
+                .SetProperty(d => d.BaseUriTxId, (long?)null), c), ct) > 0)
+            logger.LogWarning("Drop {Reference}: base URI change failed ({Error}); the base URI stays as it was", tx.Reference,
+                tx.ErrorCode ?? tx.Outcome?.ToString() ?? tx.Status.ToString());
     }
 }
