@@ -71,6 +71,11 @@ public static class AnalyticsPhase
             WHERE mm.ProgramId = {p} AND mm.Month >= memc.c GROUP BY memc.c, mm.Month - memc.c;
         INSERT INTO AnalyticsRuleDaily (ProgramId, Day, RuleId, Name, Points) SELECT {p}, d, 1, '1 point per euro', SUM(Purchases) * 25 FROM md GROUP BY d;
         INSERT INTO AnalyticsRuleMemberDays (ProgramId, RuleId, Day, MemberId) SELECT {p}, 1, d, m FROM md;
+        INSERT INTO AnalyticsMemberStates (ProgramId, MemberId, LastActiveDay, LastPurchaseDay, PrevPurchaseDay)
+            SELECT {p}, m, MAX(CASE WHEN rn = 1 THEN d END), MAX(CASE WHEN rn = 1 THEN d END), MAX(CASE WHEN rn = 2 OR rn = 1 AND Purchases >= 2 THEN d END)
+            FROM (SELECT m, d, Purchases, ROW_NUMBER() OVER (PARTITION BY m ORDER BY d DESC) AS rn FROM md) WHERE rn <= 2 GROUP BY m;
+        INSERT INTO AnalyticsRuleMemberStates (ProgramId, RuleId, MemberId, LastDay) SELECT {p}, 1, m, MAX(d) FROM md GROUP BY m;
+        INSERT INTO AnalyticsMonthly (ProgramId, Month, ActiveMembers) SELECT {p}, Month, COUNT(*) FROM AnalyticsMemberMonths WHERE ProgramId = {p} GROUP BY Month;
         INSERT INTO AnalyticsTierCounts (ProgramId, Tier, Members) VALUES ({p}, '', {members - members / 4 - members / 10}), ({p}, 'Silver', {members / 4}), ({p}, 'Gold', {members / 10});
         INSERT INTO AnalyticsStates (ProgramId, LedgerHwm, EventHwm, MemberHwm, TierChangeHwm, BatchHwm, MembersTotal, Pending, Available, UpdatedAt)
             VALUES ({p}, 9000000000000000000, 9000000000000000000, 9000000000000000000, 9000000000000000000, 9000000000000000000, {members}, 0, {(long)events * 20}, '2026-01-01 00:00:00')

@@ -50,6 +50,50 @@ public sealed class AnalyticsMemberDay
     public int Purchases { get; set; }
 }
 
+/// <summary>
+/// Per member: the last day it was active and the days of its last two purchases (both the same day when it bought twice that
+/// day; null when it has not). When no member-day lies after the end of a range (the usual dashboard range ends today), the
+/// distinct counts of the range are index range counts here: active in the 30/90 days ending on <c>to</c> is
+/// <see cref="LastActiveDay"/> &gt;= to - 29 (- 89), a purchaser of the range is <see cref="LastPurchaseDay"/> &gt;= from, a
+/// repeat purchaser <see cref="PrevPurchaseDay"/> &gt;= from (two purchases on or after from).
+/// </summary>
+public sealed class AnalyticsMemberState
+{
+    public long ProgramId { get; set; }
+    public long MemberId { get; set; }
+    public int LastActiveDay { get; set; }
+    public int? LastPurchaseDay { get; set; }
+    public int? PrevPurchaseDay { get; set; }
+
+    /// <summary>Folds a day the member was active on, with the purchases it made that day (kept: the two latest purchase days).</summary>
+    public void Add(int day, int purchases)
+    {
+        LastActiveDay = Math.Max(LastActiveDay, day);
+        for (var i = 0; i < Math.Min(purchases, 2); i++)
+        {
+            if (LastPurchaseDay is not { } last || day >= last) (PrevPurchaseDay, LastPurchaseDay) = (LastPurchaseDay, day);
+            else if (PrevPurchaseDay is not { } prev || day > prev) PrevPurchaseDay = day;
+        }
+    }
+}
+
+/// <summary>The last day a rule awarded a member points: members reached over a range that ends after every award, as one index range count.</summary>
+public sealed class AnalyticsRuleMemberState
+{
+    public long ProgramId { get; set; }
+    public long RuleId { get; set; }
+    public long MemberId { get; set; }
+    public int LastDay { get; set; }
+}
+
+/// <summary>Distinct members active in a calendar month (year * 12 + month - 1): one more each time a member-month row is new.</summary>
+public sealed class AnalyticsMonthly
+{
+    public long ProgramId { get; set; }
+    public int Month { get; set; }
+    public long ActiveMembers { get; set; }
+}
+
 /// <summary>That a member was active in a calendar month (year * 12 + month - 1): counted once into its cohort row.</summary>
 public sealed class AnalyticsMemberMonth
 {
@@ -129,8 +173,31 @@ internal sealed class AnalyticsConfiguration : IEntityTypeConfiguration<Analytic
     IEntityTypeConfiguration<AnalyticsMemberDay>, IEntityTypeConfiguration<AnalyticsMemberMonth>, IEntityTypeConfiguration<AnalyticsCohortMonth>,
     IEntityTypeConfiguration<AnalyticsTierCount>, IEntityTypeConfiguration<AnalyticsTierMigration>, IEntityTypeConfiguration<AnalyticsRuleDaily>,
     IEntityTypeConfiguration<AnalyticsRuleMemberDay>, IEntityTypeConfiguration<AnalyticsGasBatch>,
-    IEntityTypeConfiguration<AnalyticsGap>
+    IEntityTypeConfiguration<AnalyticsGap>, IEntityTypeConfiguration<AnalyticsMemberState>, IEntityTypeConfiguration<AnalyticsRuleMemberState>,
+    IEntityTypeConfiguration<AnalyticsMonthly>
 {
+    public void Configure(EntityTypeBuilder<AnalyticsMemberState> b)
+    {
+        b.ToTable("AnalyticsMemberStates");
+        b.HasKey(x => new { x.ProgramId, x.MemberId });
+        b.HasIndex(x => new { x.ProgramId, x.LastActiveDay });
+        b.HasIndex(x => new { x.ProgramId, x.LastPurchaseDay });
+        b.HasIndex(x => new { x.ProgramId, x.PrevPurchaseDay });
+    }
+
+    public void Configure(EntityTypeBuilder<AnalyticsRuleMemberState> b)
+    {
+        b.ToTable("AnalyticsRuleMemberStates");
+        b.HasKey(x => new { x.ProgramId, x.RuleId, x.MemberId });
+        b.HasIndex(x => new { x.ProgramId, x.RuleId, x.LastDay });
+    }
+
+    public void Configure(EntityTypeBuilder<AnalyticsMonthly> b)
+    {
+        b.ToTable("AnalyticsMonthly");
+        b.HasKey(x => new { x.ProgramId, x.Month });
+    }
+
     public void Configure(EntityTypeBuilder<AnalyticsGap> b)
     {
         b.ToTable("AnalyticsGaps");
@@ -206,4 +273,28 @@ internal sealed class AnalyticsConfiguration : IEntityTypeConfiguration<Analytic
         b.HasKey(x => new { x.ProgramId, x.BatchId });
         b.Property(x => x.BatchId).ValueGeneratedNever();
     }
+}
+
+/// <summary>
+/// Fills <see cref="AnalyticsMemberState"/>, <see cref="AnalyticsRuleMemberState"/> and <see cref="AnalyticsMonthly"/> from the
+/// presence rows folded before they existed (every roll-up key, live or shadow), exactly as the fold would have: the migration
+/// that adds them runs it (the same SQL on SQLite and PostgreSQL).
+/// </summary>
+public static class AnalyticsBackfill
+{
+    public const string Sql = """
+        INSERT INTO "AnalyticsMemberStates" ("ProgramId", "MemberId", "LastActiveDay", "LastPurchaseDay", "PrevPurchaseDay")
+        SELECT a."ProgramId", a."MemberId", a."LastDay", p."LastPurchaseDay", p."PrevPurchaseDay"
+        FROM (SELECT "ProgramId", "MemberId", MAX("Day") AS "LastDay" FROM "AnalyticsMemberDays" GROUP BY "ProgramId", "MemberId") AS a
+        LEFT JOIN (SELECT "ProgramId", "MemberId", MAX(CASE WHEN rn = 1 THEN "Day" END) AS "LastPurchaseDay",
+                          MAX(CASE WHEN rn = 2 OR rn = 1 AND "Purchases" >= 2 THEN "Day" END) AS "PrevPurchaseDay"
+                   FROM (SELECT "ProgramId", "MemberId", "Day", "Purchases",
+                                ROW_NUMBER() OVER (PARTITION BY "ProgramId", "MemberId" ORDER BY "Day" DESC) AS rn
+                         FROM "AnalyticsMemberDays" WHERE "Purchases" > 0) AS r
+                   WHERE rn <= 2 GROUP BY "ProgramId", "MemberId") AS p ON p."ProgramId" = a."ProgramId" AND p."MemberId" = a."MemberId";
+        INSERT INTO "AnalyticsRuleMemberStates" ("ProgramId", "RuleId", "MemberId", "LastDay")
+        SELECT "ProgramId", "RuleId", "MemberId", MAX("Day") FROM "AnalyticsRuleMemberDays" GROUP BY "ProgramId", "RuleId", "MemberId";
+        INSERT INTO "AnalyticsMonthly" ("ProgramId", "Month", "ActiveMembers")
+        SELECT "ProgramId", "Month", COUNT(*) FROM "AnalyticsMemberMonths" GROUP BY "ProgramId", "Month";
+        """;
 }

@@ -21,8 +21,9 @@ public sealed record AnalyticsReport(long ProgramId, string From, string To, str
     LiabilityKpi Liability, TiersKpi Tiers, List<CohortKpi> Cohorts, List<RuleKpi> Rules, GasKpi Gas);
 
 /// <summary>
-/// Reads one KPI answer from the roll-ups only: the days of the range, the member-days of the range and of the 90 days
-/// before its end (distinct members), the tier, cohort and rule rows. Never the events or the ledger.
+/// Reads one KPI answer from the roll-ups only: the days of the range, the tier, cohort and rule rows, and for the distinct
+/// member counts the per-member, per-rule-member and per-month rows when nothing is active after the range's end (a range
+/// ending today), else the member-days of the range and of the 90 days before its end. Never the events or the ledger.
 /// </summary>
 public sealed class AnalyticsQuery(LoyaltyDbContext db, TimeProvider time)
 {
@@ -44,20 +45,32 @@ public sealed class AnalyticsQuery(LoyaltyDbContext db, TimeProvider time)
         var state = await db.Set<AnalyticsState>().AsNoTracking().SingleOrDefaultAsync(x => x.ProgramId == key, ct) ?? new AnalyticsState();
         var memberDays = db.Set<AnalyticsMemberDay>().AsNoTracking().Where(x => x.ProgramId == key);
 
-        async Task<long> Distinct(int first, int last) =>
-            await memberDays.Where(x => x.Day >= first && x.Day <= last).Select(x => x.MemberId).Distinct().LongCountAsync(ct);
+        // Nothing active after the range's end (a range ending today): the distinct counts are index range counts on the
+        // per-member and per-month rows (AnalyticsMemberState); otherwise they are counted from the member-days.
+        var current = !await memberDays.AnyAsync(x => x.Day > t, ct);
+        var monthly = granularity != AnalyticsMath.Month ? [] : await db.Set<AnalyticsMonthly>().AsNoTracking()
+            .Where(x => x.ProgramId == key && x.Month >= AnalyticsMath.MonthOf(from) && x.Month <= AnalyticsMath.MonthOf(to))
+            .ToDictionaryAsync(x => x.Month, x => x.ActiveMembers, ct);
+
+        async Task<long> Distinct(DateOnly first, DateOnly last)
+        {
+            // A whole month, or its part up to the end of the range with nothing active after it: the month's counter.
+            if (granularity == AnalyticsMath.Month && first.Day == 1 && (last.AddDays(1).Day == 1 || current && last.DayNumber == t))
+                return monthly.GetValueOrDefault(AnalyticsMath.MonthOf(first));
+            return await memberDays.Where(x => x.Day >= first.DayNumber && x.Day <= last.DayNumber).Select(x => x.MemberId).Distinct().LongCountAsync(ct);
+        }
 
         var series = new List<SeriesPoint>();
         foreach (var (start, first, last) in AnalyticsMath.Periods(from, to, granularity))
         {
             var rows = inRange.Where(x => x.Day >= first.DayNumber && x.Day <= last.DayNumber).ToList();
-            var active = granularity == AnalyticsMath.Day ? rows.Sum(x => x.ActiveMembers) : await Distinct(first.DayNumber, last.DayNumber);
+            var active = granularity == AnalyticsMath.Day ? rows.Sum(x => x.ActiveMembers) : await Distinct(first, last);
             series.Add(new SeriesPoint(start.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), rows.Sum(x => x.NewMembers), active,
                 rows.Sum(x => x.Purchases), S(rows.Sum(x => x.PurchaseAmount)), S(rows.Sum(x => x.PointsIssued)), S(rows.Sum(x => x.PointsRedeemed)),
                 S(rows.Sum(x => x.PointsExpired)), S(rows.Sum(x => x.PointsClawedBack)), Sum(rows.Select(x => x.GasWei)).ToString(CultureInfo.InvariantCulture)));
         }
 
-        var activity = await ActivityAsync(key, f, t, ct);
+        var activity = current ? await CurrentActivityAsync(key, f, t, ct) : await ActivityAsync(key, f, t, ct);
         long purchasers = activity.Purchasers, repeaters = activity.Repeaters;
         long purchases = inRange.Sum(x => x.Purchases), amount = inRange.Sum(x => x.PurchaseAmount), issued = inRange.Sum(x => x.PointsIssued);
         long accruals = inRange.Sum(x => x.Accruals);
@@ -80,8 +93,13 @@ public sealed class AnalyticsQuery(LoyaltyDbContext db, TimeProvider time)
         }
 
         var ruleRows = await db.Set<AnalyticsRuleDaily>().AsNoTracking().Where(x => x.ProgramId == key && x.Day >= f && x.Day <= t).ToListAsync(ct);
-        var reached = await db.Set<AnalyticsRuleMemberDay>().AsNoTracking().Where(x => x.ProgramId == key && x.Day >= f && x.Day <= t)
-            .GroupBy(x => x.RuleId).Select(g => new { RuleId = g.Key, Members = g.Select(x => x.MemberId).Distinct().LongCount() }).ToDictionaryAsync(x => x.RuleId, x => x.Members, ct);
+        var reached = new Dictionary<long, long>();
+        if (current)
+            foreach (var rule in ruleRows.Select(x => x.RuleId).Distinct())
+                reached[rule] = await db.Set<AnalyticsRuleMemberState>().LongCountAsync(x => x.ProgramId == key && x.RuleId == rule && x.LastDay >= f, ct);
+        else
+            reached = await db.Set<AnalyticsRuleMemberDay>().AsNoTracking().Where(x => x.ProgramId == key && x.Day >= f && x.Day <= t)
+                .GroupBy(x => x.RuleId).Select(g => new { RuleId = g.Key, Members = g.Select(x => x.MemberId).Distinct().LongCount() }).ToDictionaryAsync(x => x.RuleId, x => x.Members, ct);
         var rules = ruleRows.GroupBy(x => x.RuleId).OrderBy(g => g.Key)
             .Select(g => new RuleKpi(g.Key, g.OrderBy(x => x.Day).Last().Name, S(g.Sum(x => x.Points)), reached.GetValueOrDefault(g.Key))).ToList();
 
@@ -110,6 +128,19 @@ public sealed class AnalyticsQuery(LoyaltyDbContext db, TimeProvider time)
         public long Active90d { get; init; }
         public long Purchasers { get; init; }
         public long Repeaters { get; init; }
+    }
+
+    /// <summary>The same counts when no member-day lies after <paramref name="t"/>: four index range counts on the per-member rows.</summary>
+    private async Task<Activity> CurrentActivityAsync(long key, int f, int t, CancellationToken ct)
+    {
+        var states = db.Set<AnalyticsMemberState>().Where(x => x.ProgramId == key);
+        return new Activity
+        {
+            Active30d = await states.LongCountAsync(x => x.LastActiveDay >= t - 29, ct),
+            Active90d = await states.LongCountAsync(x => x.LastActiveDay >= t - 89, ct),
+            Purchasers = await states.LongCountAsync(x => x.LastPurchaseDay >= f, ct),
+            Repeaters = await states.LongCountAsync(x => x.PrevPurchaseDay >= f, ct),
+        };
     }
 
     private async Task<Activity> ActivityAsync(long key, int f, int t, CancellationToken ct)

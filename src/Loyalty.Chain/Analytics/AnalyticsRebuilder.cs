@@ -193,6 +193,9 @@ public sealed class AnalyticsRebuilder(LoyaltyDbContext db, AnalyticsRollup roll
         await DeleteAsync<AnalyticsMemberDay>(key, "Day", 31, ct);
         await DeleteAsync<AnalyticsRuleMemberDay>(key, "Day", 31, ct);
         await DeleteAsync<AnalyticsMemberMonth>(key, "Month", 1, ct);
+        await DeleteAsync<AnalyticsMemberState>(key, "LastActiveDay", 31, ct);
+        await DeleteAsync<AnalyticsRuleMemberState>(key, "LastDay", 31, ct);
+        await DeleteAsync<AnalyticsMonthly>(key, null, 0, ct);
         await DeleteAsync<AnalyticsDaily>(key, "Day", 366, ct);
         await DeleteAsync<AnalyticsRuleDaily>(key, "Day", 366, ct);
         await DeleteAsync<AnalyticsTierMigration>(key, "Day", 366, ct);

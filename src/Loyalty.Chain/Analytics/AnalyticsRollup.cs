@@ -322,6 +322,14 @@ public sealed class AnalyticsRollup(LoyaltyDbContext db, AlertSink alerts, TimeP
             }
         }
         AnalyticsDaily Day(int d) => daily.TryGetValue(d, out var r) ? r : daily[d] = new AnalyticsDaily { ProgramId = rowKey, Day = d };
+        var memberStates = (await db.Set<AnalyticsMemberState>().Where(x => x.ProgramId == rowKey && dayMembers.Contains(x.MemberId)).ToListAsync(ct))
+            .ToDictionary(x => x.MemberId);
+        foreach (var ((day, member), purchases) in memberDays)
+        {
+            if (!memberStates.TryGetValue(member, out var st))
+                db.Add(memberStates[member] = st = new AnalyticsMemberState { ProgramId = rowKey, MemberId = member, LastActiveDay = day });
+            st.Add(day, purchases);
+        }
 
         var months = memberMonths.Select(k => k.Month).Distinct().ToList();
         var monthMembers = memberMonths.Select(k => k.Member).Distinct().ToList();
@@ -329,10 +337,12 @@ public sealed class AnalyticsRollup(LoyaltyDbContext db, AlertSink alerts, TimeP
             .Where(x => x.ProgramId == rowKey && months.Contains(x.Month) && monthMembers.Contains(x.MemberId)).Select(x => new { x.MemberId, x.Month })
             .ToListAsync(ct)).Select(x => (x.MemberId, x.Month)).ToHashSet();
         var cohorts = new Dictionary<(int Cohort, int Offset), long>();
+        var monthly = new Dictionary<int, long>();
         foreach (var (member, month) in memberMonths)
         {
             if (existingMonths.Contains((member, month))) continue;
             db.Add(new AnalyticsMemberMonth { ProgramId = rowKey, MemberId = member, Month = month });
+            monthly[month] = monthly.GetValueOrDefault(month) + 1;
             var cohort = memberCohort[member];
             if (month < cohort) continue; // an event dated before the enrolment (back-dated) is outside every cohort's months
             cohorts[(cohort, month - cohort)] = cohorts.GetValueOrDefault((cohort, month - cohort)) + 1;
@@ -346,6 +356,14 @@ public sealed class AnalyticsRollup(LoyaltyDbContext db, AlertSink alerts, TimeP
             row.ActiveMembers += n;
         }
 
+        var monthKeys = monthly.Keys.ToList();
+        var monthlyRows = (await db.Set<AnalyticsMonthly>().Where(x => x.ProgramId == rowKey && monthKeys.Contains(x.Month)).ToListAsync(ct)).ToDictionary(x => x.Month);
+        foreach (var (month, n) in monthly)
+        {
+            if (!monthlyRows.TryGetValue(month, out var row)) db.Add(row = new AnalyticsMonthly { ProgramId = rowKey, Month = month });
+            row.ActiveMembers += n;
+        }
+
         var ruleDays = ruleMembers.Select(k => k.Day).Concat(rules.Keys.Select(k => k.Day)).Distinct().ToList();
         var ruleIds = rules.Keys.Select(k => k.Rule).Distinct().ToList();
         var ruleMemberIds = ruleMembers.Select(k => k.Member).Distinct().ToList();
@@ -355,6 +373,16 @@ public sealed class AnalyticsRollup(LoyaltyDbContext db, AlertSink alerts, TimeP
         foreach (var (rule, day, member) in ruleMembers)
             if (!existingRuleMembers.Contains((rule, day, member)))
                 db.Add(new AnalyticsRuleMemberDay { ProgramId = rowKey, RuleId = rule, Day = day, MemberId = member });
+        var reachedRules = ruleMembers.Select(k => k.Rule).Distinct().ToList();
+        var ruleStates = (await db.Set<AnalyticsRuleMemberState>()
+            .Where(x => x.ProgramId == rowKey && reachedRules.Contains(x.RuleId) && ruleMemberIds.Contains(x.MemberId)).ToListAsync(ct))
+            .ToDictionary(x => (x.RuleId, x.MemberId));
+        foreach (var (rule, day, member) in ruleMembers)
+        {
+            if (!ruleStates.TryGetValue((rule, member), out var st))
+                db.Add(ruleStates[(rule, member)] = st = new AnalyticsRuleMemberState { ProgramId = rowKey, RuleId = rule, MemberId = member, LastDay = day });
+            st.LastDay = Math.Max(st.LastDay, day);
+        }
         var ruleRows = (await db.Set<AnalyticsRuleDaily>().Where(x => x.ProgramId == rowKey && ruleDays.Contains(x.Day) && ruleIds.Contains(x.RuleId)).ToListAsync(ct))
             .ToDictionary(x => (x.Day, x.RuleId));
         foreach (var ((day, rule), (name, points)) in rules)

@@ -1,3 +1,4 @@
+using Loyalty.Chain.Analytics;
 using Loyalty.Chain.Ledger;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
@@ -126,6 +127,58 @@ public sealed class MigrationTests
         finally
         {
             File.Delete(file);
+        }
+    }
+
+    /// <summary>
+    /// Upgrading past AnalyticsMemberStates fills the per-member, per-rule-member and per-month rows from the presence rows
+    /// folded before it, as the fold would have: a range ending today reads its distinct counts from them.
+    /// </summary>
+    [Fact]
+    public async Task Upgrade_PastAnalyticsMemberStates_FillsThemFromTheMemberDays()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"lc-migrate-{Guid.NewGuid():N}.db");
+        try
+        {
+            await using var db = new SqliteLoyaltyDbContext(new DbContextOptionsBuilder<SqliteLoyaltyDbContext>()
+                .UseSqlite($"Data Source={file};Pooling=False").Options);
+            var migrations = db.Database.GetMigrations().ToList();
+            var before = migrations[migrations.FindIndex(m => m.EndsWith("_AnalyticsMemberStates")) - 1];
+            await db.GetService<Microsoft.EntityFrameworkCore.Migrations.IMigrator>().MigrateAsync(before);
+            // Member 1: purchases on days 10 (two), 12 and 15, a non-purchase earn on 20. Member 2: two on day 30. Member 3:
+            // one purchase on day 5. Member 4: only an earn. Key -7 (a rebuild's shadow): member 1, one purchase on day 3.
+            await db.Database.ExecuteSqlRawAsync("""
+                INSERT INTO "AnalyticsMemberDays" ("ProgramId", "Day", "MemberId", "Purchases") VALUES
+                    (7, 10, 1, 2), (7, 12, 1, 1), (7, 15, 1, 1), (7, 20, 1, 0), (7, 30, 2, 2), (7, 5, 3, 1), (7, 8, 4, 0), (-7, 3, 1, 1);
+                INSERT INTO "AnalyticsRuleMemberDays" ("ProgramId", "RuleId", "Day", "MemberId") VALUES (7, 1, 10, 1), (7, 1, 15, 1), (7, 2, 30, 2), (7, 1, 5, 3);
+                INSERT INTO "AnalyticsMemberMonths" ("ProgramId", "MemberId", "Month") VALUES (7, 1, 100), (7, 2, 100), (7, 1, 101), (-7, 1, 100);
+                """);
+            await db.Database.MigrateAsync();
+
+            var states = (await db.Set<AnalyticsMemberState>().ToListAsync()).OrderBy(x => x.ProgramId).ThenBy(x => x.MemberId)
+                .Select(x => (x.ProgramId, x.MemberId, x.LastActiveDay, x.LastPurchaseDay, x.PrevPurchaseDay));
+            Assert.Equal([(-7L, 1L, 3, 3, (int?)null), (7L, 1L, 20, 15, 12), (7L, 2L, 30, 30, 30), (7L, 3L, 5, 5, null), (7L, 4L, 8, null, null)], states);
+            var rules = (await db.Set<AnalyticsRuleMemberState>().ToListAsync()).OrderBy(x => x.RuleId).ThenBy(x => x.MemberId).Select(x => (x.RuleId, x.MemberId, x.LastDay));
+            Assert.Equal([(1L, 1L, 15), (1L, 3L, 5), (2L, 2L, 30)], rules);
+            var monthly = (await db.Set<AnalyticsMonthly>().ToListAsync()).OrderBy(x => x.ProgramId).ThenBy(x => x.Month).Select(x => (x.ProgramId, x.Month, x.ActiveMembers));
+            Assert.Equal([(-7L, 100, 1L), (7L, 100, 2L), (7L, 101, 1L)], monthly);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    /// <summary>The fold's per-member update keeps the two latest purchase days in any order of arrival (back-dated events).</summary>
+    [Fact]
+    public void MemberState_Add_KeepsTheTwoLatestPurchaseDaysInAnyOrder()
+    {
+        var days = new[] { (15, 1), (10, 2), (20, 0), (12, 1), (15, 1) };
+        foreach (var order in new[] { days, days.Reverse().ToArray(), [days[2], days[1], days[4], days[0], days[3]] })
+        {
+            var s = new AnalyticsMemberState { LastActiveDay = order[0].Item1 };
+            foreach (var (day, purchases) in order) s.Add(day, purchases);
+            Assert.Equal((20, 15, 15), (s.LastActiveDay, s.LastPurchaseDay!.Value, s.PrevPurchaseDay!.Value));
         }
     }
 }
