@@ -67,6 +67,8 @@ public static class LoyaltyChainServices
         services.AddSingleton<PipelineRunner>();
         services.AddOptions<MonitoringOptions>().Bind(configuration.GetSection(MonitoringOptions.Section));
         services.AddSingleton<NodeMonitor>();
+        services.AddOptions<Programs.ProgramKeyOptions>().Bind(configuration.GetSection(Programs.ProgramKeyOptions.Section));
+        services.AddSingleton<Programs.ProgramKeyBalances>();
         services.AddTransient<ChainTxJobs>();
         services.AddSingleton<ChainTxFollower>();
         services.AddScoped<IChainTxOutcomeHandler, SettlementMintOutcome>();

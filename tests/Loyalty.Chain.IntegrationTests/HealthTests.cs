@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Loyalty.Chain.Alerts;
 using Loyalty.Chain.IntegrationTests.Infrastructure;
 using Loyalty.Chain.Ledger;
+using Loyalty.Chain.Programs;
 using Loyalty.Chain.Transactions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -28,6 +29,7 @@ public sealed class ReadinessFixture : IAsyncLifetime
         ["Health:NodeCacheFor"] = "00:00:00.300",
         ["Health:NodeTimeout"] = "00:00:02",
         ["Health:MaxPipelineBacklogAge"] = "00:05:00",
+        ["Monitoring:BalanceCheckEvery"] = "00:00:00",
     };
 
     public async Task InitializeAsync()
@@ -40,7 +42,9 @@ public sealed class ReadinessFixture : IAsyncLifetime
         await SetOperatorBalanceAsync(Funded);
     }
 
-    public Task SetOperatorBalanceAsync(string hexWei) => Node.RpcAsync("hardhat_setBalance", $"[\"{OperatorAddress}\", \"{hexWei}\"]");
+    public Task SetOperatorBalanceAsync(string hexWei) => SetBalanceAsync(OperatorAddress, hexWei);
+
+    public Task SetBalanceAsync(string address, string hexWei) => Node.RpcAsync("hardhat_setBalance", $"[\"{address}\", \"{hexWei}\"]");
 
     public async Task DisposeAsync()
     {
@@ -53,7 +57,7 @@ public sealed class ReadinessFixture : IAsyncLifetime
 /// <summary>/health, /health/live and /health/ready of the real host: who answers, and which dependency fails.</summary>
 public sealed class HealthTests(ReadinessFixture f) : IClassFixture<ReadinessFixture>
 {
-    private static readonly string[] CheckNames = ["database", "node", "operatorBalance", "pipelineBacklog", "alerts"];
+    private static readonly string[] CheckNames = ["database", "node", "operatorBalance", "programKeys", "pipelineBacklog", "alerts"];
 
     [Fact]
     public async Task Health_AnswersTheInstanceValueItWasStartedWith()
@@ -206,6 +210,61 @@ public sealed class HealthTests(ReadinessFixture f) : IClassFixture<ReadinessFix
         {
             using var scope = f.Factory.Services.CreateScope();
             await scope.ServiceProvider.GetRequiredService<LoyaltyDbContext>().Set<ChainTx>().Where(t => t.Id == id).ExecuteDeleteAsync();
+        }
+        await ReadyWhenAsync(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task Ready_WhenAProgramRelayerIsBelowTheMinimum_Is503NamingIt_AndAlerts_UntilItIsRefunded()
+    {
+        // An active program's row with its own keys (no job runs in this host: nothing but the test moves it).
+        var (relayer, admin) = (PipelineFixture.NewAddress().ToLowerInvariant(), PipelineFixture.NewAddress().ToLowerInvariant());
+        long id;
+        using (var scope = f.Factory.Services.CreateScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<LoyaltyDbContext>();
+            var program = new LoyaltyProgram
+            {
+                Name = "keys", PointName = "Keys", PointSymbol = "KEY", Status = ProgramStatus.Active, OperatorAddress = f.OperatorAddress,
+                MinterAddress = relayer, AdminAddress = admin, CreatedAt = DateTime.UtcNow,
+            };
+            db.Add(program);
+            await db.SaveChangesAsync();
+            id = program.Id;
+        }
+        await f.SetBalanceAsync(admin, ReadinessFixture.Funded);
+        await f.SetBalanceAsync(relayer, "0x1000"); // 4096 wei, under Health:MinProgramKeyBalanceWei (default 0.01 ETH)
+        var monitor = f.Factory.Services.GetRequiredService<NodeMonitor>();
+        async Task<List<Alert>> AlertsAsync()
+        {
+            using var scope = f.Factory.Services.CreateScope();
+            return await scope.ServiceProvider.GetRequiredService<LoyaltyDbContext>().Set<Alert>().AsNoTracking()
+                .Where(a => a.Code == ProgramKeyBalances.LowAlert).ToListAsync();
+        }
+        try
+        {
+            var ready = await ReadyWhenAsync(HttpStatusCode.ServiceUnavailable);
+            var keys = ready["checks"]!["programKeys"]!;
+            Assert.Equal("fail", keys["status"]!.GetValue<string>());
+            Assert.Contains($"program {id} relayer {relayer} holds 4096 wei", keys["detail"]!.GetValue<string>());
+            Assert.DoesNotContain(admin, keys["detail"]!.GetValue<string>());
+            Assert.Equal("ok", ready["checks"]!["operatorBalance"]!["status"]!.GetValue<string>());
+            await monitor.CheckAsync(CancellationToken.None);
+            var raised = Assert.Single(await AlertsAsync());
+            Assert.Equal($"program:{id}:{relayer}", raised.Subject);
+            Assert.Null(raised.ResolvedAt);
+
+            await f.SetBalanceAsync(relayer, ReadinessFixture.Funded);
+            ready = await ReadyWhenAsync(HttpStatusCode.OK);
+            Assert.Contains("2 sending keys", ready["checks"]!["programKeys"]!["detail"]!.GetValue<string>());
+            await monitor.CheckAsync(CancellationToken.None);
+            Assert.NotNull(Assert.Single(await AlertsAsync()).ResolvedAt);
+        }
+        finally
+        {
+            using var scope = f.Factory.Services.CreateScope();
+            await scope.ServiceProvider.GetRequiredService<LoyaltyDbContext>().Set<LoyaltyProgram>().Where(p => p.Id == id)
+                .ExecuteUpdateAsync(u => u.SetProperty(p => p.Status, ProgramStatus.Failed));
         }
         await ReadyWhenAsync(HttpStatusCode.OK);
     }

@@ -48,8 +48,9 @@ public sealed class MemberForgetTests(ProgramFixture f) : IClassFixture<ProgramF
         var eventReplay = await f.Api.PostAsync(f.P("/events"), f.AdminKey,
             new { type = "purchase", memberId = email, eventId = "forget-order-" + suffix, amount = "12.00", currency = "EUR" }, "event-" + suffix);
         Assert.DoesNotContain(email, eventReplay.Body!.ToJsonString(), StringComparison.OrdinalIgnoreCase);
-        // The member row still maps the customer id (the shop goes on sending events by it), and the open portal session names it.
-        Assert.Equal(["MemberSessions.MemberId", "Members.ExternalId"], (await TablesHoldingAsync(email)).Order().ToList());
+        // The member row still maps the customer id (the shop goes on sending events by it); the open portal session names
+        // the member by internal id only.
+        Assert.Equal(["Members.ExternalId"], (await TablesHoldingAsync(email)).Order().ToList());
 
         // Forget: the mapping goes, and with it the last copy.
         Assert.Equal(HttpStatusCode.NoContent, (await f.Api.PostAsync(f.P($"/members/{email}/forget"), f.AdminKey, null, "forget-" + suffix)).Status);
@@ -65,9 +66,21 @@ public sealed class MemberForgetTests(ProgramFixture f) : IClassFixture<ProgramF
         // The same customer id enrolled again is a new member with nothing of the old one's.
         var again = await f.Api.PostAsync(f.P("/members"), f.AdminKey, new { externalId = email });
         Assert.Equal(HttpStatusCode.Created, again.Status);
+        // The forgotten member's token (still within its 15 minutes) names the old member, not the customer id: it reaches
+        // neither the new member nor anything else. The new member's own token works.
+        Assert.Equal(HttpStatusCode.Unauthorized, await MemberGetAsync(token, $"/members/{email}"));
+        var fresh = (await f.Api.PostAsync(f.P($"/members/{email}/tokens"), f.AdminKey, null)).Body!["token"]!.GetValue<string>();
+        Assert.Equal(HttpStatusCode.OK, await MemberGetAsync(fresh, $"/members/{email}"));
         // The service's own log lines name members by internal id only (ASP.NET's request lines carry the path: README).
         var leaks = f.Factory.Logs.Where(l => l.Contains(email, StringComparison.OrdinalIgnoreCase) && !l.Contains(" Microsoft.")).Take(3).ToList();
         Assert.True(leaks.Count == 0, "log lines naming the external id: " + string.Join(" | ", leaks));
+    }
+
+    private async Task<HttpStatusCode> MemberGetAsync(string token, string path)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, f.P(path));
+        request.Headers.Authorization = new("Bearer", token);
+        return (await f.Factory.CreateClient().SendAsync(request)).StatusCode;
     }
 
     private async Task<T> DbAsync<T>(Func<LoyaltyDbContext, Task<T>> query)

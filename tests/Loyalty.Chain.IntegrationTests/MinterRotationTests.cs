@@ -1,11 +1,15 @@
 using System.Net;
+using System.Numerics;
 using Loyalty.Chain.Contracts.LoyaltyPoints;
 using Loyalty.Chain.IntegrationTests.Infrastructure;
 using Loyalty.Chain.Ledger;
+using Loyalty.Chain.Ownership;
 using Loyalty.Chain.Settlement;
 using Loyalty.Chain.Transactions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Nethereum.Hex.HexTypes;
+using Nethereum.RPC.Eth.DTOs;
 
 namespace Loyalty.Chain.IntegrationTests;
 
@@ -91,5 +95,29 @@ public sealed class MinterRotationTests(ProgramFixture f) : IClassFixture<Progra
         Assert.True(await points.HasRoleQueryAsync(minterRole, fresh));
         var ownership = (await f.Api.GetAsync(f.P("/ownership"), f.AdminKey)).Body!;
         Assert.Equal(fresh, ownership["serviceRoles"]!["minter"]!["address"]!.GetValue<string>());
+        Assert.Contains($"sweeping", ownership["rotation"]!["detail"]!.GetValue<string>());
+
+        // The retired key's gas money went to the new relayer in one transfer; what it keeps is under the dust limit.
+        ChainTx? sweep = null;
+        Assert.True(await LoyaltyApi.EventuallyAsync(async () => (sweep = await DbAsync(db => db.Set<ChainTx>().AsNoTracking().Include(t => t.Attempts)
+            .SingleOrDefaultAsync(t => t.Purpose == MinterRotation.SweepPurpose && t.From == old)))?.Status == ChainTxStatus.Final, Wait),
+            $"sweep {sweep?.Status} {sweep?.ErrorCode}");
+        Assert.Equal(fresh, sweep!.To);
+        Assert.Equal(ChainTxOutcome.Succeeded, sweep.Outcome);
+        var eth = f.Chain.Chain.AdminWeb3.Eth;
+        async Task<BigInteger> BalanceAsync(string address, long block) =>
+            (await eth.GetBalance.SendRequestAsync(address, new BlockParameter(new HexBigInteger(block)))).Value;
+        var block = sweep.BlockNumber!.Value;
+        var left = (await eth.GetBalance.SendRequestAsync(old)).Value;
+        Assert.True(sweep.Value > 0);
+        Assert.Equal(await BalanceAsync(old, block - 1) - sweep.Value - sweep.GasUsed!.Value * sweep.EffectiveGasPrice!.Value, left);
+        Assert.True(left < BalanceSweep.DustLimit(sweep.Attempts.Single().MaxFeePerGas), $"{old} still holds {left} wei");
+        // Hardhat mines one transaction a block: the new relayer's balance moved by exactly the sweep in it.
+        Assert.Equal(sweep.Value, await BalanceAsync(fresh, block) - await BalanceAsync(fresh, block - 1));
+        // Advancing again (another pass, a restart) queues nothing more.
+        using (var scope = f.Factory.Services.CreateScope())
+            await scope.ServiceProvider.GetRequiredService<MinterRotation>().AdvanceAsync(CancellationToken.None);
+        Assert.Equal(1, await DbAsync(db => db.Set<ChainTx>().CountAsync(t => t.Purpose == MinterRotation.SweepPurpose && t.From == old)));
+        Assert.Equal(1, await DbAsync(db => db.Set<KeyRoleAudit>().CountAsync(a => a.ProgramId == f.ProgramId && a.Action == KeyRoleAudit.Sweep && a.Address == old)));
     }
 }

@@ -42,21 +42,23 @@ public static class MemberSessionsApi
     {
         if (failures.IsExhausted(http))
             throw new LoyaltyException("RATE_LIMITED", "too many invalid member tokens from this address; retry later", StatusCodes.Status429TooManyRequests);
-        var principal = request.Token is { } t ? await tokens.ValidateAsync(t, ct) : null;
+        var named = request.Token is { } t ? await tokens.ValidateAsync(t, ct) : null;
+        var principal = named is { } n ? await ApiAuth.MemberAsync(http, n.ProgramId, n.MemberKey) : null;
         if (principal is null)
         {
             failures.CountFailure(http);
             throw new LoyaltyException("INVALID_MEMBER_TOKEN", "the sign-in link is invalid or has expired; ask for a new one", StatusCodes.Status401Unauthorized);
         }
-        return TypedResults.Ok(await OpenAsync(http, sessions, principal.ProgramId!.Value, principal.MemberId!, "token", ct));
+        return TypedResults.Ok(await OpenAsync(http, sessions, principal.ProgramId!.Value, principal.MemberKey!.Value, principal.MemberId!, "token", ct));
     }
 
     private static async Task<Ok<SessionView>> CurrentAsync(HttpContext http, MemberSessions sessions, CancellationToken ct)
     {
         var session = await sessions.FindAsync(http.Request.Cookies[MemberSessions.CookieName], ct) ?? throw NoSession();
+        var member = await ApiAuth.MemberAsync(http, session.ProgramId, session.MemberId) ?? throw NoSession();
         // A reloaded page has lost its CSRF token: a same-origin read gives it a new one (CORS keeps other sites out).
         var csrf = await sessions.RenewCsrfAsync(session, ct);
-        return TypedResults.Ok(new SessionView(session.ProgramId, session.MemberId, csrf, new DateTimeOffset(session.ExpiresAt, TimeSpan.Zero), session.Method));
+        return TypedResults.Ok(new SessionView(session.ProgramId, member.MemberId!, csrf, new DateTimeOffset(session.ExpiresAt, TimeSpan.Zero), session.Method));
     }
 
     private static async Task<NoContent> SignOutAsync(HttpContext http, MemberSessions sessions, CancellationToken ct)
@@ -104,7 +106,7 @@ public static class MemberSessionsApi
         await links.VerifyAsync(program.Id, member.Id, request.Message, request.Signature, wallets.Value.SiweDomain, chain.ChainId, ct,
             linksWallet: false);
         await MemberBlocks.EnsureNotBlockedAsync(db, member.Id, ct);
-        return TypedResults.Ok(await OpenAsync(http, sessions, program.Id, member.ExternalId, "siwe", ct));
+        return TypedResults.Ok(await OpenAsync(http, sessions, program.Id, member.Id, member.ExternalId, "siwe", ct));
     }
 
     private static async Task<(Loyalty.Chain.Programs.LoyaltyProgram, Member)> LinkedMemberAsync(HttpContext http, LoyaltyDbContext db, long? programId,
@@ -121,10 +123,10 @@ public static class MemberSessionsApi
         return (program, member);
     }
 
-    private static async Task<SessionView> OpenAsync(HttpContext http, MemberSessions sessions, long programId, string memberId, string method,
-        CancellationToken ct)
+    private static async Task<SessionView> OpenAsync(HttpContext http, MemberSessions sessions, long programId, long memberKey, string memberId,
+        string method, CancellationToken ct)
     {
-        var opened = await sessions.OpenAsync(programId, memberId, method, ct);
+        var opened = await sessions.OpenAsync(programId, memberKey, method, ct);
         http.Response.Cookies.Append(MemberSessions.CookieName, opened.Secret, CookieOptions(http, opened.ExpiresAt));
         http.Response.Cookies.Append(SignedInFlag, "1", FlagOptions(http, opened.ExpiresAt));
         http.Response.Headers.CacheControl = "no-store";

@@ -74,7 +74,7 @@ public static class MembersApi
         MemberTokens tokens, CancellationToken ct)
     {
         var member = await members.GetAsync(http.Program().Id, memberId, ct);
-        var (token, expires) = await tokens.IssueAsync(member.ProgramId, member.ExternalId, ct);
+        var (token, expires) = await tokens.IssueAsync(member.ProgramId, member.Id, ct);
         return TypedResults.Ok(new MemberTokenView(token, expires));
     }
 

@@ -25,8 +25,8 @@ public static class ApiAuth
         {
             // Checking a token is one HMAC: a valid one always passes, so many members behind one NAT or proxy are not
             // locked out by someone else's bad tokens; only further invalid ones from that address are refused.
-            var member = await http.RequestServices.GetRequiredService<MemberTokens>().ValidateAsync(bearer["Bearer ".Length..], http.RequestAborted);
-            if (member is not null) return member;
+            var named = await http.RequestServices.GetRequiredService<MemberTokens>().ValidateAsync(bearer["Bearer ".Length..], http.RequestAborted);
+            if (named is { } n) return await MemberAsync(http, n.ProgramId, n.MemberKey);
             var failures = http.RequestServices.GetRequiredService<InvalidTokenLimiter>();
             if (failures.IsExhausted(http))
                 throw new LoyaltyException("RATE_LIMITED", "too many invalid member tokens from this address; retry later", StatusCodes.Status429TooManyRequests);
@@ -51,7 +51,20 @@ public static class ApiAuth
         if (!HttpMethods.IsGet(http.Request.Method) && !HttpMethods.IsHead(http.Request.Method)
             && !MemberSessions.CsrfMatches(session, http.Request.Headers[MemberSessions.CsrfHeader].FirstOrDefault()))
             throw CsrfRefused();
-        return new ApiPrincipal(session.ProgramId, ApiRole.Member, null, session.MemberId);
+        return await MemberAsync(http, session.ProgramId, session.MemberId);
+    }
+
+    /// <summary>
+    /// The member a token or session names, by internal id, with its external id as it is now; null (401) when the member
+    /// is gone or forgotten. A token never reaches another member that later took the same customer id.
+    /// </summary>
+    public static async Task<ApiPrincipal?> MemberAsync(HttpContext http, long programId, long memberKey)
+    {
+        var db = http.RequestServices.GetRequiredService<LoyaltyDbContext>();
+        var externalId = await db.Set<Loyalty.Chain.Members.Member>().AsNoTracking()
+            .Where(m => m.Id == memberKey && m.ProgramId == programId).Select(m => m.ExternalId).SingleOrDefaultAsync(http.RequestAborted);
+        if (externalId is null || externalId == Loyalty.Chain.Members.MemberService.Pseudonym(memberKey)) return null;
+        return new ApiPrincipal(programId, ApiRole.Member, null, externalId, memberKey);
     }
 
     public static LoyaltyException CsrfRefused() =>
@@ -93,11 +106,9 @@ public static class ApiAuth
         if (long.TryParse(route["redemptionId"]?.ToString(), out var redemptionId))
         {
             var db = http.RequestServices.GetRequiredService<LoyaltyDbContext>();
-            var owner = await (from r in db.Set<Loyalty.Chain.Redemption.Redemption>()
-                               join m in db.Set<Loyalty.Chain.Members.Member>() on r.MemberId equals m.Id
-                               where r.Id == redemptionId && r.ProgramId == programId
-                               select m.ExternalId).SingleOrDefaultAsync(http.RequestAborted);
-            return owner == principal.MemberId;
+            var owner = await db.Set<Loyalty.Chain.Redemption.Redemption>().AsNoTracking()
+                .Where(r => r.Id == redemptionId && r.ProgramId == programId).Select(r => (long?)r.MemberId).SingleOrDefaultAsync(http.RequestAborted);
+            return owner is not null && owner == principal.MemberKey;
         }
         // A program-wide read a member may see (causes, the leaderboard): any member of the program.
         return http.GetEndpoint()?.Metadata.GetMetadata<AnyMemberOfProgram>() is not null;

@@ -5,6 +5,7 @@ using Loyalty.Chain.Api.Features;
 using Loyalty.Chain.Chain;
 using Loyalty.Chain.Custody;
 using Loyalty.Chain.Ledger;
+using Loyalty.Chain.Programs;
 using Loyalty.Chain.Transactions;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Routing;
@@ -16,12 +17,12 @@ namespace Loyalty.Chain.Api.Infrastructure;
 
 /// <summary>
 /// GET /health/live (the process answers: no dependency is read) and GET /health/ready (database, node and its chain id,
-/// operator balance, pipeline backlog, open alerts), answered as {"status":"ready|not_ready","checks":{name:{status,detail}}}
+/// operator balance, every running program's sending keys, pipeline backlog, open alerts), answered as {"status":"ready|not_ready","checks":{name:{status,detail}}}
 /// with 503 when any check fails.
 /// </summary>
 public static class LoyaltyHealthChecks
 {
-    public const string Database = "database", Node = "node", OperatorBalance = "operatorBalance",
+    public const string Database = "database", Node = "node", OperatorBalance = "operatorBalance", ProgramKeys = "programKeys",
         PipelineBacklog = "pipelineBacklog", Alerts = "alerts";
 
     /// <summary>Open alerts of these codes fail readiness unless Health:CriticalAlertCodes names others.</summary>
@@ -38,6 +39,7 @@ public static class LoyaltyHealthChecks
             .AddCheck<DatabaseCheck>(Database)
             .AddCheck<NodeCheck>(Node)
             .AddCheck<OperatorBalanceCheck>(OperatorBalance)
+            .AddCheck<ProgramKeysCheck>(ProgramKeys)
             .AddCheck<PipelineBacklogCheck>(PipelineBacklog)
             .AddCheck<AlertsCheck>(Alerts);
         return services;
@@ -98,12 +100,14 @@ internal sealed class DatabaseCheck(LoyaltyDbContext db) : IHealthCheck
 }
 
 /// <summary>
-/// One reading of the node shared by the node and operator-balance checks and kept for Health:NodeCacheFor: probes every
-/// second from several load balancers still cost the node one eth_chainId and one eth_getBalance per period.
+/// One reading of the node shared by the node, operator-balance and program-key checks and kept for Health:NodeCacheFor:
+/// probes every second from several load balancers still cost the node one eth_chainId, one eth_getBalance and one
+/// batch of the program keys' balances (<see cref="ProgramKeyBalances"/>) per period.
 /// </summary>
-public sealed class ChainProbe(Web3Factory web3, IServiceScopeFactory scopes, IOptions<HealthOptions> options, TimeProvider time)
+public sealed class ChainProbe(Web3Factory web3, IServiceScopeFactory scopes, ProgramKeyBalances programKeys, IOptions<HealthOptions> options, TimeProvider time)
 {
-    public sealed record Reading(DateTime At, long? ChainId, BigInteger? OperatorBalance, string? OperatorAddress, string? Error);
+    public sealed record Reading(DateTime At, long? ChainId, BigInteger? OperatorBalance, string? OperatorAddress, string? Error,
+        IReadOnlyList<ProgramKeyBalance>? ProgramKeys = null, string? ProgramKeysError = null);
 
     private readonly SemaphoreSlim _gate = new(1, 1);
     private Reading? _last;
@@ -143,16 +147,26 @@ public sealed class ChainProbe(Web3Factory web3, IServiceScopeFactory scopes, IO
                     .GetOrCreateServiceKeyAsync(Loyalty.Chain.Programs.ProgramService.OperatorPurpose, null, timeout.Token);
             }
             var balance = (await web3.Get().Eth.GetBalance.SendRequestAsync(_operator).WaitAsync(timeout.Token)).Value;
-            return new Reading(now, chainId, balance, _operator, null);
+            try
+            {
+                using var scope = scopes.CreateScope();
+                var keys = await programKeys.ReadAsync(scope.ServiceProvider.GetRequiredService<LoyaltyDbContext>(), timeout.Token);
+                return new Reading(now, chainId, balance, _operator, null, keys);
+            }
+            catch (Exception ex) when (!ct.IsCancellationRequested)
+            {
+                return new Reading(now, chainId, balance, _operator, null, null, Why(ex));
+            }
         }
         catch (Exception ex) when (!ct.IsCancellationRequested)
         {
-            var why = ex is OperationCanceledException or TimeoutException
-                ? $"no answer within {options.Value.NodeTimeout.TotalSeconds:0.#} s"
-                : RpcErrors.Classify(ex).Message;
-            return new Reading(now, chainId, null, _operator, why);
+            return new Reading(now, chainId, null, _operator, Why(ex));
         }
     }
+
+    private string Why(Exception ex) => ex is OperationCanceledException or TimeoutException
+        ? $"no answer within {options.Value.NodeTimeout.TotalSeconds:0.#} s"
+        : RpcErrors.Classify(ex).Message;
 }
 
 internal sealed class NodeCheck(ChainProbe probe, Web3Factory web3) : IHealthCheck
@@ -178,6 +192,29 @@ internal sealed class OperatorBalanceCheck(ChainProbe probe, Web3Factory web3, I
         return balance >= minimum
             ? HealthCheckResult.Healthy($"{r.OperatorAddress} holds {balance} wei (minimum {minimum})")
             : HealthCheckResult.Unhealthy($"{r.OperatorAddress} holds {balance} wei, below the minimum {minimum}: fund it");
+    }
+}
+
+/// <summary>
+/// Every running program's sending keys (relayer, a draining retired relayer, the service admin until the hand-over) hold at
+/// least Health:MinProgramKeyBalanceWei; the detail names each short one by program id, role and address.
+/// </summary>
+internal sealed class ProgramKeysCheck(ChainProbe probe, ProgramKeyBalances programKeys) : IHealthCheck
+{
+    /// <summary>A detail naming thousands of keys helps nobody: the first few, then a count.</summary>
+    public const int Named = 10;
+
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
+    {
+        var r = await probe.ReadAsync(ct);
+        if (r.ProgramKeys is not { } keys) return HealthCheckResult.Unhealthy($"the program keys' balances cannot be read: {r.ProgramKeysError ?? r.Error}");
+        var minimum = programKeys.Minimum;
+        var low = keys.Where(k => k.Balance < minimum).ToList();
+        if (low.Count == 0)
+            return HealthCheckResult.Healthy($"{keys.Count} sending keys of {keys.Select(k => k.Key.ProgramId).Distinct().Count()} programs hold at least {minimum} wei");
+        var named = string.Join("; ", low.Take(Named).Select(k => $"program {k.Key.ProgramId} {k.Key.Role} {k.Key.Address} holds {k.Balance} wei"));
+        var more = low.Count > Named ? $"; and {low.Count - Named} more" : "";
+        return HealthCheckResult.Unhealthy($"{low.Count} of {keys.Count} program keys below the minimum {minimum} wei: {named}{more}: fund them");
     }
 }
 

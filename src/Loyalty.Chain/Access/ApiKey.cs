@@ -52,7 +52,9 @@ internal sealed class ApiKeyConfiguration : IEntityTypeConfiguration<ApiKey>
     }
 }
 
-public sealed record ApiPrincipal(long? ProgramId, ApiRole Role, long? KeyId, string? MemberId = null)
+/// <param name="MemberId">A member principal's external id, read from its member row on this request.</param>
+/// <param name="MemberKey">A member principal's internal id: what its token or session names.</param>
+public sealed record ApiPrincipal(long? ProgramId, ApiRole Role, long? KeyId, string? MemberId = null, long? MemberKey = null)
 {
     /// <summary>The deployment's bootstrap admin: may create programs and act as admin of any program.</summary>
     public bool IsRoot => ProgramId is null;

@@ -17,8 +17,8 @@ public sealed class MemberSession
     /// <summary>SHA-256 of the CSRF token the page sends in X-CSRF-Token on every mutating call (hex).</summary>
     public required string CsrfHash { get; set; }
     public long ProgramId { get; set; }
-    /// <summary>The member's external id: the session acts as that member's own token would.</summary>
-    public required string MemberId { get; set; }
+    /// <summary>The member's internal id (never the shop's customer id): the session acts as that member's own token would.</summary>
+    public long MemberId { get; set; }
     /// <summary>How the session was opened: "token" or "siwe".</summary>
     public required string Method { get; set; }
     public DateTime CreatedAt { get; set; }
@@ -33,10 +33,10 @@ internal sealed class MemberSessionConfiguration : IEntityTypeConfiguration<Memb
         builder.ToTable("MemberSessions");
         builder.Property(s => s.SecretHash).HasMaxLength(64);
         builder.Property(s => s.CsrfHash).HasMaxLength(64);
-        builder.Property(s => s.MemberId).HasMaxLength(128);
         builder.Property(s => s.Method).HasMaxLength(16);
         builder.HasIndex(s => s.SecretHash).IsUnique();
         builder.HasIndex(s => s.ExpiresAt);
+        builder.HasIndex(s => s.MemberId);
     }
 }
 
@@ -49,7 +49,7 @@ public sealed class MemberSessions(LoyaltyDbContext db, TimeProvider time)
     public const string CsrfHeader = "X-CSRF-Token";
     public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(30);
 
-    public async Task<OpenedSession> OpenAsync(long programId, string memberId, string method, CancellationToken ct)
+    public async Task<OpenedSession> OpenAsync(long programId, long memberId, string method, CancellationToken ct)
     {
         var now = time.GetUtcNow();
         var secret = NewSecret();

@@ -95,7 +95,7 @@ public sealed class MemberDataExport(LoyaltyDbContext db, TimeProvider time)
         Rows<AnalyticsRuleMemberDay>("analyticsRuleDays", (m, _) => x => x.MemberId == m.Id),
         Rows<WebhookEvent>("webhookEvents", (m, _) => x => x.MemberId == m.Id),
         Rows<WebhookDelivery>("webhookDeliveries", (m, _) => x => x.MemberId == m.Id),
-        Rows<MemberSession>("sessions", (m, _) => x => x.ProgramId == m.ProgramId && x.MemberId == m.ExternalId),
+        Rows<MemberSession>("sessions", (m, _) => x => x.ProgramId == m.ProgramId && x.MemberId == m.Id),
     ];
 
     /// <summary>Entity types with a member column that have no section, and why.</summary>

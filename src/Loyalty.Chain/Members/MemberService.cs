@@ -90,7 +90,7 @@ public sealed partial class MemberService(LoyaltyDbContext db, CustodyService cu
     public Task ForgetAsync(Member member, CancellationToken ct) => db.InWriteTransactionAsync(async ct =>
     {
         await EraseProfileCoreAsync(member, ct);
-        await db.Set<Access.MemberSession>().Where(x => x.ProgramId == member.ProgramId && x.MemberId == member.ExternalId).ExecuteDeleteAsync(ct);
+        await db.Set<Access.MemberSession>().Where(x => x.ProgramId == member.ProgramId && x.MemberId == member.Id).ExecuteDeleteAsync(ct);
         await db.Set<Member>().Where(m => m.Id == member.Id).ExecuteUpdateAsync(u => u.SetProperty(m => m.ExternalId, Pseudonym(member.Id)), ct);
     }, ct);
 

@@ -8,16 +8,18 @@ public sealed class KeyRoleAudit
 {
     public long Id { get; set; }
     public long ProgramId { get; set; }
-    /// <summary>"ownership.handover" or "minter.rotate".</summary>
+    /// <summary>"ownership.handover", "minter.rotate" or "minter.sweep" (the retired key's ETH sent to the new relayer).</summary>
     public string Action { get; set; } = "";
-    /// <summary>"root" or "key:{id}" (<see cref="Access.ApiPrincipal.Actor"/>).</summary>
+    /// <summary>"root" or "key:{id}" (<see cref="Access.ApiPrincipal.Actor"/>), or "service" for what the service does on its own.</summary>
     public string Actor { get; set; } = "";
-    /// <summary>The brand's new admin, or the new minter key.</summary>
+    /// <summary>The brand's new admin, the new minter key, or the swept key.</summary>
     public string Address { get; set; } = "";
     public DateTime At { get; set; }
 
     public const string Handover = "ownership.handover";
     public const string Rotate = "minter.rotate";
+    public const string Sweep = "minter.sweep";
+    public const string ServiceActor = "service";
 }
 
 internal sealed class KeyRoleAuditConfiguration : IEntityTypeConfiguration<KeyRoleAudit>

@@ -15,13 +15,16 @@ public sealed record RotationView(string Status, string? Detail, string? OldMint
 /// with hasRole). Then new transactions switch to it (Draining): the old key's queued and sent transactions to the
 /// program's contracts still finish from the old key, in its own nonce order, while it still holds MINTER_ROLE. Once
 /// none is left (and a grace period has passed for requests that read the program just before the switch) the old key's
-/// roles are revoked (Revoking; after a hand-over the brand must revoke them) and the rotation is Completed.
+/// roles are revoked (Revoking; after a hand-over the brand must revoke them) and the rotation is Completed. Completing
+/// queues, in the same write, one sweep of the old key's ETH to the new relayer (<see cref="SweepPurpose"/>), unless it is dust.
 /// </summary>
 public sealed class MinterRotation(LoyaltyDbContext db, CustodyService custody, ProgramService programs, ChainTxQueue queue,
-    Chain.Web3Factory web3, Alerts.AlertSink alerts, TimeProvider time, ILogger<MinterRotation> logger)
+    Chain.Web3Factory web3, Chain.FeeEstimator fees, SenderHealth senders, Alerts.AlertSink alerts, TimeProvider time, ILogger<MinterRotation> logger)
 {
     public const string GrantPurpose = "minter.grant";
     public const string RevokePurpose = "minter.revoke";
+    /// <summary>The retired key's balance, less the transfer's gas, to the new relayer; one per rotation attempt.</summary>
+    public const string SweepPurpose = "minter.sweep";
     /// <summary>Program views are cached for 5 s by the API: a request that read the old relayer just before the switch commits within this.</summary>
     public static readonly TimeSpan DrainGrace = TimeSpan.FromSeconds(10);
 
@@ -93,7 +96,7 @@ public sealed class MinterRotation(LoyaltyDbContext db, CustodyService custody, 
                         + (purpose == GrantPurpose ? "; transactions stay with the old minter" : $"; {p.RetiringMinterAddress} still holds its roles"), ct);
                 if (txs.Count == 0 || txs.Any(t => t.Status != ChainTxStatus.Final)) return 0;
                 return p.RotationStatus == RotationStatus.Granting ? await SwitchAsync(p, ct)
-                    : await MoveAsync(p, RotationStatus.Revoking, RotationStatus.Completed, $"rotated to {p.Relayer}; {p.RetiringMinterAddress} holds no role any more", ct);
+                    : await CompleteAsync(p, $"rotated to {p.Relayer}; {p.RetiringMinterAddress} holds no role any more", ct);
             }
             case RotationStatus.AwaitingBrand:
             {
@@ -109,8 +112,7 @@ public sealed class MinterRotation(LoyaltyDbContext db, CustodyService custody, 
                 if (await db.Set<ChainTx>().AnyAsync(t => t.From == old && contracts.Contains(t.To) && t.Status != ChainTxStatus.Final
                                                           && t.Status != ChainTxStatus.Errored && t.Status != ChainTxStatus.Cancelled, ct)) return 0;
                 if (p.HandedOver)
-                    return await MoveAsync(p, RotationStatus.Draining, RotationStatus.Completed,
-                        $"rotated to {p.Relayer}; the brand's admin {p.BrandAdmin} must revoke MINTER_ROLE and DROP_ADMIN_ROLE from {old}", ct);
+                    return await CompleteAsync(p, $"rotated to {p.Relayer}; the brand's admin {p.BrandAdmin} must revoke MINTER_ROLE and DROP_ADMIN_ROLE from {old}", ct);
                 return await db.InWriteTransactionAsync(async c =>
                 {
                     if (await Claim(p, RotationStatus.Draining, RotationStatus.Revoking, $"revoking the roles of {old}", c) == 0) return 0;
@@ -120,6 +122,42 @@ public sealed class MinterRotation(LoyaltyDbContext db, CustodyService custody, 
                 }, ct);
             }
         }
+    }
+
+    /// <summary>
+    /// Revoking (or, after a hand-over, Draining) → Completed, and the old key's ETH swept to the new relayer in the same
+    /// write: the conditional claim has one winner, so a second instance or a restart never queues a second sweep. Waits
+    /// while anything from or to the old key is unfinished (its balance is not final yet); the balance and the fee are read before
+    /// the write. A balance that does not cover twice the transfer's gas is left (dust), as is a paused key's.
+    /// </summary>
+    private async Task<int> CompleteAsync(LoyaltyProgram p, string detail, CancellationToken ct)
+    {
+        var old = p.RetiringMinterAddress!;
+        if (await db.Set<ChainTx>().AnyAsync(t => (t.From == old || t.To == old) && t.Status != ChainTxStatus.Final
+                                                  && t.Status != ChainTxStatus.Errored && t.Status != ChainTxStatus.Cancelled, ct)) return 0;
+        var reference = Reference(p);
+        var chain = web3.Get();
+        var balance = (await chain.Eth.GetBalance.SendRequestAsync(old)).Value;
+        var (market, _) = await fees.EstimateAsync(chain, ct);
+        var dust = BalanceSweep.DustLimit(market.MaxFeePerGas);
+        var amount = BalanceSweep.Amount(balance, BalanceSweep.TransferGas, market.MaxFeePerGas);
+        string? skipped = balance < dust ? $"{old} keeps {balance} wei (dust: under twice the transfer's gas, {dust} wei)"
+            : await senders.IsPausedAsync(web3.Options.ChainId, old, ct) ? $"{old} keeps {balance} wei (its sending is paused)"
+            : null;
+        var note = skipped ?? $"sweeping {balance} wei less gas from {old} to {p.Relayer} ({SweepPurpose})";
+        var moved = await db.InWriteTransactionAsync(async c =>
+        {
+            if (await Claim(p, p.RotationStatus, RotationStatus.Completed, $"{detail}; {note}", c) == 0) return 0;
+            if (skipped is null && !await db.Set<ChainTx>().AnyAsync(t => t.Purpose == SweepPurpose && t.Reference == reference, c))
+            {
+                queue.Add(new ChainTxRequest(old, p.Relayer, "0x", SweepPurpose, reference, BalanceSweep.TransferGas) { Value = amount });
+                db.Add(new KeyRoleAudit { ProgramId = p.Id, Action = KeyRoleAudit.Sweep, Actor = KeyRoleAudit.ServiceActor, Address = old, At = Now });
+                await db.SaveChangesAsync(c);
+            }
+            return 1;
+        }, ct);
+        if (moved > 0) logger.LogInformation("Program {ProgramId}: minter rotation {From} -> Completed: {Detail}; {Sweep}", p.Id, p.RotationStatus, detail, note);
+        return moved;
     }
 
     /// <summary>The new key holds its roles: new transactions go out from it; the old key drains.</summary>

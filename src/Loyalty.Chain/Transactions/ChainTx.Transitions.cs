@@ -166,4 +166,25 @@ public static class ChainTxPurposes
     private static readonly HashSet<string> ReSignable = [Programs.ProgramActivation.SetupPurpose, Collectibles.DropProcessor.ClaimPurpose];
 
     public static bool MayReSign(string purpose) => ReSignable.Contains(purpose);
+
+    private static readonly HashSet<string> Sweeps = [Ownership.MinterRotation.SweepPurpose];
+
+    /// <summary>
+    /// Purposes that empty their sender (<see cref="BalanceSweep"/>): each signature sends the balance less that signature's
+    /// worst-case gas, so a fee bump lowers the value instead of asking for more than the key holds.
+    /// </summary>
+    public static bool SweepsBalance(string purpose) => Sweeps.Contains(purpose);
+}
+
+/// <summary>Emptying a key of its ETH with one plain transfer (a retired minter's gas money back to the relayer).</summary>
+public static class BalanceSweep
+{
+    public const long TransferGas = 21_000;
+
+    /// <summary>What a transfer signed at <paramref name="maxFeePerGas"/> can send from <paramref name="balance"/>: the rest pays its gas at worst (0 when nothing is left).</summary>
+    public static System.Numerics.BigInteger Amount(System.Numerics.BigInteger balance, long gasLimit, System.Numerics.BigInteger maxFeePerGas) =>
+        System.Numerics.BigInteger.Max(balance - gasLimit * maxFeePerGas, 0);
+
+    /// <summary>Below this a balance is dust, not worth a transaction: twice the transfer's gas at <paramref name="maxFeePerGas"/>.</summary>
+    public static System.Numerics.BigInteger DustLimit(System.Numerics.BigInteger maxFeePerGas) => 2 * TransferGas * maxFeePerGas;
 }

@@ -28,10 +28,12 @@ public sealed class MonitoringOptions
 /// <summary>
 /// Watches what the pipeline depends on, once per confirm pass: that the node answers (an outage longer
 /// than the threshold is an alert, resolved when it answers again) and that every sender can keep paying
-/// gas. State is per process; the confirm lease means one instance at a time does this.
+/// gas: the operator and other shared senders against Monitoring:OperatorBalanceWarningWei, each running program's
+/// sending keys against Health:MinProgramKeyBalanceWei (<see cref="Programs.ProgramKeyBalances"/>; a retired key is
+/// not watched). State is per process; the confirm lease means one instance at a time does this.
 /// </summary>
 public sealed class NodeMonitor(IServiceScopeFactory scopes, Web3Factory web3Factory, AlertSink alerts, TimeProvider time,
-    IOptions<MonitoringOptions> options, ILogger<NodeMonitor> logger)
+    IOptions<MonitoringOptions> options, Programs.ProgramKeyBalances programKeys, ILogger<NodeMonitor> logger)
 {
     public const string RpcUnavailableAlert = "RPC_UNAVAILABLE";
     public const string OperatorBalanceLowAlert = "OPERATOR_BALANCE_LOW";
@@ -96,15 +98,26 @@ public sealed class NodeMonitor(IServiceScopeFactory scopes, Web3Factory web3Fac
         var chain = web3Factory.Options;
         var warning = BigInteger.Parse(options.Value.OperatorBalanceWarningWei, CultureInfo.InvariantCulture);
         List<string> senders;
+        HashSet<string> programOwned;
         List<string> open;
+        IReadOnlyList<Programs.ProgramKeyBalance> keys;
+        List<string> openKeys;
         using (var scope = scopes.CreateScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<LoyaltyDbContext>();
             senders = await db.Set<SenderState>().AsNoTracking().Where(s => s.ChainId == chain.ChainId).Select(s => s.Address).ToListAsync(ct);
+            // A program's own keys are judged below, by what they do now (a retired relayer is not watched at all).
+            programOwned = (await db.Set<Custody.ServiceKey>().AsNoTracking().Where(k => k.ProgramId != null).Select(k => k.Address).ToListAsync(ct)).ToHashSet();
             open = await db.Set<Alert>().AsNoTracking().Where(a => a.Code == OperatorBalanceLowAlert && a.ResolvedAt == null)
                 .Select(a => a.Subject).ToListAsync(ct);
+            keys = await programKeys.ReadAsync(db, ct);
+            openKeys = await db.Set<Alert>().AsNoTracking().Where(a => a.Code == Programs.ProgramKeyBalances.LowAlert && a.ResolvedAt == null)
+                .Select(a => a.Subject).ToListAsync(ct);
         }
-        foreach (var address in senders)
+        await CheckProgramKeysAsync(keys, openKeys, ct);
+        foreach (var address in senders.Where(a => programOwned.Contains(a)))
+            if (open.Contains($"{chain.ChainId}:{address}")) await alerts.ResolveAsync(OperatorBalanceLowAlert, $"{chain.ChainId}:{address}", ct);
+        foreach (var address in senders.Where(a => !programOwned.Contains(a)))
         {
             var balance = (await web3Factory.Get().Eth.GetBalance.SendRequestAsync(address)).Value;
             var subject = $"{chain.ChainId}:{address}";
@@ -115,5 +128,25 @@ public sealed class NodeMonitor(IServiceScopeFactory scopes, Web3Factory web3Fac
             else if (open.Contains(subject))
                 await alerts.ResolveAsync(OperatorBalanceLowAlert, subject, ct);
         }
+    }
+
+    /// <summary>
+    /// <see cref="Programs.ProgramKeyBalances.LowAlert"/> per program key under the minimum; resolved once it holds enough
+    /// again, or is no longer a sending key (rotated away, handed over, program no longer running).
+    /// </summary>
+    private async Task CheckProgramKeysAsync(IReadOnlyList<Programs.ProgramKeyBalance> keys, List<string> open, CancellationToken ct)
+    {
+        var minimum = programKeys.Minimum;
+        var low = new HashSet<string>();
+        foreach (var (key, balance) in keys.Where(k => k.Balance < minimum))
+        {
+            var subject = Programs.ProgramKeyBalances.AlertSubject(key);
+            low.Add(subject);
+            await alerts.RaiseAsync(Programs.ProgramKeyBalances.LowAlert, subject,
+                $"Program {key.ProgramId}: its {key.Role} key {key.Address} holds {balance} wei, below the minimum {minimum}: fund it " +
+                "(the operator tops it up when it runs out; until then its transactions pause).", ct);
+        }
+        foreach (var subject in open.Where(s => !low.Contains(s)))
+            await alerts.ResolveAsync(Programs.ProgramKeyBalances.LowAlert, subject, ct);
     }
 }

@@ -120,7 +120,20 @@ public sealed class TransactionConfirmer(
             await SaveAsync(tx, ct);
             return;
         }
-        var attempt = await submitter.SignAttemptAsync(tx, capped, tx.CancelRequested ? 21_000 : latest.GasLimit, ct);
+        var gasLimit = tx.CancelRequested ? 21_000 : latest.GasLimit;
+        // A sweep sends less so that the higher fee still fits in its sender's balance.
+        if (await TransactionSubmitter.SweepAmountAsync(web3, tx, gasLimit, capped) is { } sweep)
+        {
+            if (sweep == 0)
+            {
+                tx.ErrorCode = TransactionSubmitter.SweepNothingLeft;
+                tx.ErrorMessage = "a replacement's gas would take the whole balance; waiting";
+                await SaveAsync(tx, ct);
+                return;
+            }
+            tx.Value = sweep;
+        }
+        var attempt = await submitter.SignAttemptAsync(tx, capped, gasLimit, ct);
         tx.Attempts.Add(attempt);
         tx.ResendCount++;
         // Never broadcast an attempt that is not on record: another instance may own the row now.

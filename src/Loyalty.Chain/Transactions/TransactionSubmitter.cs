@@ -38,6 +38,7 @@ public sealed class TransactionSubmitter(
         var web3 = web3Factory.Get();
         long gasLimit;
         Eip1559Fees priced;
+        System.Numerics.BigInteger? sweep;
         try
         {
             gasLimit = tx.CancelRequested ? 21_000 : tx.GasLimit ?? await EstimateGasAsync(web3, tx);
@@ -48,6 +49,7 @@ public sealed class TransactionSubmitter(
             var capped = fees.Cap(wanted, nextBase);
             if (capped is null) return await WaitAsync(tx, "FEE_ABOVE_CEILING", $"base fee {nextBase} wei is above the ceiling", ct);
             priced = capped;
+            sweep = await SweepAmountAsync(web3, tx, gasLimit, priced);
         }
         catch (Exception ex)
         {
@@ -61,6 +63,9 @@ public sealed class TransactionSubmitter(
             if (failure.Kind == RpcErrorKind.InsufficientFunds) await health.PauseAsync(tx.ChainId, tx.From, failure.Message, ct);
             return await WaitAsync(tx, failure.Code, failure.Message, ct);
         }
+        if (sweep == 0)
+            return await FinishAsync(tx, t => t.MarkErrored(SweepNothingLeft, $"the balance of {tx.From} does not cover the transfer's gas at {priced.MaxFeePerGas} wei/gas"),
+                SubmitResult.Errored, ct);
         if (gasLimit > Options.MaxTransactionGas)
             return await FinishAsync(tx, t => t.MarkErrored("GAS_ABOVE_CAP", $"needs {gasLimit} gas, cap is {Options.MaxTransactionGas}"), SubmitResult.Errored, ct);
 
@@ -79,6 +84,7 @@ public sealed class TransactionSubmitter(
                 var row = await db.Set<ChainTx>().Include(t => t.Attempts).SingleAsync(t => t.Id == id, c);
                 if (row.Version != version || row.Nonce != nonce) throw new DbUpdateConcurrencyException("moved by another instance");
                 row.Nonce ??= await NonceAllocator.NextAsync(db, row.ChainId, row.From, firstNonce, c);
+                if (sweep is { } amount) row.Value = amount;
                 var signed = await SignAttemptAsync(row, priced, gasLimit, c);
                 row.MarkSent(signed, gasLimit);
                 row.UpdatedAt = Now;
@@ -154,6 +160,20 @@ public sealed class TransactionSubmitter(
             IsCancellation = cancel,
             CreatedAt = Now,
         };
+    }
+
+    public const string SweepNothingLeft = "SWEEP_NOTHING_LEFT";
+
+    /// <summary>
+    /// For a row that empties its sender (<see cref="ChainTxPurposes.SweepsBalance"/>): what it sends when signed at these
+    /// fees, read from the balance now (the sender has nothing else in flight), 0 when that no longer covers the gas. Null for
+    /// every other row (and for a cancellation, which sends nothing).
+    /// </summary>
+    internal static async Task<System.Numerics.BigInteger?> SweepAmountAsync(IWeb3 web3, ChainTx tx, long gasLimit, Eip1559Fees fees)
+    {
+        if (!ChainTxPurposes.SweepsBalance(tx.Purpose) || tx.CancelRequested) return null;
+        var balance = (await web3.Eth.GetBalance.SendRequestAsync(tx.From, BlockParameter.CreateLatest())).Value;
+        return BalanceSweep.Amount(balance, gasLimit, fees.MaxFeePerGas);
     }
 
     private async Task<long> EstimateGasAsync(IWeb3 web3, ChainTx tx)

@@ -94,4 +94,38 @@ public sealed class MigrationTests
             File.Delete(file);
         }
     }
+
+    /// <summary>
+    /// Sessions named their member by external id until MemberSessionsByInternalId: an open session is kept, now naming
+    /// the member's internal id; a session whose member is no longer found is ended.
+    /// </summary>
+    [Fact]
+    public async Task Upgrade_PastMemberSessionsByInternalId_KeepsOpenSessionsUnderTheMembersInternalId()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"lc-migrate-{Guid.NewGuid():N}.db");
+        try
+        {
+            await using var db = new SqliteLoyaltyDbContext(new DbContextOptionsBuilder<SqliteLoyaltyDbContext>()
+                .UseSqlite($"Data Source={file};Pooling=False").Options);
+            var migrations = db.Database.GetMigrations().ToList();
+            var before = migrations[migrations.FindIndex(m => m.EndsWith("_MemberSessionsByInternalId")) - 1];
+            await db.GetService<Microsoft.EntityFrameworkCore.Migrations.IMigrator>().MigrateAsync(before);
+            await db.Database.ExecuteSqlRawAsync("""
+                INSERT INTO "Members" ("Id", "ProgramId", "ExternalId", "WalletAddress", "WalletKind", "CreatedAt")
+                VALUES (41, 3, 'ann@example.com', '0x01', 'Custodial', '2026-12-01 00:00:00'), (42, 4, 'ann@example.com', '0x02', 'Custodial', '2026-12-01 00:00:00');
+                INSERT INTO "MemberSessions" ("SecretHash", "CsrfHash", "ProgramId", "MemberId", "Method", "CreatedAt", "ExpiresAt")
+                VALUES ('a', 'a', 4, 'ann@example.com', 'token', '2026-12-01 00:00:00', '2026-12-01 00:30:00'),
+                       ('b', 'b', 3, 'gone', 'siwe', '2026-12-01 00:00:00', '2026-12-01 00:30:00');
+                """);
+            await db.Database.MigrateAsync();
+
+            var sessions = await db.Set<Loyalty.Chain.Access.MemberSession>().ToListAsync();
+            var kept = Assert.Single(sessions);
+            Assert.Equal(("a", 4L, 42L), (kept.SecretHash, kept.ProgramId, kept.MemberId));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
 }

@@ -90,10 +90,8 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                     b.Property<DateTime>("ExpiresAt")
                         .HasColumnType("timestamp with time zone");
 
-                    b.Property<string>("MemberId")
-                        .IsRequired()
-                        .HasMaxLength(128)
-                        .HasColumnType("character varying(128)");
+                    b.Property<long>("MemberId")
+                        .HasColumnType("bigint");
 
                     b.Property<string>("Method")
                         .IsRequired()
@@ -111,6 +109,8 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                     b.HasKey("Id");
 
                     b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("MemberId");
 
                     b.HasIndex("SecretHash")
                         .IsUnique();

@@ -81,10 +81,8 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                     b.Property<DateTime>("ExpiresAt")
                         .HasColumnType("TEXT");
 
-                    b.Property<string>("MemberId")
-                        .IsRequired()
-                        .HasMaxLength(128)
-                        .HasColumnType("TEXT");
+                    b.Property<long>("MemberId")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("Method")
                         .IsRequired()
@@ -102,6 +100,8 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("MemberId");
 
                     b.HasIndex("SecretHash")
                         .IsUnique();
