@@ -779,6 +779,9 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                     b.Property<string>("BaseUri")
                         .HasColumnType("text");
 
+                    b.Property<long?>("BaseUriTxId")
+                        .HasColumnType("bigint");
+
                     b.Property<long?>("CreateTxId")
                         .HasColumnType("bigint");
 
@@ -807,6 +810,9 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
 
                     b.Property<long?>("OnChainDropId")
                         .HasColumnType("bigint");
+
+                    b.Property<string>("PendingBaseUri")
+                        .HasColumnType("text");
 
                     b.Property<long>("ProgramId")
                         .HasColumnType("bigint");

@@ -754,6 +754,9 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                     b.Property<string>("BaseUri")
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("BaseUriTxId")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long?>("CreateTxId")
                         .HasColumnType("INTEGER");
 
@@ -782,6 +785,9 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
 
                     b.Property<long?>("OnChainDropId")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("PendingBaseUri")
+                        .HasColumnType("TEXT");
 
                     b.Property<long>("ProgramId")
                         .HasColumnType("INTEGER");
