@@ -314,6 +314,50 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                     b.ToTable("AnalyticsMemberMonths", (string)null);
                 });
 
+            modelBuilder.Entity("Loyalty.Chain.Analytics.AnalyticsMemberState", b =>
+                {
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("LastActiveDay")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("LastPurchaseDay")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("PrevPurchaseDay")
+                        .HasColumnType("integer");
+
+                    b.HasKey("ProgramId", "MemberId");
+
+                    b.HasIndex("ProgramId", "LastActiveDay");
+
+                    b.HasIndex("ProgramId", "LastPurchaseDay");
+
+                    b.HasIndex("ProgramId", "PrevPurchaseDay");
+
+                    b.ToTable("AnalyticsMemberStates", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Analytics.AnalyticsMonthly", b =>
+                {
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Month")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("ActiveMembers")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("ProgramId", "Month");
+
+                    b.ToTable("AnalyticsMonthly", (string)null);
+                });
+
             modelBuilder.Entity("Loyalty.Chain.Analytics.AnalyticsRebuild", b =>
                 {
                     b.Property<long>("Id")
@@ -409,6 +453,27 @@ namespace Loyalty.Chain.Ledger.Migrations.PostgreSql
                     b.HasKey("ProgramId", "RuleId", "Day", "MemberId");
 
                     b.ToTable("AnalyticsRuleMemberDays", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Analytics.AnalyticsRuleMemberState", b =>
+                {
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("RuleId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("LastDay")
+                        .HasColumnType("integer");
+
+                    b.HasKey("ProgramId", "RuleId", "MemberId");
+
+                    b.HasIndex("ProgramId", "RuleId", "LastDay");
+
+                    b.ToTable("AnalyticsRuleMemberStates", (string)null);
                 });
 
             modelBuilder.Entity("Loyalty.Chain.Analytics.AnalyticsState", b =>

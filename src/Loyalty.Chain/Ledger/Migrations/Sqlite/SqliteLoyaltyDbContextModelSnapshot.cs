@@ -303,6 +303,50 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                     b.ToTable("AnalyticsMemberMonths", (string)null);
                 });
 
+            modelBuilder.Entity("Loyalty.Chain.Analytics.AnalyticsMemberState", b =>
+                {
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("LastActiveDay")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("LastPurchaseDay")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("PrevPurchaseDay")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("ProgramId", "MemberId");
+
+                    b.HasIndex("ProgramId", "LastActiveDay");
+
+                    b.HasIndex("ProgramId", "LastPurchaseDay");
+
+                    b.HasIndex("ProgramId", "PrevPurchaseDay");
+
+                    b.ToTable("AnalyticsMemberStates", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Analytics.AnalyticsMonthly", b =>
+                {
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Month")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ActiveMembers")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("ProgramId", "Month");
+
+                    b.ToTable("AnalyticsMonthly", (string)null);
+                });
+
             modelBuilder.Entity("Loyalty.Chain.Analytics.AnalyticsRebuild", b =>
                 {
                     b.Property<long>("Id")
@@ -396,6 +440,27 @@ namespace Loyalty.Chain.Ledger.Migrations.Sqlite
                     b.HasKey("ProgramId", "RuleId", "Day", "MemberId");
 
                     b.ToTable("AnalyticsRuleMemberDays", (string)null);
+                });
+
+            modelBuilder.Entity("Loyalty.Chain.Analytics.AnalyticsRuleMemberState", b =>
+                {
+                    b.Property<long>("ProgramId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("RuleId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("LastDay")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("ProgramId", "RuleId", "MemberId");
+
+                    b.HasIndex("ProgramId", "RuleId", "LastDay");
+
+                    b.ToTable("AnalyticsRuleMemberStates", (string)null);
                 });
 
             modelBuilder.Entity("Loyalty.Chain.Analytics.AnalyticsState", b =>
