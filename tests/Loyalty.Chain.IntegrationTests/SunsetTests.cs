@@ -179,11 +179,10 @@ public sealed class SunsetTests(SunsetFixture f) : IClassFixture<SunsetFixture>
         // the drop show the old one and the pending one, and a second change is refused and changes nothing.
         var original = (await DropAsync(dropId))["baseUri"]!.GetValue<string>();
         var hosted = $"https://new.host/coffee/{dropId}/";
-        (HttpStatusCode Status, JsonNode? Body) repointed;
         await f.Chain.StopBlockProductionAsync(automine: false);
         try
         {
-            repointed = await f.Api.PostAsync(f.P($"/drops/{dropId}/base-uri"), f.AdminKey, new { baseUri = hosted }, "rehost-1");
+            var repointed = await f.Api.PostAsync(f.P($"/drops/{dropId}/base-uri"), f.AdminKey, new { baseUri = hosted }, "rehost-1");
             Assert.Equal(HttpStatusCode.Accepted, repointed.Status);
             Assert.Equal(original, repointed.Body!["baseUri"]!.GetValue<string>());
             Assert.Equal(hosted, repointed.Body["pendingBaseUri"]!.GetValue<string>());
@@ -225,7 +224,7 @@ public sealed class SunsetTests(SunsetFixture f) : IClassFixture<SunsetFixture>
         Assert.Equal($"{hosted}{tokenId}", await Collectible.TokenURIQueryAsync(tokenId));
     }
 
-    private async Task<JsonNode> DropAsync(long dropId) => (await f.Api.GetAsync(f.P($"/drops/{dropId}"), f.AdminKey)).Body!;
+    private async Task<JsonNode> DropAsync(long dropId) => (await f.Api.GetAsync(f.P($"/drops/{dropId}"), f.AdminKey)).Body!["drop"]!;
 
     private async Task<T> DbAsync<T>(Func<LoyaltyDbContext, Task<T>> query)
     {
