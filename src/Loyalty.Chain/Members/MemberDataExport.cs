@@ -93,6 +93,8 @@ public sealed class MemberDataExport(LoyaltyDbContext db, TimeProvider time)
         Rows<AnalyticsMemberDay>("analyticsDays", (m, _) => x => x.MemberId == m.Id),
         Rows<AnalyticsMemberMonth>("analyticsMonths", (m, _) => x => x.MemberId == m.Id),
         Rows<AnalyticsRuleMemberDay>("analyticsRuleDays", (m, _) => x => x.MemberId == m.Id),
+        Rows<AnalyticsMemberState>("analyticsStates", (m, _) => x => x.MemberId == m.Id),
+        Rows<AnalyticsRuleMemberState>("analyticsRules", (m, _) => x => x.MemberId == m.Id),
         Rows<WebhookEvent>("webhookEvents", (m, _) => x => x.MemberId == m.Id),
         Rows<WebhookDelivery>("webhookDeliveries", (m, _) => x => x.MemberId == m.Id),
         Rows<MemberSession>("sessions", (m, _) => x => x.ProgramId == m.ProgramId && x.MemberId == m.Id),
