@@ -10,6 +10,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Nethereum.Hex.HexTypes;
 using Nethereum.RPC.Eth.DTOs;
+using System.Text.Json.Nodes;
 
 namespace Loyalty.Chain.IntegrationTests;
 
@@ -119,5 +120,39 @@ public sealed class MinterRotationTests(ProgramFixture f) : IClassFixture<Progra
             await scope.ServiceProvider.GetRequiredService<MinterRotation>().AdvanceAsync(CancellationToken.None);
         Assert.Equal(1, await DbAsync(db => db.Set<ChainTx>().CountAsync(t => t.Purpose == MinterRotation.SweepPurpose && t.From == old)));
         Assert.Equal(1, await DbAsync(db => db.Set<KeyRoleAudit>().CountAsync(a => a.ProgramId == f.ProgramId && a.Action == KeyRoleAudit.Sweep && a.Address == old)));
+    }
+    [Fact]
+    public async Task Rotate_OfAProgramThatRelayedFromTheSharedOperator_CompletesWithoutSweepingTheOperator()
+    {
+        // A program from before the key split: no minter key of its own, so its relayer is the operator every program shares.
+        var created = await f.Api.PostAsync("/v1/programs", f.Factory.AdminKey, new
+        {
+            name = "Pre-split", pointName = "Old", pointSymbol = "OLD", decimals = 0, currency = "EUR", pendingPeriodSeconds = 0, timeZone = "UTC",
+        });
+        Assert.Equal(HttpStatusCode.Created, created.Status);
+        var id = created.Body!["program"]!["id"]!.GetValue<long>();
+        var programKey = created.Body["adminKey"]!.GetValue<string>();
+        Assert.True(await LoyaltyApi.EventuallyAsync(async () =>
+            (await f.Api.GetAsync($"/v1/programs/{id}", programKey)).Body!["status"]!.GetValue<string>() == "Active", Wait));
+        await DbAsync(db => db.Set<Programs.LoyaltyProgram>().Where(p => p.Id == id)
+            .ExecuteUpdateAsync(u => u.SetProperty(p => p.MinterAddress, (string?)null)));
+        var operatorAddress = (await f.Api.GetAsync("/v1/admin/operator", f.Factory.AdminKey)).Body!["address"]!.GetValue<string>();
+        await Task.Delay(TimeSpan.FromSeconds(6)); // the API's program cache (5 s) forgets the minter key
+
+        var rotate = await f.Api.PostAsync($"/v1/programs/{id}/minter/rotate", f.Factory.AdminKey, null, "rotate-pre-split");
+        Assert.Equal(HttpStatusCode.Accepted, rotate.Status);
+        Assert.Equal(operatorAddress, rotate.Body!["oldMinter"]!.GetValue<string>(), ignoreCase: true);
+        JsonNode? rotation = null;
+        Assert.True(await LoyaltyApi.EventuallyAsync(async () =>
+        {
+            rotation = (await f.Api.GetAsync($"/v1/programs/{id}/ownership", programKey)).Body!["rotation"];
+            return rotation!["status"]!.GetValue<string>() is "completed" or "failed";
+        }, Wait), $"rotation stuck: {rotation}");
+        Assert.Equal("completed", rotation!["status"]!.GetValue<string>());
+        Assert.Contains("nothing swept", rotation["detail"]!.GetValue<string>());
+        // The shared operator's ETH pays every program's gas: no transfer of it was queued, nor a sweep audited.
+        var op = operatorAddress.ToLowerInvariant();
+        Assert.False(await DbAsync(db => db.Set<ChainTx>().AnyAsync(t => t.Purpose == MinterRotation.SweepPurpose && t.From.ToLower() == op)));
+        Assert.False(await DbAsync(db => db.Set<KeyRoleAudit>().AnyAsync(a => a.ProgramId == id && a.Action == KeyRoleAudit.Sweep)));
     }
 }

@@ -82,6 +82,12 @@ public sealed class OwnershipTests(ProgramFixture f) : IClassFixture<ProgramFixt
         }
         Assert.Contains(held.Values, v => v);
         Assert.Contains(held.Values, v => !v);
+
+        // A provider that refuses batches: the same answers, one hasRole call each after the refused batch.
+        await using var refusing = new CountingRpcProxy(f.Chain.Chain.Node.RpcUrl, refuseBatches: true);
+        var single = await Loyalty.Chain.Ownership.Roles.ReadAsync(new Nethereum.Web3.Web3(new Nethereum.JsonRpc.Client.RpcClient(new Uri(refusing.Url))), program, all);
+        Assert.Equal(held, single);
+        Assert.Equal(1 + all.Count, refusing.Requests);
     }
 
     [Fact]

@@ -110,9 +110,22 @@ public static class Roles
                 batch.BatchItems.Add(item);
                 return (r, item);
             }).ToList();
-            await web3.Client.SendBatchRequestAsync(batch);
+            var batched = true;
+            try
+            {
+                await web3.Client.SendBatchRequestAsync(batch);
+                batched = items.All(x => !x.item.HasError && x.item.Response is not null);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                batched = false; // a provider that refuses JSON-RPC batches: one call each, as before the batch
+            }
             foreach (var (r, item) in items)
-                result[r] = new HasRoleOutput().DecodeOutput(item.Response).ReturnValue1;
+            {
+                var output = batched ? item.Response
+                    : await call.SendRequestAsync(new HasRole { Role = Hash(r.Role), Account = r.Account }.CreateCallInput(ContractOf(p, r.Contract)));
+                result[r] = new HasRoleOutput().DecodeOutput(output).ReturnValue1;
+            }
         }
         return result;
     }

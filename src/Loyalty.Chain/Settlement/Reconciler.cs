@@ -117,6 +117,7 @@ public sealed class Reconciler(LoyaltyDbContext db, Web3Factory web3Factory, Ale
                 continue;
             }
             string? landed = null;
+            Nethereum.RPC.Eth.DTOs.TransactionReceipt? landedReceipt = null;
             if (o.Outcome == ChainTxOutcome.Succeeded) landed = o.BlockNumber <= block ? o.MinedHash : null;
             else
             {
@@ -125,14 +126,16 @@ public sealed class Reconciler(LoyaltyDbContext db, Web3Factory web3Factory, Ale
                 {
                     var receipt = await web3.Eth.Transactions.GetTransactionReceipt.SendRequestAsync(hash);
                     if (receipt is null) continue;
-                    if (receipt.Status?.Value == 1 && (long)receipt.BlockNumber.Value <= block) landed = hash;
+                    if (receipt.Status?.Value == 1 && (long)receipt.BlockNumber.Value <= block) (landed, landedReceipt) = (hash, receipt);
                     break;
                 }
             }
             if (landed is null) continue;
             if (o.Kind == SettlementBatch.KindMint) { Shift(mintsByBatch[o.Id], +1); continue; }
             // A burn batch skips entries whose signature no longer holds (SignedBurnSkipped): those burned nothing.
-            var receiptOfBurn = await web3.Eth.Transactions.GetTransactionReceipt.SendRequestAsync(landed);
+            // A node that no longer serves the receipt (lagging, pruned): the batch counts as not landed this time, not a crash.
+            var receiptOfBurn = landedReceipt ?? await web3.Eth.Transactions.GetTransactionReceipt.SendRequestAsync(landed);
+            if (receiptOfBurn is null) continue;
             var skipped = receiptOfBurn.DecodeAllEvents<SignedBurnSkippedEventDTO>().Select(e => (int)e.Event.Index).ToHashSet();
             Shift(burnsByBatch[o.Id].Where(b => !skipped.Contains(b.Index ?? -1)), -1);
         }

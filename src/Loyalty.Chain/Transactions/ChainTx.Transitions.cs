@@ -159,11 +159,12 @@ public sealed partial class ChainTx
 
 /// <summary>
 /// Purposes whose call can run twice on chain without harm, so a lost nonce may be signed again: granting a role
-/// is a no-op the second time, a voucher can be used once. Mints, burns, transfers and deployments are not.
+/// is a no-op the second time, a voucher can be used once, a drop's base URI set twice to the same value is the same URI
+/// (and no other change to it can be queued while one is pending). Mints, burns, transfers and deployments are not.
 /// </summary>
 public static class ChainTxPurposes
 {
-    private static readonly HashSet<string> ReSignable = [Programs.ProgramActivation.SetupPurpose, Collectibles.DropProcessor.ClaimPurpose];
+    private static readonly HashSet<string> ReSignable = [Programs.ProgramActivation.SetupPurpose, Collectibles.DropProcessor.ClaimPurpose, Sunset.DropRehosting.BaseUriPurpose];
 
     public static bool MayReSign(string purpose) => ReSignable.Contains(purpose);
 

@@ -100,7 +100,7 @@ public sealed class NodeMonitor(IServiceScopeFactory scopes, Web3Factory web3Fac
         List<string> senders;
         HashSet<string> programOwned;
         List<string> open;
-        IReadOnlyList<Programs.ProgramKeyBalance> keys;
+        IReadOnlyList<Programs.ProgramKeyBalance>? keys = null;
         List<string> openKeys;
         using (var scope = scopes.CreateScope())
         {
@@ -110,11 +110,22 @@ public sealed class NodeMonitor(IServiceScopeFactory scopes, Web3Factory web3Fac
             programOwned = (await db.Set<Custody.ServiceKey>().AsNoTracking().Where(k => k.ProgramId != null).Select(k => k.Address).ToListAsync(ct)).ToHashSet();
             open = await db.Set<Alert>().AsNoTracking().Where(a => a.Code == OperatorBalanceLowAlert && a.ResolvedAt == null)
                 .Select(a => a.Subject).ToListAsync(ct);
-            keys = await programKeys.ReadAsync(db, ct);
+            // The program keys' read (one batched eth_getBalance) may fail on its own (a provider refusing batches): the
+            // operator's alert below still runs.
+            try { keys = await programKeys.ReadAsync(db, ct); }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogWarning("Program key balances not checked: {Error}", ex.Message);
+            }
             openKeys = await db.Set<Alert>().AsNoTracking().Where(a => a.Code == Programs.ProgramKeyBalances.LowAlert && a.ResolvedAt == null)
                 .Select(a => a.Subject).ToListAsync(ct);
         }
-        await CheckProgramKeysAsync(keys, openKeys, ct);
+        if (keys is not null)
+            try { await CheckProgramKeysAsync(keys, openKeys, ct); }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogWarning("Program key balances not judged: {Error}", ex.Message);
+            }
         foreach (var address in senders.Where(a => programOwned.Contains(a)))
             if (open.Contains($"{chain.ChainId}:{address}")) await alerts.ResolveAsync(OperatorBalanceLowAlert, $"{chain.ChainId}:{address}", ct);
         foreach (var address in senders.Where(a => !programOwned.Contains(a)))

@@ -1,7 +1,10 @@
 namespace Loyalty.Chain.IntegrationTests.Infrastructure;
 
-/// <summary>Lets every request through to the node and counts the HTTP requests (a JSON-RPC batch is one).</summary>
-public sealed class CountingRpcProxy(string targetUrl) : JsonRpcProxy(targetUrl, TimeSpan.FromSeconds(30))
+/// <summary>
+/// Lets every request through to the node and counts the HTTP requests (a JSON-RPC batch is one). With
+/// <paramref name="refuseBatches"/> it answers a batch as providers without batch support do: one JSON-RPC error.
+/// </summary>
+public sealed class CountingRpcProxy(string targetUrl, bool refuseBatches = false) : JsonRpcProxy(targetUrl, TimeSpan.FromSeconds(30))
 {
     private int _requests;
 
@@ -10,6 +13,8 @@ public sealed class CountingRpcProxy(string targetUrl) : JsonRpcProxy(targetUrl,
     protected override Task<string?> InterceptAsync(string body)
     {
         Interlocked.Increment(ref _requests);
+        if (refuseBatches && body.TrimStart().StartsWith('['))
+            return Task.FromResult<string?>("""{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"batch requests are not supported"}}""");
         return Task.FromResult<string?>(null);
     }
 }

@@ -176,6 +176,8 @@ public sealed class ChainTxTransitionTests
     [InlineData("drop.create", false)]
     [InlineData("program.setup", true)]
     [InlineData("drop.claim", true)]
+    [InlineData("drop.base_uri", true)]
+    [InlineData("minter.sweep", false)]
     public void MayReSign_OnlyPurposesIdempotentOnChain(string purpose, bool expected) =>
         Assert.Equal(expected, ChainTxPurposes.MayReSign(purpose));
 }
