@@ -18,6 +18,7 @@ using Nethereum.Web3.Accounts;
 namespace Loyalty.Chain.IntegrationTests;
 
 /// <summary>Drops through the HTTP API with the Hangfire jobs driving the pipeline, on a real node and SQLite.</summary>
+[Trait(PostgresPass.Trait, PostgresPass.NotThePoint)]
 public sealed class DropApiTests(DropApiFixture f) : IClassFixture<DropApiFixture>
 {
     // A 1x1 PNG.

@@ -23,7 +23,6 @@ public sealed class KekRotationApiFixture : JobsProgramFixture
 /// then restart with the new key alone. The service then still signs with the same operator key and the same member
 /// wallets, and settles points on the real node.
 /// </summary>
-[Collection(SerialCollection.Name)]
 public sealed class KekRotationApiTests(KekRotationApiFixture f) : IClassFixture<KekRotationApiFixture>
 {
     [Fact]

@@ -15,7 +15,6 @@ using System.Text.Json.Nodes;
 namespace Loyalty.Chain.IntegrationTests;
 
 /// <summary>Minter rotation while mint batches are in flight, against the real node: every point lands exactly once.</summary>
-[Collection(SerialCollection.Name)]
 [Trait(PostgresPass.Trait, PostgresPass.NotThePoint)]
 public sealed class MinterRotationTests(ProgramFixture f) : IClassFixture<ProgramFixture>
 {

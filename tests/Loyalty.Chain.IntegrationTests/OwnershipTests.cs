@@ -17,7 +17,6 @@ namespace Loyalty.Chain.IntegrationTests;
 /// Issue 17: a program's roles are split over its own keys, and the admin roles are handed over to the brand (a Hardhat
 /// account this test holds the key of), with every role read back from the real node.
 /// </summary>
-[Collection(SerialCollection.Name)]
 [Trait(PostgresPass.Trait, PostgresPass.NotThePoint)]
 public sealed class OwnershipTests(ProgramFixture f) : IClassFixture<ProgramFixture>
 {

@@ -11,14 +11,18 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Loyalty.Chain.IntegrationTests;
 
-/// <summary>10,000 purchases for 1,000 members through the HTTP API, settled in batches by the Hangfire jobs.</summary>
+/// <summary>10,000 purchases (3,000 on PostgreSQL) for 1,000 members through the HTTP API, settled in batches by the Hangfire jobs.</summary>
 [Trait("Category", "Scale")]
 public sealed class SettlementScaleTests(ProgramFixture f, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<ProgramFixture>
 {
     [Fact]
     public async Task TenThousandPurchasesForAThousandMembers_SettleToExactlyTheLedger_InTheFewestMintTransactions()
     {
-        const int members = 1000, events = 10_000;
+        // The PostgreSQL pass keeps the 1,000 members (two 500-holder mint chunks, the large claims and batches) with three
+        // purchases each: the 10,000-event intake is the SQLite pass's, and on PostgreSQL it took a minute and a half of the
+        // suite's 30-minute budget (intake throughput on both is ./scripts/bench.sh's, not this test's).
+        const int members = 1000;
+        var events = TestDatabase.IsPostgres ? 3_000 : 10_000;
         Assert.Equal(HttpStatusCode.Created, (await f.Api.PostAsync(f.P("/rules"), f.AdminKey, new
         {
             name = "2 per euro", trigger = "purchase", effect = new { kind = "PerCurrencyUnit", points = 2, perMinorUnits = 100 },

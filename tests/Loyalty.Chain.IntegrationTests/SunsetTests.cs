@@ -48,7 +48,7 @@ public sealed class SunsetFixture : ProgramFixture
 }
 
 /// <summary>A sunset end to end on the real node: earning refused, a withdrawal, the snapshot verified from outside, collectibles re-hosted.</summary>
-[Collection(SerialCollection.Name)]
+[Trait(PostgresPass.Trait, PostgresPass.NotThePoint)]
 public sealed class SunsetTests(SunsetFixture f) : IClassFixture<SunsetFixture>
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(90);
