@@ -195,13 +195,7 @@ public sealed class BadInputTests(ProgramFixture f) : IClassFixture<ProgramFixtu
     [Fact]
     public async Task CollectibleRewardOnADropOfAnotherProgram_Is404UnknownDrop_AndIsNotStored()
     {
-        var other = await f.Api.PostAsync("/v1/programs", f.Factory.AdminKey, new
-        {
-            name = "Other Brand", pointName = "Stars", pointSymbol = "STAR", decimals = 0, currency = "EUR", pendingPeriodSeconds = 0, timeZone = "UTC",
-        });
-        Assert.Equal(HttpStatusCode.Created, other.Status);
-        var otherId = other.Body!["program"]!["id"]!.GetValue<long>();
-        var otherKey = other.Body["adminKey"]!.GetValue<string>();
+        var (otherId, otherKey) = await f.CreateOtherProgramAsync("Other Brand", "STAR");
         var drop = await f.Api.PostAsync($"/v1/programs/{otherId}/drops", otherKey, new { name = "Their drop", maxSupply = 5 });
         Assert.Equal(HttpStatusCode.Created, drop.Status);
         var dropId = drop.Body!["id"]!.GetValue<long>();

@@ -120,19 +120,12 @@ public sealed class MinterRotationTests(ProgramFixture f) : IClassFixture<Progra
         Assert.Equal(1, await DbAsync(db => db.Set<ChainTx>().CountAsync(t => t.Purpose == MinterRotation.SweepPurpose && t.From == old)));
         Assert.Equal(1, await DbAsync(db => db.Set<KeyRoleAudit>().CountAsync(a => a.ProgramId == f.ProgramId && a.Action == KeyRoleAudit.Sweep && a.Address == old)));
     }
+
     [Fact]
     public async Task Rotate_OfAProgramThatRelayedFromTheSharedOperator_CompletesWithoutSweepingTheOperator()
     {
         // A program from before the key split: no minter key of its own, so its relayer is the operator every program shares.
-        var created = await f.Api.PostAsync("/v1/programs", f.Factory.AdminKey, new
-        {
-            name = "Pre-split", pointName = "Old", pointSymbol = "OLD", decimals = 0, currency = "EUR", pendingPeriodSeconds = 0, timeZone = "UTC",
-        });
-        Assert.Equal(HttpStatusCode.Created, created.Status);
-        var id = created.Body!["program"]!["id"]!.GetValue<long>();
-        var programKey = created.Body["adminKey"]!.GetValue<string>();
-        Assert.True(await LoyaltyApi.EventuallyAsync(async () =>
-            (await f.Api.GetAsync($"/v1/programs/{id}", programKey)).Body!["status"]!.GetValue<string>() == "Active", Wait));
+        var (id, programKey) = await f.CreateOtherProgramAsync("Pre-split", "OLD", untilActive: true);
         await DbAsync(db => db.Set<Programs.LoyaltyProgram>().Where(p => p.Id == id)
             .ExecuteUpdateAsync(u => u.SetProperty(p => p.MinterAddress, (string?)null)));
         var operatorAddress = (await f.Api.GetAsync("/v1/admin/operator", f.Factory.AdminKey)).Body!["address"]!.GetValue<string>();

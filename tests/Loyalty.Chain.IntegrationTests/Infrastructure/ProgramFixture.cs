@@ -55,6 +55,22 @@ public class ProgramFixture : IAsyncLifetime
 
     public string P(string path) => $"/v1/programs/{ProgramId}{path}";
 
+    /// <summary>Another program on the same host and node (root key), with its id and admin key; waits until it is Active when asked.</summary>
+    public async Task<(long Id, string AdminKey)> CreateOtherProgramAsync(string name, string symbol, bool untilActive = false)
+    {
+        var created = await Api.PostAsync("/v1/programs", Factory.AdminKey, new
+        {
+            name, pointName = symbol, pointSymbol = symbol, decimals = 0, currency = "EUR", pendingPeriodSeconds = 0, timeZone = "UTC",
+        });
+        if (created.Status != HttpStatusCode.Created) throw new InvalidOperationException($"program not created: {created.Status} {created.Body}");
+        var id = created.Body!["program"]!["id"]!.GetValue<long>();
+        var key = created.Body["adminKey"]!.GetValue<string>();
+        if (untilActive && !await LoyaltyApi.EventuallyAsync(async () =>
+                (await Api.GetAsync($"/v1/programs/{id}", key)).Body!["status"]!.GetValue<string>() == "Active", TimeSpan.FromSeconds(90)))
+            throw new InvalidOperationException($"program {id} did not become active");
+        return (id, key);
+    }
+
     public async Task DisposeAsync()
     {
         if (Factory is not null) await Factory.DisposeAsync();
