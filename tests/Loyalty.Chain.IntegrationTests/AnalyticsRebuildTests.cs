@@ -14,7 +14,10 @@ namespace Loyalty.Chain.IntegrationTests;
 /// <summary>A rebuild folds two source rows of each kind per transaction, so it takes long enough for events to arrive meanwhile.</summary>
 public sealed class RebuildFixture : ProgramFixture
 {
-    protected override IReadOnlyDictionary<string, string>? Settings => new Dictionary<string, string> { ["Analytics:RebuildChunk"] = "2", ["Jobs:AnalyticsRebuildCron"] = "* * * * * *" };
+    protected override IReadOnlyDictionary<string, string>? Settings => new Dictionary<string, string> { ["Analytics:RebuildChunk"] = "2", ["Jobs:AnalyticsRebuildCron"] = "* * * * * *",
+        // Forty chunks of two rows per pass of the job (one a second): the rebuild stays Running over several passes, so the
+        // events the test sends meanwhile do arrive while it runs (one unbounded pass was over between two of its polls).
+        ["Analytics:RebuildChunksPerPass"] = "40" };
 }
 
 /// <summary>
@@ -98,6 +101,7 @@ public sealed class AnalyticsRebuildTests(RebuildFixture f) : IClassFixture<Rebu
             j++;
         } while (status != "Done" && j < 150);
         Assert.True(whileRunning > 0, $"no event arrived while the rebuild ran ({j} sent, last status {status})");
+        Console.WriteLine($"analytics rebuild: {whileRunning} of {j} rounds of events arrived while it ran");
         await DoneAsync(againId);
         for (var k = 0; k < 3; k++) await BuyAsync($"rb-b{k}", 12); // after the swap
         await QuiesceAsync("population B");

@@ -13,6 +13,12 @@ public sealed class AnalyticsOptions
     public const string Section = "Analytics";
     /// <summary>Source rows of each kind a rebuild folds per write transaction (the live fold uses <see cref="AnalyticsRollup.Chunk"/>).</summary>
     public int RebuildChunk { get; set; } = AnalyticsRollup.Chunk;
+
+    /// <summary>
+    /// Chunks a rebuild folds per pass of the job before it yields to the next program's (and the next pass, a second later,
+    /// goes on where it stopped). Unbounded by default: a rebuild runs to its swap in one pass.
+    /// </summary>
+    public int RebuildChunksPerPass { get; set; } = int.MaxValue;
 }
 
 public enum RebuildStatus { Queued, Running, Done, Failed }
@@ -123,7 +129,7 @@ public sealed class AnalyticsRebuilder(LoyaltyDbContext db, AnalyticsRollup roll
                    .OrderBy(r => r.Id).Select(r => new { r.Id, r.ProgramId }).FirstOrDefaultAsync(ct) is { } next)
         {
             tried.Add(next.Id);
-            if (await alerts.ForProgramAsync(db, logger, Step, next.ProgramId, () => RebuildAsync(next.Id, int.MaxValue, ct), ct)) finished++;
+            if (await alerts.ForProgramAsync(db, logger, Step, next.ProgramId, () => RebuildAsync(next.Id, Math.Max(1, options.Value.RebuildChunksPerPass), ct), ct)) finished++;
         }
         return finished;
     }
