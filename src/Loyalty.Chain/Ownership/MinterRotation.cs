@@ -133,17 +133,12 @@ public sealed class MinterRotation(LoyaltyDbContext db, CustodyService custody, 
     private async Task<int> CompleteAsync(LoyaltyProgram p, string detail, CancellationToken ct)
     {
         var old = p.RetiringMinterAddress!;
-        // A program created before the key split relayed from the shared operator: that key pays every program's gas and
-        // top-ups, so it is never swept (nor waited on), only a key this program owns.
+        // A program created before the key split relayed from the shared operator (a key with no program): that key pays
+        // every program's gas and top-ups, so it is never swept (nor waited on), only a key this program owns.
         var oldLower = old.ToLowerInvariant();
-        var ownKey = !string.Equals(old, p.OperatorAddress, StringComparison.OrdinalIgnoreCase)
-                     && await db.Set<ServiceKey>().AnyAsync(k => k.Address == oldLower && k.ProgramId == p.Id, ct);
-        if (!ownKey)
-        {
-            var shared = $"{detail}; {old} is not a key of this program alone (the shared operator): nothing swept";
-            var done = await MoveAsync(p, p.RotationStatus, RotationStatus.Completed, shared, ct);
-            return done;
-        }
+        if (!await db.Set<ServiceKey>().AnyAsync(k => k.Address == oldLower && k.ProgramId == p.Id, ct))
+            return await MoveAsync(p, p.RotationStatus, RotationStatus.Completed,
+                $"{detail}; {old} is not a key of this program alone (the shared operator): nothing swept", ct);
         if (await db.Set<ChainTx>().AnyAsync(t => (t.From == old || t.To == old) && t.Status != ChainTxStatus.Final
                                                   && t.Status != ChainTxStatus.Errored && t.Status != ChainTxStatus.Cancelled, ct)) return 0;
         var reference = Reference(p);

@@ -108,7 +108,7 @@ public static class Roles
                 var item = new Nethereum.JsonRpc.Client.RpcRequestResponseBatchItem<Nethereum.RPC.Eth.Transactions.EthCall, string>(
                     call, call.BuildRequest(input, call.DefaultBlock, i + 1));
                 batch.BatchItems.Add(item);
-                return (r, item);
+                return (r, input, item);
             }).ToList();
             var batched = true;
             try
@@ -120,12 +120,8 @@ public static class Roles
             {
                 batched = false; // a provider that refuses JSON-RPC batches: one call each, as before the batch
             }
-            foreach (var (r, item) in items)
-            {
-                var output = batched ? item.Response
-                    : await call.SendRequestAsync(new HasRole { Role = Hash(r.Role), Account = r.Account }.CreateCallInput(ContractOf(p, r.Contract)));
-                result[r] = new HasRoleOutput().DecodeOutput(output).ReturnValue1;
-            }
+            foreach (var (r, input, item) in items)
+                result[r] = new HasRoleOutput().DecodeOutput(batched ? item.Response : await call.SendRequestAsync(input)).ReturnValue1;
         }
         return result;
     }

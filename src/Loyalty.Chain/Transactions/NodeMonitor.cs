@@ -68,6 +68,13 @@ public sealed class NodeMonitor(IServiceScopeFactory scopes, Web3Factory web3Fac
             {
                 logger.LogWarning(ex, "Sender balances not checked this time");
             }
+            // Apart: the program keys' read (one batched eth_getBalance, a configured minimum) failing must not stop the
+            // operator's alert, nor the other way round.
+            try { await CheckProgramKeysAsync(ct); }
+            catch (Exception ex) when (!ct.IsCancellationRequested)
+            {
+                logger.LogWarning(ex, "Program key balances not checked this time");
+            }
         }
         return true;
     }
@@ -100,8 +107,6 @@ public sealed class NodeMonitor(IServiceScopeFactory scopes, Web3Factory web3Fac
         List<string> senders;
         HashSet<string> programOwned;
         List<string> open;
-        IReadOnlyList<Programs.ProgramKeyBalance>? keys = null;
-        List<string> openKeys;
         using (var scope = scopes.CreateScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<LoyaltyDbContext>();
@@ -110,22 +115,7 @@ public sealed class NodeMonitor(IServiceScopeFactory scopes, Web3Factory web3Fac
             programOwned = (await db.Set<Custody.ServiceKey>().AsNoTracking().Where(k => k.ProgramId != null).Select(k => k.Address).ToListAsync(ct)).ToHashSet();
             open = await db.Set<Alert>().AsNoTracking().Where(a => a.Code == OperatorBalanceLowAlert && a.ResolvedAt == null)
                 .Select(a => a.Subject).ToListAsync(ct);
-            // The program keys' read (one batched eth_getBalance) may fail on its own (a provider refusing batches): the
-            // operator's alert below still runs.
-            try { keys = await programKeys.ReadAsync(db, ct); }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                logger.LogWarning("Program key balances not checked: {Error}", ex.Message);
-            }
-            openKeys = await db.Set<Alert>().AsNoTracking().Where(a => a.Code == Programs.ProgramKeyBalances.LowAlert && a.ResolvedAt == null)
-                .Select(a => a.Subject).ToListAsync(ct);
         }
-        if (keys is not null)
-            try { await CheckProgramKeysAsync(keys, openKeys, ct); }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                logger.LogWarning("Program key balances not judged: {Error}", ex.Message);
-            }
         foreach (var address in senders.Where(a => programOwned.Contains(a)))
             if (open.Contains($"{chain.ChainId}:{address}")) await alerts.ResolveAsync(OperatorBalanceLowAlert, $"{chain.ChainId}:{address}", ct);
         foreach (var address in senders.Where(a => !programOwned.Contains(a)))
@@ -145,8 +135,17 @@ public sealed class NodeMonitor(IServiceScopeFactory scopes, Web3Factory web3Fac
     /// <see cref="Programs.ProgramKeyBalances.LowAlert"/> per program key under the minimum; resolved once it holds enough
     /// again, or is no longer a sending key (rotated away, handed over, program no longer running).
     /// </summary>
-    private async Task CheckProgramKeysAsync(IReadOnlyList<Programs.ProgramKeyBalance> keys, List<string> open, CancellationToken ct)
+    private async Task CheckProgramKeysAsync(CancellationToken ct)
     {
+        IReadOnlyList<Programs.ProgramKeyBalance> keys;
+        List<string> open;
+        using (var scope = scopes.CreateScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<LoyaltyDbContext>();
+            keys = await programKeys.ReadAsync(db, ct);
+            open = await db.Set<Alert>().AsNoTracking().Where(a => a.Code == Programs.ProgramKeyBalances.LowAlert && a.ResolvedAt == null)
+                .Select(a => a.Subject).ToListAsync(ct);
+        }
         var minimum = programKeys.Minimum;
         var low = new HashSet<string>();
         foreach (var (key, balance) in keys.Where(k => k.Balance < minimum))
